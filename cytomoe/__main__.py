@@ -1,0 +1,3 @@
+from cytomoe.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""One module per `cytomoe` subcommand: each has `configure(parser)` and `main(args) -> int`."""

@@ -1,0 +1,40 @@
+"""Settings of the model, shared by the estimator, the CLI, the GUI and analysis files."""
+
+from dataclasses import asdict, dataclass, fields
+
+
+@dataclass
+class ModelSettings:
+    """Hyperparameters of MoE-Sim-VAE training. Defaults are what a user gets."""
+
+    n_experts: int = 15
+    latent_dim: int = 8
+    hidden_sizes: tuple[int, ...] = (64, 32)
+    n_train: int = 50_000
+    iterations: int = 2_000
+    batch_size: int = 512
+    knn_k: int | None = None  # None: chosen from the batch size (see similarity.py)
+    weight_kl: float = 0.2
+    weight_cluster: float = 0.8
+    weight_depict: float = 1.0
+    learning_rate: float = 1e-3
+    seed: int = 0
+    device: str = "auto"  # "auto", "cpu", "cuda", "cuda:1", "mps"
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["hidden_sizes"] = list(self.hidden_sizes)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ModelSettings":
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            from cytomoe.core.errors import InputError
+
+            raise InputError(f"Unknown model setting(s): {', '.join(sorted(unknown))}.")
+        values = dict(data)
+        if "hidden_sizes" in values:
+            values["hidden_sizes"] = tuple(values["hidden_sizes"])
+        return cls(**values)
