@@ -10,10 +10,11 @@ class ModelSettings:
     n_experts: int = 15
     latent_dim: int = 8
     hidden_sizes: tuple[int, ...] = (64, 32)
-    n_train: int = 50_000
+    n_train: int = 20_000  # training cells; the Canberra-UMAP embedding of them dominates time
     iterations: int = 2_000
     batch_size: int = 512
-    knn_k: int | None = None  # None: chosen from the batch size (see similarity.py)
+    knn_k: int | None = None  # per-batch kNN; None: batch_size // 50 (see similarity.py)
+    community_resolution: float = 0.3  # Leiden resolution of the similarity's communities
     weight_kl: float = 0.2
     weight_cluster: float = 0.8
     weight_depict: float = 1.0

@@ -1,0 +1,355 @@
+"""``MoESimVAE``: the scikit-learn-style estimator users train, apply, save and load.
+
+Input frames hold compensated events in instrument units, one column per channel ($PnN).
+The model owns its preprocessing (arcsinh with the given cofactors, then a robust [0, 1]
+scaler from the 0.5/99.5 percentiles of the training cells, clipped), so new data is
+mapped exactly as the training data was.
+
+Clusters: every cell goes to the expert with the highest gate probability. Experts that
+receive no training cells are silenced; the others become clusters 0..n_clusters_-1,
+numbered by their number of training cells (0 largest).
+"""
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from cytomoe.core import network
+from cytomoe.core.device import select_device
+from cytomoe.core.errors import InputError
+from cytomoe.core.progress import CancelCheck, ProgressCallback, check_cancel, report
+from cytomoe.core.settings import ModelSettings
+from cytomoe.core.similarity import LabelSimilarity, SimilaritySource, UmapKnnSimilarity
+from cytomoe.core.training import TrainingConfig, even_subsample, train
+from cytomoe.core.transform import arcsinh, inverse_arcsinh
+
+FILE_FORMAT = "cytomoe-moesimvae"
+FILE_VERSION = 1
+ASSIGN_CHUNK = 65_536  # cells per forward pass when assigning
+SCALER_PERCENTILES = (0.5, 99.5)
+
+
+class MoESimVAE:
+    """Mixture-of-experts similarity VAE (Kopf et al. 2021); parameters = ``ModelSettings``."""
+
+    def __init__(
+        self,
+        n_experts: int = 15,
+        latent_dim: int = 8,
+        hidden_sizes: Sequence[int] = (64, 32),
+        n_train: int = 20_000,
+        iterations: int = 2_000,
+        batch_size: int = 512,
+        knn_k: int | None = None,
+        community_resolution: float = 0.3,
+        weight_kl: float = 0.2,
+        weight_cluster: float = 0.8,
+        weight_depict: float = 1.0,
+        learning_rate: float = 1e-3,
+        seed: int = 0,
+        device: str = "auto",
+    ):
+        self.n_experts = n_experts
+        self.latent_dim = latent_dim
+        self.hidden_sizes = tuple(hidden_sizes)
+        self.n_train = n_train
+        self.iterations = iterations
+        self.batch_size = batch_size
+        self.knn_k = knn_k
+        self.community_resolution = community_resolution
+        self.weight_kl = weight_kl
+        self.weight_cluster = weight_cluster
+        self.weight_depict = weight_depict
+        self.learning_rate = learning_rate
+        self.seed = seed
+        self.device = device
+
+    @classmethod
+    def from_settings(cls, settings: ModelSettings) -> "MoESimVAE":
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(ModelSettings)})
+
+    def get_params(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(ModelSettings)}
+
+    # ----------------------------------------------------------------- preprocessing
+    def _markers_of(self, frame: pd.DataFrame) -> np.ndarray:
+        missing = [m for m in self.markers_ if m not in frame.columns]
+        if missing:
+            raise InputError(f"The data lacks the model's marker channel(s): {', '.join(missing)}.")
+        return frame[self.markers_].to_numpy(dtype=np.float64)
+
+    def _scale(self, values: np.ndarray) -> np.ndarray:
+        transformed = arcsinh(values, self.markers_, self.cofactors_)
+        return np.clip((transformed - self.scale_low_) / self.scale_span_, 0.0, 1.0).astype(
+            np.float32
+        )
+
+    def _unscale(self, scaled: np.ndarray) -> np.ndarray:
+        transformed = scaled * self.scale_span_ + self.scale_low_
+        return inverse_arcsinh(transformed, self.markers_, self.cofactors_)
+
+    # ----------------------------------------------------------------- training
+    def _similarity_source(self, similarity_labels) -> SimilaritySource:
+        if similarity_labels is not None:
+            return LabelSimilarity(similarity_labels)
+        knn_k = self.knn_k if self.knn_k is not None else max(1, self.batch_size // 50)
+        return UmapKnnSimilarity(
+            knn_k=knn_k, resolution=self.community_resolution, max_communities=self.n_experts
+        )
+
+    def fit(
+        self,
+        frame: pd.DataFrame,
+        markers: Sequence[str],
+        cofactors: Mapping[str, float | None] | float | None,
+        similarity_labels: Sequence | np.ndarray | None = None,
+        groups: Sequence | np.ndarray | None = None,
+        progress: ProgressCallback | None = None,
+        should_cancel: CancelCheck | None = None,
+    ) -> "MoESimVAE":
+        """Train on an even subsample (over ``groups``) of at most ``n_train`` cells.
+
+        ``similarity_labels`` (one per row of ``frame``; None/NaN = unlabelled) replaces the
+        Canberra-UMAP similarity by weak supervision."""
+        markers = list(markers)
+        missing = [m for m in markers if m not in frame.columns]
+        if missing:
+            raise InputError(f"Unknown marker channel(s): {', '.join(missing)}.")
+        if not markers:
+            raise InputError("No marker channels were selected for clustering.")
+        if len(frame) < 2 * len(markers) or len(frame) < 20:
+            raise InputError(f"Too few events to train on ({len(frame)}).")
+        if similarity_labels is not None and len(similarity_labels) != len(frame):
+            raise InputError("The similarity labels must have one entry per event.")
+        timings: dict[str, float] = {}
+        self.device_ = select_device(self.device)
+        torch.manual_seed(self.seed)
+        rng = np.random.default_rng(self.seed)
+        self.markers_ = markers
+        if cofactors is None or isinstance(cofactors, int | float):
+            self.cofactors_ = {m: None if cofactors is None else float(cofactors) for m in markers}
+        else:
+            self.cofactors_ = {
+                m: None if cofactors.get(m) is None else float(cofactors[m]) for m in markers
+            }
+
+        groups = np.zeros(len(frame), dtype=np.int64) if groups is None else np.asarray(groups)
+        rows = even_subsample(groups, self.n_train, rng)
+        values = frame[markers].to_numpy(dtype=np.float64)[rows]
+        transformed = arcsinh(values, markers, self.cofactors_)
+        low, high = np.percentile(transformed, SCALER_PERCENTILES, axis=0)
+        self.scale_low_ = low.astype(np.float32)
+        self.scale_span_ = np.where(high > low, high - low, 1.0).astype(np.float32)
+        data = self._scale(values)
+
+        source = self._similarity_source(
+            None if similarity_labels is None else np.asarray(similarity_labels, dtype=object)[rows]
+        )
+        started = time.perf_counter()
+        source.prepare(data, self.seed, progress, should_cancel)
+        self.similarity_ = source
+        timings["embed"] = time.perf_counter() - started
+
+        self.net_ = network.MoESimVAENet(
+            len(markers), self.latent_dim, self.hidden_sizes, self.n_experts
+        ).to(self.device_)
+        config = TrainingConfig(
+            self.iterations,
+            self.batch_size,
+            self.learning_rate,
+            self.weight_kl,
+            self.weight_cluster,
+            self.weight_depict,
+        )
+        started = time.perf_counter()
+        self.history_ = train(
+            self.net_, data, source, config, self.device_, rng, progress, should_cancel
+        )
+        timings["train"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        latent, probabilities = self._forward(data, progress, should_cancel)
+        expert = probabilities.argmax(1)
+        counts = np.bincount(expert, minlength=self.n_experts)
+        self.silenced_experts_ = [int(k) for k in np.flatnonzero(counts == 0)]
+        active = [int(k) for k in np.argsort(-counts, kind="stable") if counts[k] > 0]
+        self.cluster_experts_ = active  # cluster c is expert cluster_experts_[c]
+        self.n_clusters_ = len(active)
+        self.cluster_sizes_ = [int(counts[k]) for k in active]
+        # Centres for generation: each cluster's mean latent location over its training cells.
+        means = np.zeros((self.n_experts, self.latent_dim), dtype=np.float32)
+        for k in active:
+            means[k] = latent[expert == k].mean(0)
+        self.cluster_means_ = means
+        timings["assign_training_cells"] = time.perf_counter() - started
+        self.timings_ = timings
+        self.n_training_cells_ = len(rows)
+        self.training_rows_ = rows
+        return self
+
+    # ----------------------------------------------------------------- inference
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "net_"):
+            raise InputError("The model has not been trained yet.")
+
+    def _forward(
+        self,
+        data: np.ndarray,
+        progress: ProgressCallback | None = None,
+        should_cancel: CancelCheck | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Latent m(x) and gate probabilities over all experts, in chunks."""
+        self.net_.eval()
+        latent, probabilities = [], []
+        with torch.no_grad():
+            for start in range(0, len(data), ASSIGN_CHUNK):
+                check_cancel(should_cancel)
+                x = torch.as_tensor(data[start : start + ASSIGN_CHUNK], device=self.device_)
+                m = self.net_.encode(x)
+                latent.append(m.cpu().numpy())
+                probabilities.append(self.net_.gate(m).cpu().numpy())
+                report(
+                    progress,
+                    "assign",
+                    min(start + ASSIGN_CHUNK, len(data)),
+                    len(data),
+                    "Assigning cells",
+                )
+        if not latent:
+            return np.zeros((0, self.latent_dim), np.float32), np.zeros(
+                (0, self.n_experts), np.float32
+            )
+        return np.concatenate(latent), np.concatenate(probabilities)
+
+    def predict_proba(
+        self,
+        frame: pd.DataFrame,
+        progress: ProgressCallback | None = None,
+        should_cancel: CancelCheck | None = None,
+    ) -> np.ndarray:
+        """Probability of each cluster (columns in cluster order), renormalised over the
+        clusters (silenced experts dropped)."""
+        self._check_fitted()
+        _, probabilities = self._forward(
+            self._scale(self._markers_of(frame)), progress, should_cancel
+        )
+        kept = probabilities[:, self.cluster_experts_]
+        return kept / np.clip(kept.sum(1, keepdims=True), 1e-12, None)
+
+    def predict(
+        self,
+        frame: pd.DataFrame,
+        progress: ProgressCallback | None = None,
+        should_cancel: CancelCheck | None = None,
+    ) -> np.ndarray:
+        return self.predict_proba(frame, progress, should_cancel).argmax(1)
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        """Latent coordinates m(x), one row per event."""
+        self._check_fitted()
+        latent, _ = self._forward(self._scale(self._markers_of(frame)))
+        return latent
+
+    def generate(self, cluster: int, n: int, seed: int | None = None) -> pd.DataFrame:
+        """``n`` synthetic cells of ``cluster`` in instrument units: z ~ N(μ_k, I), decoded by
+        its expert. ``result.attrs["generation_accuracy"]`` is the share of samples the gate
+        sends back to that cluster."""
+        self._check_fitted()
+        if not 0 <= cluster < self.n_clusters_:
+            raise InputError(
+                f"There is no cluster {cluster}; the model has {self.n_clusters_} clusters."
+            )
+        expert = self.cluster_experts_[cluster]
+        generator = torch.Generator().manual_seed(self.seed if seed is None else seed)
+        z = torch.randn(n, self.latent_dim, generator=generator) + torch.as_tensor(
+            self.cluster_means_[expert]
+        )
+        z = z.to(self.device_)
+        self.net_.eval()
+        with torch.no_grad():
+            decoded = torch.sigmoid(
+                self.net_.decode(z, torch.full((n,), expert, device=self.device_))
+            )
+            routed = self.net_.gate(z)[:, self.cluster_experts_].argmax(1).cpu().numpy()
+        events = pd.DataFrame(self._unscale(decoded.cpu().numpy()), columns=self.markers_)
+        events.attrs["generation_accuracy"] = (
+            float(np.mean(routed == cluster)) if n else float("nan")
+        )
+        return events
+
+    # ----------------------------------------------------------------- persistence
+    def save(self, path: str | Path) -> None:
+        """One file: tensors plus JSON metadata, loadable with ``torch.load(weights_only=True)``."""
+        self._check_fitted()
+        meta = {
+            "format": FILE_FORMAT,
+            "version": FILE_VERSION,
+            "params": {**self.get_params(), "hidden_sizes": list(self.hidden_sizes)},
+            "markers": self.markers_,
+            "cofactors": self.cofactors_,
+            "cluster_experts": self.cluster_experts_,
+            "cluster_sizes": self.cluster_sizes_,
+            "silenced_experts": self.silenced_experts_,
+            "history": self.history_,
+            "timings": self.timings_,
+            "n_training_cells": self.n_training_cells_,
+        }
+        tensors = {f"net.{k}": v.detach().cpu() for k, v in self.net_.state_dict().items()}
+        tensors.update(
+            {
+                "scale_low": torch.as_tensor(self.scale_low_),
+                "scale_span": torch.as_tensor(self.scale_span_),
+                "cluster_means": torch.as_tensor(self.cluster_means_),
+            }
+        )
+        path = Path(path)
+        temporary = path.with_name(path.name + ".part")
+        torch.save({"meta": json.dumps(meta), "tensors": tensors}, temporary)
+        temporary.replace(path)
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | None = None) -> "MoESimVAE":
+        path = Path(path)
+        try:
+            stored = torch.load(path, map_location="cpu", weights_only=True)
+            meta = json.loads(stored["meta"])
+            tensors = stored["tensors"]
+        except FileNotFoundError:
+            raise InputError(f"{path.name}: no such model file.") from None
+        except Exception as error:  # any unreadable file is the user's input problem
+            raise InputError(
+                f"{path.name}: not a cytomoe model file ({type(error).__name__})."
+            ) from None
+        if meta.get("format") != FILE_FORMAT or meta.get("version", 0) > FILE_VERSION:
+            raise InputError(
+                f"{path.name}: not a cytomoe model file of a version this program reads."
+            )
+        params = dict(meta["params"])
+        if device is not None:
+            params["device"] = device
+        model = cls(**params)
+        model.device_ = select_device(model.device)
+        model.markers_ = meta["markers"]
+        model.cofactors_ = meta["cofactors"]
+        model.cluster_experts_ = meta["cluster_experts"]
+        model.n_clusters_ = len(model.cluster_experts_)
+        model.cluster_sizes_ = meta["cluster_sizes"]
+        model.silenced_experts_ = meta["silenced_experts"]
+        model.history_ = meta["history"]
+        model.timings_ = meta["timings"]
+        model.n_training_cells_ = meta["n_training_cells"]
+        model.scale_low_ = tensors["scale_low"].numpy()
+        model.scale_span_ = tensors["scale_span"].numpy()
+        model.cluster_means_ = tensors["cluster_means"].numpy()
+        model.net_ = network.MoESimVAENet(
+            len(model.markers_), model.latent_dim, model.hidden_sizes, model.n_experts
+        )
+        model.net_.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")})
+        model.net_.to(model.device_).eval()
+        return model

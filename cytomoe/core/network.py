@@ -1,0 +1,135 @@
+"""The MoE-Sim-VAE network and its four losses (METHOD.md sections 3 and 4), in plain PyTorch.
+
+Kept apart from the estimator (model.py) so the losses can be tested on tiny tensors.
+"""
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+PROBABILITY_FLOOR = 1e-6  # clamps P Pᵀ into (ε, 1 − ε) so the BCE stays finite
+GATE_DROPOUT = 0.2  # dropout of the noisy gating pass (DEPICT)
+
+
+def _mlp(sizes: list[int], dropout: float = 0.0) -> nn.Sequential:
+    """(Linear → BatchNorm → ELU [→ Dropout]) for every hidden layer; no final layer."""
+    layers: list[nn.Module] = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+        layers += [nn.Linear(n_in, n_out), nn.BatchNorm1d(n_out), nn.ELU()]
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers)
+
+
+class Experts(nn.Module):
+    """K decoder MLPs with stacked weights; each cell runs through its own expert only.
+
+    The weights of the chosen experts are gathered per cell and applied with one batched
+    matmul per layer, so there is no Python loop over cells or experts.
+    """
+
+    def __init__(self, n_experts: int, sizes: list[int]):
+        super().__init__()
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+            bound = 1.0 / math.sqrt(n_in)  # nn.Linear's initialisation, per expert
+            self.weights.append(
+                nn.Parameter(torch.empty(n_experts, n_in, n_out).uniform_(-bound, bound))
+            )
+            self.biases.append(nn.Parameter(torch.empty(n_experts, n_out).uniform_(-bound, bound)))
+
+    def forward(self, z: torch.Tensor, expert: torch.Tensor) -> torch.Tensor:
+        """Logits of the reconstruction of each row of ``z`` by expert ``expert[i]``."""
+        h = z.unsqueeze(1)
+        last = len(self.weights) - 1
+        for layer, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
+            h = torch.bmm(h, weight[expert]) + bias[expert].unsqueeze(1)
+            if layer < last:
+                h = F.elu(h)
+        return h.squeeze(1)
+
+
+class MoESimVAENet(nn.Module):
+    """Encoder x → m(x), gating net z → P (and a noisy P̂), and K experts z → x̂ logits."""
+
+    def __init__(
+        self, n_markers: int, latent_dim: int, hidden_sizes: tuple[int, ...], n_experts: int
+    ):
+        super().__init__()
+        hidden = list(hidden_sizes)
+        self.encoder = nn.Sequential(_mlp([n_markers, *hidden]), nn.Linear(hidden[-1], latent_dim))
+        gate_hidden = [latent_dim, hidden[-1]]
+        self.gate_body = _mlp(gate_hidden)
+        self.gate_head = nn.Linear(hidden[-1], n_experts)
+        self.experts = Experts(n_experts, [latent_dim, *reversed(hidden), n_markers])
+        self.n_experts = n_experts
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x)
+
+    def gate(self, z: torch.Tensor, noisy: bool = False) -> torch.Tensor:
+        """P = softmax(MLP(z)); ``noisy`` adds dropout after the hidden layer (P̂)."""
+        h = self.gate_body(z)
+        if noisy:
+            h = F.dropout(h, GATE_DROPOUT, training=True)
+        return torch.softmax(self.gate_head(h), dim=1)
+
+    def decode(self, z: torch.Tensor, expert: torch.Tensor) -> torch.Tensor:
+        return self.experts(z, expert)
+
+
+def reconstruction_loss(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """BCE(sigmoid(logits), x), mean over cells and markers."""
+    return F.binary_cross_entropy_with_logits(logits, x)
+
+
+def batch_cluster_means(z: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+    """μ_k: mean of z over the batch's cells whose argmax is k, without gradient.
+
+    Computed from the batch's own cells: METHOD.md's calibration notes saw a running
+    average diverge together with z = m + ε. Paper Eq. 6 weights the sum by the soft P_ik
+    but divides by the hard count N_k; while P is still soft that puts μ_k far from k's
+    cells (towards the origin), and the KL around it then measures distance to the
+    origin, not spread. The hard mean is what Eq. 6 tends to as P sharpens.
+    Experts without cells get a zero mean.
+    """
+    with torch.no_grad():
+        expert = p.argmax(1)
+        counts = torch.bincount(expert, minlength=p.shape[1]).to(z.dtype)
+        sums = torch.zeros(p.shape[1], z.shape[1], dtype=z.dtype, device=z.device).index_add(
+            0, expert, z
+        )
+        return sums / counts.clamp(min=1).unsqueeze(1)
+
+
+def kl_loss(z: torch.Tensor, p: torch.Tensor, means: torch.Tensor) -> torch.Tensor:
+    """mean_k ½ Σ_j (σ²_kj − 1 − log σ²_kj), σ²_k the spread of z around μ_k over k's cells.
+
+    Experts with fewer than two cells in the batch have no spread and are left out.
+    """
+    expert = p.argmax(1)
+    counts = torch.bincount(expert, minlength=p.shape[1])
+    squared = (z - means[expert]) ** 2
+    sums = torch.zeros_like(means).index_add(0, expert, squared)
+    used = counts >= 2
+    if not bool(used.any()):
+        return z.sum() * 0.0
+    variance = (sums[used] / counts[used].unsqueeze(1).to(z.dtype)).clamp(min=1e-6)
+    return (0.5 * (variance - 1.0 - variance.log()).sum(1)).mean()
+
+
+def similarity_loss(p: torch.Tensor, similarity: torch.Tensor) -> torch.Tensor:
+    """BCE(P Pᵀ, S) over all B × B pairs."""
+    same = (p @ p.T).clamp(PROBABILITY_FLOOR, 1.0 - PROBABILITY_FLOOR)
+    return F.binary_cross_entropy(same, similarity)
+
+
+def depict_loss(p: torch.Tensor, p_noisy: torch.Tensor) -> torch.Tensor:
+    """−(1/B) Σ_i Σ_k q_ik log P̂_ik with q_ik ∝ P_ik / sqrt(Σ_i P_ik) held constant."""
+    with torch.no_grad():
+        q = p / p.sum(0, keepdim=True).sqrt()
+        q = q / q.sum(1, keepdim=True)
+    return -(q * p_noisy.clamp(min=PROBABILITY_FLOOR).log()).sum(1).mean()
