@@ -25,7 +25,12 @@ from cytomoe.core.device import select_device
 from cytomoe.core.errors import InputError
 from cytomoe.core.progress import CancelCheck, ProgressCallback, check_cancel, report
 from cytomoe.core.settings import ModelSettings
-from cytomoe.core.similarity import LabelSimilarity, SimilaritySource, UmapKnnSimilarity
+from cytomoe.core.similarity import (
+    LabelSimilarity,
+    SimilaritySource,
+    UmapKnnSimilarity,
+    min_population_size,
+)
 from cytomoe.core.training import TrainingConfig, even_subsample, train
 from cytomoe.core.transform import arcsinh, inverse_arcsinh
 
@@ -33,6 +38,27 @@ FILE_FORMAT = "cytomoe-moesimvae"
 FILE_VERSION = 1
 ASSIGN_CHUNK = 65_536  # cells per forward pass when assigning
 SCALER_PERCENTILES = (0.5, 99.5)
+
+
+def keep_populated_experts(
+    probabilities: np.ndarray, min_cells: int
+) -> tuple[list[int], np.ndarray, np.ndarray]:
+    """Experts that keep at least ``min_cells`` of the training cells, largest first.
+
+    Experts with no cells are silent (the paper's mechanism); experts with fewer than the
+    smallest population the similarity allows are silenced too, one at a time from the
+    smallest, and their cells go to their next most probable expert. Returns the kept
+    experts, each cell's expert and the cells per expert."""
+    kept = np.ones(probabilities.shape[1], dtype=bool)
+    while True:
+        expert = np.where(kept, probabilities, -1.0).argmax(1)
+        counts = np.bincount(expert, minlength=probabilities.shape[1])
+        small = np.flatnonzero(kept & (counts < min_cells))
+        if len(small) == 0 or kept.sum() == 1:
+            break
+        kept[small[np.argmin(counts[small])]] = False
+    order = [int(k) for k in np.argsort(-counts, kind="stable") if kept[k] and counts[k] > 0]
+    return order, expert, counts
 
 
 class MoESimVAE:
@@ -47,10 +73,10 @@ class MoESimVAE:
         iterations: int = 2_000,
         batch_size: int = 512,
         knn_k: int | None = None,
-        community_resolution: float = 0.3,
-        weight_kl: float = 0.2,
+        min_population_share: float = 0.005,
+        weight_kl: float = 0.01,
         weight_cluster: float = 0.8,
-        weight_depict: float = 1.0,
+        weight_depict: float = 0.2,
         learning_rate: float = 1e-3,
         seed: int = 0,
         device: str = "auto",
@@ -62,7 +88,7 @@ class MoESimVAE:
         self.iterations = iterations
         self.batch_size = batch_size
         self.knn_k = knn_k
-        self.community_resolution = community_resolution
+        self.min_population_share = min_population_share
         self.weight_kl = weight_kl
         self.weight_cluster = weight_cluster
         self.weight_depict = weight_depict
@@ -100,7 +126,9 @@ class MoESimVAE:
             return LabelSimilarity(similarity_labels)
         knn_k = self.knn_k if self.knn_k is not None else max(1, self.batch_size // 50)
         return UmapKnnSimilarity(
-            knn_k=knn_k, resolution=self.community_resolution, max_communities=self.n_experts
+            knn_k=knn_k,
+            min_population_share=self.min_population_share,
+            max_populations=self.n_experts,
         )
 
     def fit(
@@ -175,10 +203,10 @@ class MoESimVAE:
 
         started = time.perf_counter()
         latent, probabilities = self._forward(data, progress, should_cancel)
-        expert = probabilities.argmax(1)
-        counts = np.bincount(expert, minlength=self.n_experts)
-        self.silenced_experts_ = [int(k) for k in np.flatnonzero(counts == 0)]
-        active = [int(k) for k in np.argsort(-counts, kind="stable") if counts[k] > 0]
+        active, expert, counts = keep_populated_experts(
+            probabilities, min_population_size(len(rows), self.min_population_share)
+        )
+        self.silenced_experts_ = sorted(set(range(self.n_experts)) - set(active))
         self.cluster_experts_ = active  # cluster c is expert cluster_experts_[c]
         self.n_clusters_ = len(active)
         self.cluster_sizes_ = [int(counts[k]) for k in active]

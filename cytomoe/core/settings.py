@@ -14,10 +14,10 @@ class ModelSettings:
     iterations: int = 2_000
     batch_size: int = 512
     knn_k: int | None = None  # per-batch kNN; None: batch_size // 50 (see similarity.py)
-    community_resolution: float = 0.3  # Leiden resolution of the similarity's communities
-    weight_kl: float = 0.2
+    min_population_share: float = 0.005  # smallest cluster, as a share of the training cells
+    weight_kl: float = 0.01  # paper: KL weight near 0 works best; 0.2 merged populations here
     weight_cluster: float = 0.8
-    weight_depict: float = 1.0
+    weight_depict: float = 0.2  # 1.0 split large populations, 0.1 lost small ones
     learning_rate: float = 1e-3
     seed: int = 0
     device: str = "auto"  # "auto", "cpu", "cuda", "cuda:1", "mps"

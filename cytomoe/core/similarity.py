@@ -32,7 +32,6 @@ experts, and a large k merges populations):
 without a label are only similar to themselves).
 """
 
-import random
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -43,6 +42,12 @@ import torch
 from cytomoe.core.progress import CancelCheck, ProgressCallback, check_cancel, report
 
 CANBERRA_OFFSET = 0.1
+MIN_POPULATION_CELLS = 10  # no population is smaller, however few cells are trained on
+
+
+def min_population_size(n_cells: int, share: float) -> int:
+    """Smallest population the similarity (and the model) keeps: a share of the cells."""
+    return max(MIN_POPULATION_CELLS, int(round(share * n_cells)))
 
 
 class SimilaritySource(Protocol):
@@ -80,73 +85,63 @@ def knn_matrix(points: np.ndarray, k: int) -> torch.Tensor:
     return torch.maximum(adjacency, adjacency.T)
 
 
-def leiden_communities(graph: sp.spmatrix, resolution: float, seed: int) -> np.ndarray:
-    """Modularity communities of a weighted undirected graph (igraph's Leiden), seeded."""
-    import igraph
+def density_populations(embedding: np.ndarray, min_population: int, min_samples: int) -> np.ndarray:
+    """Populations of an embedding as HDBSCAN's dense regions; -1 marks cells in none."""
+    from sklearn.cluster import HDBSCAN
 
-    upper = sp.triu(graph, k=1).tocoo()
-    network = igraph.Graph(
-        n=graph.shape[0],
-        edges=np.column_stack([upper.row, upper.col]).tolist(),
-        edge_attrs={"weight": upper.data.tolist()},
-    )
-    igraph.set_random_number_generator(random.Random(seed))
-    try:
-        partition = network.community_leiden(
-            objective_function="modularity",
-            weights="weight",
-            resolution=resolution,
-            n_iterations=-1,
-        )
-    finally:
-        igraph.set_random_number_generator(random)
-    return np.asarray(partition.membership)
+    min_population = max(2, min(min_population, len(embedding)))
+    return HDBSCAN(
+        min_cluster_size=min_population,
+        min_samples=min(min_samples, min_population),
+        copy=True,
+    ).fit_predict(embedding)
 
 
-def merge_linked_communities(
-    graph: sp.spmatrix, communities: np.ndarray, threshold: float, max_communities: int
+def merge_linked_populations(
+    graph: sp.spmatrix, populations: np.ndarray, max_populations: int
 ) -> np.ndarray:
-    """Merge the most linked pair of communities while their link is above ``threshold`` or
-    there are more than ``max_communities``. Link = w_ab / sqrt(vol_a · vol_b). Returns
-    communities renumbered 0..n-1."""
-    _, labels = np.unique(communities, return_inverse=True)
+    """Merge the two most linked populations until at most ``max_populations`` remain.
+
+    Link between populations a and b in the cell graph: w_ab / sqrt(vol_a · vol_b).
+    Cells marked -1 (in no population) stay so. Returns populations renumbered 0..n-1."""
+    merged = np.full(len(populations), -1, dtype=np.int64)
+    members = populations >= 0
+    if not members.any():
+        return merged
+    _, labels = np.unique(populations[members], return_inverse=True)
     n = labels.max() + 1
     indicator = sp.csr_matrix(
-        (np.ones(len(labels)), (np.arange(len(labels)), labels)), shape=(len(labels), n)
+        (np.ones(len(labels)), (np.flatnonzero(members), labels)), shape=(len(populations), n)
     )
     weights = (indicator.T @ graph @ indicator).toarray()
-    while len(weights) > 1:
+    while len(weights) > max(1, max_populations):
         volume = weights.sum(1)
         link = weights / np.sqrt(np.outer(volume, volume) + 1e-12)
         np.fill_diagonal(link, -np.inf)
-        a, b = np.unravel_index(np.argmax(link), link.shape)
-        if link[a, b] <= threshold and len(weights) <= max_communities:
-            break
-        a, b = min(a, b), max(a, b)
+        a, b = sorted(np.unravel_index(np.argmax(link), link.shape))
         weights[a] += weights[b]
         weights[:, a] += weights[:, b]
         weights = np.delete(np.delete(weights, b, 0), b, 1)
         labels[labels == b] = a
         labels[labels > b] -= 1
-    return labels
+    merged[members] = labels
+    return merged
 
 
 class UmapKnnSimilarity:
-    """Canberra-UMAP similarity following the communities of the embedding (module docstring)."""
+    """Canberra-UMAP similarity following the populations of the embedding (module docstring)."""
 
     def __init__(
         self,
         knn_k: int = 10,
         n_neighbors: int = 15,
-        resolution: float = 1.0,
-        merge_threshold: float = 0.1,
-        max_communities: int = 15,
+        min_population_share: float = 0.005,
+        max_populations: int = 15,
     ):
         self.knn_k = knn_k
         self.n_neighbors = n_neighbors
-        self.resolution = resolution
-        self.merge_threshold = merge_threshold
-        self.max_communities = max_communities
+        self.min_population_share = min_population_share
+        self.max_populations = max_populations
 
     def prepare(
         self,
@@ -159,37 +154,32 @@ class UmapKnnSimilarity:
 
         check_cancel(should_cancel)
         report(progress, "embed", 0, 2, "Canberra-UMAP embedding of the training cells")
+        n_neighbors = min(self.n_neighbors, len(data) - 1)
         reducer = umap.UMAP(
-            n_neighbors=min(self.n_neighbors, len(data) - 1),
-            min_dist=0.0,
-            metric="canberra",
-            random_state=seed,
-            n_jobs=1,
+            n_neighbors=n_neighbors, min_dist=0.0, metric="canberra", random_state=seed, n_jobs=1
         )
         self.embedding_ = reducer.fit_transform(
             np.asarray(data, dtype=np.float32) + CANBERRA_OFFSET
         )
         check_cancel(should_cancel)
-        report(progress, "embed", 1, 2, "Communities of the embedding")
-        graph = reducer.graph_.tocsr()
-        communities = leiden_communities(graph, self.resolution, seed)
-        self.communities_ = merge_linked_communities(
-            graph, communities, self.merge_threshold, self.max_communities
+        report(progress, "embed", 1, 2, "Populations of the embedding")
+        self.min_population_ = min_population_size(len(data), self.min_population_share)
+        populations = density_populations(self.embedding_, self.min_population_, n_neighbors)
+        self.populations_ = merge_linked_populations(
+            reducer.graph_.tocsr(), populations, self.max_populations
         )
-        report(
-            progress,
-            "embed",
-            2,
-            2,
-            "Embedding done",
-            communities=float(self.communities_.max() + 1),
-        )
+        found = float(self.populations_.max() + 1)
+        report(progress, "embed", 2, 2, "Embedding done", populations=found)
 
     def batch(self, rows: np.ndarray) -> torch.Tensor:
-        same = same_group_matrix(self.communities_[rows])
-        if self.knn_k <= 0:
+        populations = self.populations_[rows]
+        same = same_group_matrix(populations)
+        outside = torch.as_tensor(populations < 0)
+        if self.knn_k <= 0 or not bool(outside.any()):
             return same
-        return torch.maximum(same, knn_matrix(self.embedding_[rows], self.knn_k))
+        # Cells in no dense population are similar to their nearest neighbours in the batch.
+        pairs = outside[:, None] | outside[None, :]
+        return torch.where(pairs, knn_matrix(self.embedding_[rows], self.knn_k), same)
 
 
 class LabelSimilarity:

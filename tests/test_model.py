@@ -1,0 +1,260 @@
+"""MoE-Sim-VAE: loss terms on tiny tensors, the batched experts, training, the estimator."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.metrics import adjusted_rand_score
+
+from cytomoe.core import network
+from cytomoe.core.device import detect_devices, select_device
+from cytomoe.core.errors import Cancelled, InputError
+from cytomoe.core.model import MoESimVAE, keep_populated_experts
+from cytomoe.core.settings import ModelSettings
+from cytomoe.core.training import even_subsample
+
+MARKERS = ["CD3", "CD19", "CD14", "CD56"]
+COFACTOR = 5.0
+FAST = dict(n_experts=6, iterations=60, batch_size=64, device="cpu")
+
+
+def generated_cells(seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """Three populations in instrument units (arcsinh-space centres, cofactor 5)."""
+    rng = np.random.default_rng(seed)
+    centres = np.array([[4.0, 0.5, 0.5, 1.0], [0.5, 4.0, 0.5, 0.5], [0.5, 0.5, 4.0, 3.0]])
+    truth = np.repeat([0, 1, 2], [200, 150, 100])
+    transformed = centres[truth] + rng.normal(0, 0.2, (len(truth), 4))
+    frame = pd.DataFrame(np.sinh(transformed) * COFACTOR, columns=MARKERS)
+    frame["Time"] = np.arange(len(frame), dtype=float)  # a channel the model does not use
+    return frame, truth
+
+
+@pytest.fixture(scope="module")
+def fitted() -> tuple[MoESimVAE, pd.DataFrame, np.ndarray]:
+    frame, truth = generated_cells()
+    model = MoESimVAE(**{**FAST, "iterations": 200}).fit(
+        frame, MARKERS, COFACTOR, similarity_labels=truth
+    )
+    return model, frame, truth
+
+
+# ----------------------------------------------------------------------------- losses
+def test_reconstruction_loss_of_even_odds_is_log_two():
+    loss = network.reconstruction_loss(torch.zeros(3, 2), torch.tensor([[0.0, 1.0]] * 3))
+    assert loss.item() == pytest.approx(math.log(2))
+
+
+def test_cluster_means_are_the_means_of_each_experts_cells():
+    z = torch.tensor([[0.0, 0.0], [2.0, 4.0], [10.0, 10.0]])
+    p = torch.tensor([[0.9, 0.1, 0.0], [0.6, 0.4, 0.0], [0.2, 0.8, 0.0]])
+    means = network.batch_cluster_means(z, p)
+    assert torch.allclose(means, torch.tensor([[1.0, 2.0], [10.0, 10.0], [0.0, 0.0]]))
+
+
+def test_kl_is_zero_for_unit_spread_and_matches_the_formula_otherwise():
+    p = torch.tensor([[1.0, 0.0]] * 2 + [[0.0, 1.0]] * 2)
+    unit = torch.tensor([[0.0], [2.0], [5.0], [7.0]])  # both experts: variance 1 around the mean
+    assert network.kl_loss(unit, p, network.batch_cluster_means(unit, p)).item() == pytest.approx(0)
+    wide = torch.tensor([[0.0], [4.0], [5.0], [7.0]])  # expert 0 variance 4, expert 1 variance 1
+    expected = (0.5 * (4 - 1 - math.log(4)) + 0.0) / 2
+    assert network.kl_loss(wide, p, network.batch_cluster_means(wide, p)).item() == pytest.approx(
+        expected
+    )
+
+
+def test_kl_leaves_out_experts_with_a_single_cell():
+    p = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    z = torch.tensor([[0.0], [2.0], [100.0]])
+    assert network.kl_loss(z, p, network.batch_cluster_means(z, p)).item() == pytest.approx(0)
+
+
+def test_similarity_loss_is_near_zero_when_assignments_match_s_and_log_two_for_even_odds():
+    p = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    s = torch.tensor([[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    assert network.similarity_loss(p, s).item() < 1e-5
+    even = torch.full((2, 2), 0.5)
+    assert network.similarity_loss(even, torch.eye(2)).item() == pytest.approx(math.log(2))
+
+
+def test_depict_target_balances_clusters_and_the_loss_is_its_cross_entropy():
+    p = torch.tensor([[0.5, 0.5]] * 3)
+    noisy = torch.tensor([[0.25, 0.75]] * 3)
+    expected = -(0.5 * math.log(0.25) + 0.5 * math.log(0.75))
+    assert network.depict_loss(p, noisy).item() == pytest.approx(expected)
+    # q_ik ∝ P_ik / sqrt(Σ_i P_ik): the larger cluster's weight shrinks.
+    skewed = torch.tensor([[0.8, 0.2], [0.8, 0.2]])
+    q0 = 0.8 / math.sqrt(1.6) / (0.8 / math.sqrt(1.6) + 0.2 / math.sqrt(0.4))
+    expected = -(q0 * math.log(0.5) + (1 - q0) * math.log(0.5))
+    assert network.depict_loss(skewed, torch.full((2, 2), 0.5)).item() == pytest.approx(expected)
+
+
+def test_batched_experts_equal_running_each_expert_alone():
+    torch.manual_seed(0)
+    experts = network.Experts(n_experts=3, sizes=[2, 5, 4])
+    z = torch.randn(6, 2)
+    chosen = torch.tensor([0, 2, 1, 2, 0, 1])
+    batched = experts(z, chosen)
+    for i in range(6):
+        k = chosen[i]
+        h = torch.nn.functional.elu(z[i] @ experts.weights[0][k] + experts.biases[0][k])
+        assert torch.allclose(
+            batched[i], h @ experts.weights[1][k] + experts.biases[1][k], atol=1e-6
+        )
+
+
+# ----------------------------------------------------------------------------- training pieces
+def test_even_subsample_gives_every_group_the_same_share_when_it_can():
+    groups = np.array(["A1"] * 5 + ["A2"] * 100 + ["A3"] * 100)
+    rows = even_subsample(groups, 65, np.random.default_rng(0))
+    assert len(rows) == 65 and len(set(rows)) == 65
+    assert list(pd.Series(groups[rows]).value_counts().sort_index()) == [5, 30, 30]
+
+
+def test_keep_populated_experts_silences_small_experts_and_moves_their_cells():
+    p = np.array([[0.9, 0.05, 0.05]] * 5 + [[0.1, 0.2, 0.7]] * 4 + [[0.3, 0.6, 0.1]])
+    kept, expert, counts = keep_populated_experts(p, min_cells=3)
+    assert kept == [0, 2]  # expert 1 had one cell; it goes to expert 0, its next choice
+    assert expert[-1] == 0 and list(counts) == [6, 0, 4]
+
+
+def test_select_device_honours_cpu_and_refuses_what_is_not_here():
+    assert select_device("cpu").type == "cpu"
+    assert select_device("auto").type in {"cpu", "cuda", "mps"}
+    with pytest.raises(InputError, match="Unknown device"):
+        select_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(InputError, match="no CUDA GPU"):
+            select_device("cuda")
+    assert "CPU" in detect_devices().describe()
+
+
+# ----------------------------------------------------------------------------- estimator
+def test_settings_round_trip_into_the_estimator():
+    settings = ModelSettings(n_experts=7, hidden_sizes=(20, 10))
+    model = MoESimVAE.from_settings(settings)
+    assert model.get_params() == {**settings.__dict__}
+    assert ModelSettings.from_dict(settings.to_dict()) == settings
+
+
+def test_fit_finds_the_labelled_populations_and_numbers_clusters_by_size(fitted):
+    model, frame, truth = fitted
+    clusters = model.predict(frame)
+    assert adjusted_rand_score(truth, clusters) > 0.9
+    sizes = np.bincount(clusters)
+    assert list(sizes) == sorted(sizes, reverse=True) and sizes[0] >= 200 * 0.9
+    assert model.n_clusters_ == len(model.cluster_sizes_) == 3
+    assert len(model.silenced_experts_) == model.n_experts - model.n_clusters_
+    assert model.markers_ == MARKERS and model.cofactors_ == {m: COFACTOR for m in MARKERS}
+    assert {"reconstruction", "kl", "similarity", "depict", "loss"} <= set(model.history_[0])
+
+
+def test_predict_proba_columns_follow_cluster_order(fitted):
+    model, frame, _ = fitted
+    proba = model.predict_proba(frame)
+    assert proba.shape == (len(frame), model.n_clusters_)
+    assert np.allclose(proba.sum(1), 1, atol=1e-5)
+    assert np.array_equal(proba.argmax(1), model.predict(frame))
+    assert model.transform(frame).shape == (len(frame), model.latent_dim)
+
+
+def test_scaler_and_arcsinh_invert_within_the_percentile_range(fitted):
+    model, frame, _ = fitted
+    values = frame[MARKERS].to_numpy()
+    scaled = model._scale(values)
+    assert scaled.min() >= 0 and scaled.max() <= 1
+    inside = (scaled > 0) & (scaled < 1)
+    restored = model._unscale(scaled)
+    assert np.allclose(restored[inside], values[inside], rtol=1e-3, atol=1e-3)
+
+
+def test_save_and_load_give_identical_predictions(fitted, tmp_path):
+    model, frame, _ = fitted
+    path = tmp_path / "model.cytomoe"
+    model.save(path)
+    stored = torch.load(path, weights_only=True)  # loads without executing code
+    assert set(stored) == {"meta", "tensors"}
+    loaded = MoESimVAE.load(path)
+    assert np.array_equal(loaded.predict(frame), model.predict(frame))
+    assert np.allclose(loaded.predict_proba(frame), model.predict_proba(frame))
+    assert loaded.markers_ == model.markers_ and loaded.cluster_sizes_ == model.cluster_sizes_
+
+
+def test_loading_something_else_is_a_clear_error(tmp_path):
+    path = tmp_path / "model.cytomoe"
+    path.write_bytes(b"not a model")
+    with pytest.raises(InputError, match="model.cytomoe: not a cytomoe model file"):
+        MoESimVAE.load(path)
+
+
+def test_generate_gives_cells_of_the_cluster_in_instrument_units(fitted):
+    model, frame, truth = fitted
+    cells = model.generate(0, 200, seed=1)
+    assert list(cells.columns) == MARKERS and len(cells) == 200
+    assert 0.0 <= cells.attrs["generation_accuracy"] <= 1.0
+    # Decoded values lie in (0, 1), so in instrument units they fall inside the training
+    # cells' robust range, and they are not left on the arcsinh scale.
+    values = frame[MARKERS].to_numpy()
+    low, high = np.percentile(values, [0.5, 99.5], axis=0)
+    generated = cells.to_numpy()
+    assert np.all(generated >= low - 1e-3 * np.abs(low)) and np.all(generated <= high * 1.001)
+    assert generated.max() > 10 * np.arcsinh(high.max() / COFACTOR)
+    with pytest.raises(InputError, match="no cluster 9"):
+        model.generate(9, 5)
+
+
+def test_predicting_on_data_without_the_models_markers_is_a_clear_error(fitted):
+    model, frame, _ = fitted
+    with pytest.raises(InputError, match="CD56"):
+        model.predict(frame.drop(columns=["CD56"]))
+
+
+def test_fit_refuses_unknown_markers():
+    frame, _ = generated_cells()
+    with pytest.raises(InputError, match="CD99"):
+        MoESimVAE(**FAST).fit(frame, ["CD3", "CD99"], COFACTOR)
+
+
+def test_cancellation_stops_training_within_one_iteration():
+    frame, truth = generated_cells()
+    seen: list[float] = []
+
+    def progress(p):
+        if p.stage == "train":
+            seen.append(p.done)
+
+    with pytest.raises(Cancelled):
+        MoESimVAE(**{**FAST, "iterations": 1000}).fit(
+            frame,
+            MARKERS,
+            COFACTOR,
+            similarity_labels=truth,
+            progress=progress,
+            should_cancel=lambda: len(seen) >= 2,  # reports come every 10 iterations
+        )
+    assert max(seen) == 20
+
+
+def test_seeded_cpu_training_repeats_exactly():
+    frame, truth = generated_cells(seed=3)
+    runs = [
+        MoESimVAE(**{**FAST, "iterations": 30}).fit(
+            frame, MARKERS, COFACTOR, similarity_labels=truth
+        )
+        for _ in range(2)
+    ]
+    assert runs[0].history_ == runs[1].history_
+    assert np.array_equal(runs[0].predict_proba(frame), runs[1].predict_proba(frame))
+
+
+def test_weakly_supervised_fit_on_real_mass_cytometry(shared_data):
+    table = pd.read_csv(shared_data / "labeled/multicenter_cytof/sample1.csv", nrows=3000)
+    markers = [str(i) for i in range(8)]
+    labels = table["labels"].where(table["labels"] != "Unknown")
+    model = MoESimVAE(**{**FAST, "n_experts": 8, "iterations": 150, "batch_size": 128}).fit(
+        table, markers, COFACTOR, similarity_labels=labels.to_numpy(object)
+    )
+    labelled = labels.notna().to_numpy()
+    clusters = model.predict(table)
+    assert adjusted_rand_score(labels[labelled], clusters[labelled]) > 0.8

@@ -1,0 +1,110 @@
+"""Similarity sources: per-batch S from labels, kNN and the populations of a Canberra-UMAP."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+
+from cytomoe.core.errors import InputError
+from cytomoe.core.similarity import (
+    LabelSimilarity,
+    UmapKnnSimilarity,
+    density_populations,
+    knn_matrix,
+    merge_linked_populations,
+    min_population_size,
+    same_group_matrix,
+)
+
+
+def test_same_group_matrix_links_equal_groups_and_leaves_unassigned_cells_alone():
+    s = same_group_matrix(np.array([0, 1, 0, -1, -1]))
+    expected = torch.tensor(
+        [
+            [1, 0, 1, 0, 0],
+            [0, 1, 0, 0, 0],
+            [1, 0, 1, 0, 0],
+            [0, 0, 0, 1, 0],
+            [0, 0, 0, 0, 1],
+        ],
+        dtype=torch.float32,
+    )
+    assert torch.equal(s, expected)
+
+
+def test_knn_matrix_is_the_symmetrised_nearest_neighbour_graph():
+    # 1-D points 0, 1, 3, 10 with k = 1: 0->1, 1->0, 3->1, 10->3.
+    s = knn_matrix(np.array([[0.0], [1.0], [3.0], [10.0]]), k=1)
+    expected = torch.tensor(
+        [[1, 1, 0, 0], [1, 1, 1, 0], [0, 1, 1, 1], [0, 0, 1, 1]], dtype=torch.float32
+    )
+    assert torch.equal(s, expected)
+
+
+def test_knn_matrix_with_k_above_the_batch_links_everything():
+    assert torch.equal(knn_matrix(np.zeros((3, 2)) + np.arange(3)[:, None], k=10), torch.ones(3, 3))
+
+
+def test_label_similarity_same_label_is_similar_and_missing_labels_only_to_themselves():
+    source = LabelSimilarity(["B", "T", "B", None, float("nan")])
+    source.prepare(np.zeros((5, 2)), seed=0)
+    s = source.batch(np.array([0, 1, 2, 3, 4]))
+    assert s[0, 2] == 1 and s[0, 1] == 0 and s[3, 4] == 0 and s[3, 3] == 1
+    assert torch.equal(source.batch(np.array([2, 0])), torch.ones(2, 2))
+
+
+def test_label_similarity_refuses_labels_of_the_wrong_length():
+    with pytest.raises(InputError, match="2 entries for 3 cells"):
+        LabelSimilarity(["a", "b"]).prepare(np.zeros((3, 2)), seed=0)
+
+
+def test_min_population_size_is_a_share_with_a_floor():
+    assert min_population_size(20_000, 0.005) == 100
+    assert min_population_size(500, 0.005) == 10
+
+
+def test_density_populations_finds_two_separated_blobs():
+    rng = np.random.default_rng(0)
+    points = np.vstack([rng.normal(0, 0.3, (200, 2)), rng.normal(10, 0.3, (150, 2))])
+    found = density_populations(points, min_population=20, min_samples=10)
+    assert len(set(found[:200]) - {-1}) == 1 and len(set(found[200:]) - {-1}) == 1
+    assert found[0] != found[-1]
+    assert (found == -1).mean() < 0.05
+
+
+def test_merge_linked_populations_joins_the_most_linked_pair_and_keeps_outsiders():
+    # Cells 0-1 population 0, 2-3 population 1, 4-5 population 2, cell 6 in none.
+    populations = np.array([0, 0, 1, 1, 2, 2, -1])
+    edges = [(0, 1, 1.0), (2, 3, 1.0), (4, 5, 1.0), (1, 2, 0.9), (3, 4, 0.1), (5, 6, 1.0)]
+    rows, cols, weights = zip(*edges, strict=True)
+    graph = sp.coo_matrix((weights, (rows, cols)), shape=(7, 7)).tocsr()
+    graph = graph + graph.T
+    merged = merge_linked_populations(graph, populations, max_populations=2)
+    assert list(merged) == [0, 0, 0, 0, 1, 1, -1]
+    assert list(merge_linked_populations(graph, populations, max_populations=5)) == [
+        0,
+        0,
+        1,
+        1,
+        2,
+        2,
+        -1,
+    ]
+
+
+def test_umap_similarity_follows_the_populations_of_the_embedding():
+    rng = np.random.default_rng(1)
+    centres = np.array([[0.1, 0.8, 0.2, 0.7], [0.8, 0.1, 0.7, 0.2], [0.5, 0.5, 0.9, 0.9]])
+    truth = np.repeat([0, 1, 2], [150, 100, 60])
+    data = np.clip(centres[truth] + rng.normal(0, 0.03, (len(truth), 4)), 0, 1)
+    source = UmapKnnSimilarity(knn_k=5, min_population_share=0.05, max_populations=15)
+    source.prepare(data, seed=0)
+    assert source.embedding_.shape == (len(truth), 2)
+    for population in range(3):  # each true population is one found population
+        found = source.populations_[truth == population]
+        assert len(set(found) - {-1}) == 1
+    assert len(set(source.populations_) - {-1}) == 3
+    rows = np.array([0, 1, 150, 151, 300])
+    s = source.batch(rows)
+    assert torch.equal(s, s.T) and torch.all(s.diagonal() == 1)
+    assert s[0, 1] == 1 and s[2, 3] == 1 and s[0, 2] == 0 and s[0, 4] == 0
