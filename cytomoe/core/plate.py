@@ -1,0 +1,155 @@
+"""A plate: the wells of an experiment, read from a folder or a list of files."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cytomoe.core.compensation import compensate
+from cytomoe.core.errors import FcsReadError, InputError
+from cytomoe.core.progress import CancelCheck, ProgressCallback, check_cancel, report
+from cytomoe.core.readers import expand_inputs, read_samples
+from cytomoe.core.sample import Sample
+from cytomoe.core.wells import well_sort_key
+
+WELL, SAMPLE, EVENT = "well", "sample", "event"
+
+
+@dataclass
+class Plate:
+    """Samples in plate order (A1, A2, ... H12), the files that failed, and the conditions
+    of an optional sample sheet."""
+
+    samples: list[Sample]
+    failures: list[FcsReadError] = field(default_factory=list)
+    conditions: pd.DataFrame | None = None  # one row per sample, indexed like `samples`
+    name: str = ""
+
+    @classmethod
+    def open(cls, paths: Iterable[str | Path] | str | Path, sample_sheet: str | Path | None = None,
+             progress: ProgressCallback | None = None,
+             should_cancel: CancelCheck | None = None) -> "Plate":
+        """Read every file; unreadable ones are kept in ``failures`` and the rest still open."""
+        if isinstance(paths, str | Path):
+            paths = [paths]
+        paths = list(paths)
+        files = expand_inputs(paths)
+        samples: list[Sample] = []
+        failures: list[FcsReadError] = []
+        for done, path in enumerate(files):
+            check_cancel(should_cancel)
+            report(progress, "load", done, len(files), f"Reading {path.name}")
+            try:
+                samples.extend(read_samples(path))
+            except FcsReadError as error:
+                failures.append(error)
+        report(progress, "load", len(files), len(files), "Read")
+        if not samples:
+            reasons = "; ".join(str(f) for f in failures[:3])
+            raise InputError(f"None of the {len(files)} file(s) could be read: {reasons}")
+        samples.sort(key=lambda s: (well_sort_key(s.well), str(s.path), s.dataset))
+        name = Path(paths[0]).name if len(paths) == 1 else f"{len(files)} files"
+        plate = cls(samples=samples, failures=failures, name=name)
+        if sample_sheet is not None:
+            plate.conditions = _read_sample_sheet(Path(sample_sheet), samples)
+        return plate
+
+    @property
+    def wells(self) -> list[str]:
+        """Well id of each sample, or its file name when it has none."""
+        return [s.well or s.name for s in self.samples]
+
+    @property
+    def channels(self) -> list[str]:
+        """Channels ($PnN) present in every sample, in the first sample's order."""
+        common = set(self.samples[0].channels)
+        for sample in self.samples[1:]:
+            common &= set(sample.channels)
+        return [c for c in self.samples[0].channels if c in common]
+
+    @property
+    def markers(self) -> dict[str, str]:
+        """$PnN -> $PnS of the common channels (first sample that names it)."""
+        names: dict[str, str] = {}
+        for sample in self.samples:
+            for channel, marker in zip(sample.channels, sample.markers, strict=True):
+                if channel not in names or names[channel] == channel:
+                    names[channel] = marker
+        return {c: names[c] for c in self.channels}
+
+    @property
+    def n_events(self) -> int:
+        return sum(s.n_events for s in self.samples)
+
+    @property
+    def is_compensable(self) -> bool:
+        return any(s.spillover is not None for s in self.samples)
+
+    def events(self, compensate_spillover: bool = True) -> pd.DataFrame:
+        """All events pooled: the common channels in instrument units (compensated with each
+        file's spillover when asked), plus ``well``, ``sample`` (index in ``samples``),
+        ``event`` (index within its sample) and any text columns of event tables."""
+        channels = self.channels
+        parts = []
+        for index, sample in enumerate(self.samples):
+            values = sample.events
+            if compensate_spillover and sample.spillover is not None:
+                values = compensate(values, sample.channels, sample.spillover)
+            columns = [sample.channels.index(c) for c in channels]
+            part = pd.DataFrame(values[:, columns], columns=channels)
+            part[WELL] = sample.well or sample.name
+            part[SAMPLE] = index
+            part[EVENT] = np.arange(sample.n_events)
+            if sample.annotations is not None:
+                for column in sample.annotations.columns:
+                    part[column] = sample.annotations[column].to_numpy()
+            parts.append(part)
+        frame = pd.concat(parts, ignore_index=True)
+        frame[WELL] = frame[WELL].astype("category")
+        return frame
+
+    def training_indices(self, n: int, seed: int = 0) -> np.ndarray:
+        """Row indices into :meth:`events` of at most ``n`` events drawn evenly across wells
+        (small wells give all they have; the rest is shared by the others)."""
+        rng = np.random.default_rng(seed)
+        sizes = np.array([s.n_events for s in self.samples])
+        quota = _even_quota(sizes, n)
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        chosen = [start + rng.choice(size, take, replace=False)
+                  for start, size, take in zip(starts, sizes, quota, strict=True) if take]
+        return np.sort(np.concatenate(chosen)) if chosen else np.empty(0, dtype=np.int64)
+
+
+def _even_quota(sizes: np.ndarray, n: int) -> np.ndarray:
+    """Per-well counts summing to min(n, total) that are as equal as the wells allow."""
+    quota = np.zeros_like(sizes)
+    remaining, open_wells = min(n, int(sizes.sum())), np.flatnonzero(sizes)
+    while remaining > 0 and open_wells.size:
+        share = max(1, remaining // open_wells.size)
+        for i in open_wells[:remaining] if share == 1 else open_wells:
+            take = min(share, sizes[i] - quota[i], remaining)
+            quota[i] += take
+            remaining -= take
+        open_wells = np.flatnonzero(quota < sizes)
+    return quota
+
+
+def _read_sample_sheet(path: Path, samples: list[Sample]) -> pd.DataFrame:
+    """Condition columns per sample from a CSV keyed by a `file` or a `well` column."""
+    try:
+        sheet = pd.read_csv(path, dtype=str)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise InputError(f"{path.name}: cannot read the sample sheet ({error}).") from None
+    columns = {c.lower(): c for c in sheet.columns}
+    key = columns.get("file") or columns.get("filename") or columns.get("well")
+    if key is None:
+        raise InputError(f"{path.name}: the sample sheet needs a 'file' or a 'well' column.")
+    by_key = sheet.set_index(key)
+    rows = []
+    for sample in samples:
+        ident = sample.well if key.lower() == "well" else Path(sample.path).name
+        rows.append(by_key.loc[ident] if ident in by_key.index else
+                    pd.Series(index=by_key.columns, dtype=object))
+    return pd.DataFrame(rows).reset_index(drop=True)
