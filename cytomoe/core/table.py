@@ -14,9 +14,11 @@ def read_table(path: str | Path) -> Sample:
     """An event table as a `Sample`: numeric columns become channels, text columns
     (such as a label column) go to ``annotations``."""
     path = Path(path)
-    separator = "\t" if path.suffix.lower() in (".tsv", ".tab") else None
+    separator = {".csv": ",", ".tsv": "\t", ".tab": "\t"}.get(path.suffix.lower())
     try:
         frame = pd.read_csv(path, sep=separator, engine="python" if separator is None else "c")
+        if separator is None and frame.shape[1] == 1:
+            raise pd.errors.ParserError("no column separator found")
     except FileNotFoundError:
         raise FcsReadError(path, "does not exist.") from None
     except (OSError, UnicodeDecodeError) as error:

@@ -1,0 +1,64 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from cytomoe.core.errors import OutputExistsError
+from cytomoe.core.export import write_csv, write_fcs
+from cytomoe.core.fcs import read_fcs
+
+
+def test_export_round_trip_is_bit_exact_with_added_columns(shared_data, tmp_path):
+    (sample,) = read_fcs(shared_data / "labeled/flowsom_68983/68983.fcs")
+    frame = sample.to_frame()
+    frame["cluster"] = np.arange(sample.n_events) % 7
+    out = write_fcs(tmp_path / "out.fcs", frame,
+                    markers=dict(zip(sample.channels, sample.markers, strict=True)),
+                    keywords=sample.keywords)
+    (back,) = read_fcs(out)
+    assert back.channels == sample.channels + ["cluster"]
+    assert back.markers[sample.channels.index("PE-Cy7-A")] == "CD3"
+    assert np.array_equal(back.events, frame.to_numpy(np.float32))
+    assert back.keywords["cytomoe_version"]
+    assert back.spillover is not None
+
+
+def test_export_of_a_mask_keeps_only_those_events(shared_data, tmp_path):
+    (sample,) = read_fcs(shared_data / "plates/yeast/Yeast_B1_B01.fcs")
+    frame = sample.to_frame()
+    mask = frame["FITC-A"] > frame["FITC-A"].median()
+    (back,) = read_fcs(write_fcs(tmp_path / "high.fcs", frame[mask]))
+    assert np.array_equal(back.events, frame[mask].to_numpy(np.float32))
+
+
+def test_export_refuses_to_overwrite_and_leaves_the_file_alone(tmp_path):
+    target = tmp_path / "keep.fcs"
+    target.write_bytes(b"precious")
+    frame = pd.DataFrame({"a": [1.0, 2.0]})
+    with pytest.raises(OutputExistsError):
+        write_fcs(target, frame)
+    assert target.read_bytes() == b"precious"
+    write_fcs(target, frame, overwrite=True)
+    assert read_fcs(target)[0].n_events == 2
+
+
+def test_failed_export_leaves_no_partial_file(tmp_path):
+    frame = pd.DataFrame({"a": [1.0, 2.0]})
+    with pytest.raises(Exception, match="no column"):
+        write_fcs(tmp_path / "x.fcs", frame, channels=["a", "missing"])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_over_99_999_999_bytes_re_reads_bit_exact(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(1_260_000, 20)).astype(np.float32),
+                         columns=[f"c{i}" for i in range(20)])
+    path = write_fcs(tmp_path / "big.fcs", frame)
+    assert path.stat().st_size > 99_999_999
+    assert np.array_equal(read_fcs(path)[0].events, frame.to_numpy())
+
+
+def test_csv_export_refuses_to_overwrite(tmp_path):
+    frame = pd.DataFrame({"a": [1, 2]})
+    write_csv(tmp_path / "t.csv", frame)
+    with pytest.raises(OutputExistsError):
+        write_csv(tmp_path / "t.csv", frame)

@@ -1,0 +1,54 @@
+import pytest
+
+from cytomoe.core.errors import InputError
+from cytomoe.core.panel import Panel, is_mass_cytometry
+from cytomoe.core.plate import Plate
+
+
+def test_fluorescence_default_leaves_out_scatter_time_and_viability(shared_data):
+    plate = Plate.open(shared_data / "labeled/flowsom_68983/68983.fcs")
+    panel = Panel.default_for(plate.samples, plate.channels)
+    names = {panel.display_name(c) for c in panel.selected}
+    assert {"CD3", "CD4", "CD8", "CD19"} <= names
+    assert not any(c.startswith(("FSC", "SSC")) or c == "Time" for c in panel.selected)
+    assert "l/d" not in names
+    assert panel.cofactors["PE-Cy7-A"] == 150 and panel.cofactors["FSC-A"] is None
+    assert panel.compensate
+
+
+def test_mass_cytometry_gets_cofactor_5_and_leaves_out_dna_and_beads(shared_data):
+    path = shared_data / "cytof_unlabeled/cytonorm/Gates_PTLG021_Unstim_Control_1.fcs"
+    plate = Plate.open(path)
+    assert is_mass_cytometry(plate.samples)
+    panel = Panel.default_for(plate.samples)
+    names = {panel.display_name(c) for c in panel.selected}
+    assert {"CD3", "CD19", "CD14"} <= names
+    assert not any("Ir19" in c or "Ce140" in c for c in panel.selected)
+    assert {panel.cofactors[c] for c in panel.selected} == {5.0}
+
+
+def test_area_is_kept_over_height(shared_data):
+    plate = Plate.open(shared_data / "plates/plate01")
+    panel = Panel.default_for(plate.samples, plate.channels)
+    assert panel.selected == ["V2-A", "Y2-A", "B1-A"]
+
+
+def test_select_by_marker_or_channel_and_unknown_marker_is_named(shared_data):
+    plate = Plate.open(shared_data / "labeled/flowsom_68983/68983.fcs")
+    panel = Panel.default_for(plate.samples, plate.channels)
+    assert panel.select(["CD3", "PE-A"]).selected == ["PE-Cy7-A", "PE-A"]
+    with pytest.raises(InputError, match="CD999"):
+        panel.select(["CD999"])
+
+
+def test_panel_saves_and_loads(tmp_path, shared_data):
+    plate = Plate.open(shared_data / "plates/yeast")
+    panel = Panel.default_for(plate.samples).with_cofactor(42.0)
+    panel.save(tmp_path / "panel.json")
+    assert Panel.load(tmp_path / "panel.json") == panel
+
+
+def test_loading_a_broken_panel_is_an_input_error(tmp_path):
+    (tmp_path / "p.json").write_text("{not json")
+    with pytest.raises(InputError, match="p.json"):
+        Panel.load(tmp_path / "p.json")

@@ -1,0 +1,92 @@
+import numpy as np
+import pytest
+
+from cytomoe.core.errors import InputError
+from cytomoe.core.plate import Plate
+from cytomoe.core.wells import normalise_well, well_in_name
+
+
+def test_yeast_plate_reads_as_24_wells_in_plate_order(shared_data):
+    plate = Plate.open(shared_data / "plates/yeast")
+    expected = [f"B{i}" for i in range(1, 13)] + [f"C{i}" for i in range(1, 13)]
+    assert plate.wells == expected
+    assert plate.n_events == 24_000
+
+
+def test_plate01_reads_as_seven_wells(shared_data):
+    plate = Plate.open(shared_data / "plates/plate01")
+    assert plate.wells == ["A3", "A4", "A6", "A7", "B3", "B4", "C7"]
+    assert len(plate.channels) == 16
+
+
+@pytest.mark.parametrize(("name", "well"), [
+    ("Yeast_B1_B01.fcs", "B1"), ("RFP_Well_A6.fcs", "A6"),
+    ("EY_2013-07-19_PBS_FCS_3.1_Well_A1.001.fcs", "A1"), ("G11.fcs", "G11"),
+    ("sample.fcs", None), ("CD4_Tcells.csv", None)])
+def test_well_ids_come_from_file_names(name, well):
+    assert well_in_name(name) == well
+
+
+def test_well_keyword_is_normalised():
+    assert normalise_well("b01") == "B1"
+    assert normalise_well("Z9") is None
+
+
+def test_pooled_events_carry_well_sample_and_event(shared_data):
+    plate = Plate.open(shared_data / "plates/plate01")
+    events = plate.events()
+    assert len(events) == 70_000
+    assert list(events.columns[-3:]) == ["well", "sample", "event"]
+    first = events[events["sample"] == 0]
+    assert np.array_equal(first["event"].to_numpy(), np.arange(10_000))
+    assert np.array_equal(first[plate.channels].to_numpy(), plate.samples[0].events)
+
+
+def test_training_subsample_is_even_across_wells(shared_data):
+    plate = Plate.open(shared_data / "plates/plate01")
+    events = plate.events()
+    chosen = plate.training_indices(7_000, seed=1)
+    counts = events.iloc[chosen]["well"].value_counts()
+    assert len(chosen) == len(set(chosen)) == 7_000
+    assert counts.min() == counts.max() == 1_000
+
+
+def test_training_subsample_takes_everything_from_small_wells():
+    from cytomoe.core.plate import _even_quota
+
+    quota = _even_quota(np.array([10, 1000, 1000]), 600)
+    assert quota.tolist() == [10, 295, 295]
+
+
+def test_unreadable_file_is_listed_and_the_rest_open(shared_data, tmp_path):
+    for name in ("Yeast_B1_B01.fcs", "Yeast_B2_B02.fcs"):
+        (tmp_path / name).write_bytes((shared_data / "plates/yeast" / name).read_bytes())
+    (tmp_path / "Yeast_B3_B03.fcs").write_bytes(b"garbage!!")
+    plate = Plate.open(tmp_path)
+    assert plate.wells == ["B1", "B2"]
+    assert [f.path.name for f in plate.failures] == ["Yeast_B3_B03.fcs"]
+
+
+def test_plate_with_nothing_readable_is_an_input_error(tmp_path):
+    (tmp_path / "a.fcs").write_bytes(b"nothing")
+    with pytest.raises(InputError, match="could be read"):
+        Plate.open(tmp_path)
+
+
+def test_compensation_changes_only_spillover_channels(shared_data):
+    plate = Plate.open(shared_data / "labeled/flowsom_68983/68983.fcs")
+    raw, comp = plate.events(compensate_spillover=False), plate.events()
+    spill = plate.samples[0].spillover
+    assert np.array_equal(raw["FSC-A"], comp["FSC-A"])
+    changed = [c for c in spill.index if not np.allclose(raw[c], comp[c])]
+    assert changed
+    restored = comp[list(spill.index)].to_numpy(np.float64) @ spill.to_numpy()
+    assert np.allclose(restored, raw[list(spill.index)].to_numpy(), rtol=1e-4, atol=1e-2)
+
+
+def test_sample_sheet_adds_conditions_by_well(shared_data, tmp_path):
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("well,dose\nA3,1\nC7,10\n")
+    plate = Plate.open(shared_data / "plates/plate01", sample_sheet=sheet)
+    assert plate.conditions["dose"].tolist()[0] == "1"
+    assert plate.conditions["dose"].tolist()[-1] == "10"
