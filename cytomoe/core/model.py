@@ -66,7 +66,7 @@ class MoESimVAE:
 
     def __init__(
         self,
-        n_experts: int = 15,
+        n_experts: int = 30,
         latent_dim: int = 8,
         hidden_sizes: Sequence[int] = (64, 32),
         n_train: int = 20_000,

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, fields
 class ModelSettings:
     """Hyperparameters of MoE-Sim-VAE training. Defaults are what a user gets."""
 
-    n_experts: int = 15
+    n_experts: int = 30  # upper bound; the similarity's populations decide, the rest fall silent
     latent_dim: int = 8
     hidden_sizes: tuple[int, ...] = (64, 32)
     n_train: int = 20_000  # training cells; the Canberra-UMAP embedding of them dominates time

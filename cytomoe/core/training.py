@@ -64,8 +64,12 @@ def batch_losses(
     """The four loss terms and their weighted total on one batch."""
     location = net.encode(x)
     z = location + torch.randn_like(location) if sample_noise else location
-    p = net.gate(z)
-    p_noisy = net.gate(z, noisy=True)
+    # The gate reads the clean location m(x), as at inference; the experts decode z.
+    # Gating on z = m + ε (the reference code) loses populations under ~2% of the cells:
+    # the clusters must first drift several units apart to survive the unit noise
+    # (Samusik 2k F 0.35 vs 0.48, FlowSOM 68983 0.85 vs 0.93, seed 0).
+    p = net.gate(location)
+    p_noisy = net.gate(location, noisy=True)
     expert = p.argmax(1)
     terms = {
         "reconstruction": network.reconstruction_loss(net.decode(z, expert), x),
