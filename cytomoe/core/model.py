@@ -6,8 +6,15 @@ scaler from the 0.5/99.5 percentiles of the training cells, clipped), so new dat
 mapped exactly as the training data was.
 
 Clusters: every cell goes to the expert with the highest gate probability. Experts that
-receive no training cells are silenced; the others become clusters 0..n_clusters_-1,
-numbered by their number of training cells (0 largest).
+receive no training cells are silenced, and so are experts left with fewer training cells
+than the smallest population the similarity allows (``min_population_share``, at least
+10 cells; their cells go to their next most probable expert). The others become clusters
+0..n_clusters_-1, numbered by their number of training cells (0 largest). ``n_experts`` is
+thus an upper bound: the populations of the similarity (similarity.py) decide the number.
+
+Generation draws z ~ N(μ_k, I) around each cluster's mean latent location over its
+training cells (computed once after training), decodes it with that expert and maps it
+back through the scaler and the arcsinh.
 """
 
 import json
