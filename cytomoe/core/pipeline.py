@@ -1,0 +1,245 @@
+"""One analysis end to end: load a plate, choose the panel, train MoE-Sim-VAE, assign every
+event, score against manual labels and export. Each step is a function of its own so that
+the CLI, batch runs and the GUI share them."""
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cytomoe import __version__
+from cytomoe.core.analysis import AnalysisSettings, LabelSource
+from cytomoe.core.errors import InputError, OutputExistsError
+from cytomoe.core.export import write_fcs
+from cytomoe.core.fmeasure import Evaluation, evaluate
+from cytomoe.core.labels import labels_from_column, labels_from_file
+from cytomoe.core.model import MoESimVAE
+from cytomoe.core.panel import Panel
+from cytomoe.core.plate import SAMPLE, Plate
+from cytomoe.core.progress import CancelCheck, ProgressCallback, check_cancel, report
+from cytomoe.core.settings import ModelSettings
+
+CLUSTER, PROBABILITY = "cluster", "cluster_probability"
+MODEL_FILE, REPORT_FILE, CLUSTERS_FILE = "model.cytomoe", "report.json", "clusters.fcs"
+
+
+@dataclass
+class AnalysisResult:
+    plate: Plate
+    panel: Panel
+    events: pd.DataFrame  # pooled events as the model saw them (compensated if asked)
+    model: MoESimVAE
+    clusters: np.ndarray  # one cluster id per event, 0 = largest cluster
+    probability: np.ndarray  # the assigned cluster's probability per event
+    truth: pd.Series | None = None
+    evaluation: Evaluation | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def open_plate(settings: AnalysisSettings, progress: ProgressCallback | None = None,
+               should_cancel: CancelCheck | None = None) -> Plate:
+    if not settings.inputs:
+        raise InputError("No input files or folders were given.")
+    return Plate.open(settings.inputs, settings.sample_sheet, progress, should_cancel)
+
+
+def resolve_panel(settings: AnalysisSettings, plate: Plate) -> Panel:
+    """The analysis's panel, checked against the plate, or the defaults for the plate."""
+    if settings.panel is None:
+        return Panel.default_for(plate.samples, plate.channels)
+    missing = [c for c in settings.panel.selected if c not in plate.channels]
+    if missing:
+        raise InputError(f"The data has no channel(s) {', '.join(missing)} of the panel; "
+                         f"channels: {', '.join(plate.channels)}.")
+    if not settings.panel.selected:
+        raise InputError("The panel selects no markers for clustering.")
+    return settings.panel
+
+
+def truth_labels(source: LabelSource | None, events: pd.DataFrame, plate: Plate
+                 ) -> pd.Series | None:
+    """Manual labels per event from the analysis's label source, or None."""
+    if source is None:
+        return None
+    if source.kind == "column":
+        return labels_from_column(events, source.value, source.unlabeled)
+    if source.kind == "file":
+        return labels_from_file(source.value, len(events), source.unlabeled)
+    if source.kind == "gates":
+        from cytomoe.core.gates import leaf_labels_for_plate
+
+        return leaf_labels_for_plate(source.value, plate)
+    raise InputError(f"Unknown label source '{source.kind}' (column, file or gates).")
+
+
+def fit_model(events: pd.DataFrame, panel: Panel, settings: ModelSettings,
+              progress: ProgressCallback | None = None,
+              should_cancel: CancelCheck | None = None) -> MoESimVAE:
+    model = MoESimVAE.from_settings(settings)
+    cofactors = {c: panel.cofactors.get(c) for c in panel.selected}
+    return model.fit(events, panel.selected, cofactors, groups=events[SAMPLE].to_numpy(),
+                     progress=progress, should_cancel=should_cancel)
+
+
+def assign(model: MoESimVAE, events: pd.DataFrame, progress: ProgressCallback | None = None,
+           should_cancel: CancelCheck | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster of every event and its probability."""
+    probabilities = model.predict_proba(events, progress, should_cancel)
+    clusters = probabilities.argmax(axis=1)
+    return clusters, probabilities[np.arange(len(clusters)), clusters].astype(np.float32)
+
+
+def analyse(settings: AnalysisSettings, plate: Plate | None = None,
+            model: MoESimVAE | None = None, progress: ProgressCallback | None = None,
+            should_cancel: CancelCheck | None = None) -> AnalysisResult:
+    """Everything but writing: train a new model (or use ``model``), assign, evaluate."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    plate = plate or open_plate(settings, progress, should_cancel)
+    panel = resolve_panel(settings, plate) if model is None else _panel_of_model(model, plate)
+    events = plate.events(compensate_spillover=panel.compensate)
+    truth = truth_labels(settings.labels, events, plate)  # checked before the long work
+    timings["load"] = time.perf_counter() - started
+    if model is None:
+        model = fit_model(events, panel, settings.model, progress, should_cancel)
+        timings.update(model.timings_)
+    started = time.perf_counter()
+    clusters, probability = assign(model, events, progress, should_cancel)
+    timings["assign"] = time.perf_counter() - started
+    evaluation = None
+    if truth is not None:
+        started = time.perf_counter()
+        evaluation = evaluate(truth, clusters)
+        timings["evaluate"] = time.perf_counter() - started
+    return AnalysisResult(plate, panel, events, model, clusters, probability, truth,
+                          evaluation, timings)
+
+
+def _panel_of_model(model: MoESimVAE, plate: Plate) -> Panel:
+    """A saved model brings its own markers and cofactors; the plate must have them."""
+    missing = [m for m in model.markers_ if m not in plate.channels]
+    if missing:
+        raise InputError(f"The data lacks the model's marker channel(s) {', '.join(missing)}; "
+                         f"channels: {', '.join(plate.channels)}.")
+    panel = Panel.default_for(plate.samples, plate.channels)
+    panel.selected = list(model.markers_)
+    panel.cofactors.update(model.cofactors_)
+    return panel
+
+
+def run_analysis(settings: AnalysisSettings, out_dir: str | Path, overwrite: bool = False,
+                 model: MoESimVAE | None = None, progress: ProgressCallback | None = None,
+                 should_cancel: CancelCheck | None = None) -> AnalysisResult:
+    """Analyse and write ``out_dir`` (``clusters.fcs``, one FCS per cluster, ``report.json``,
+    the model). Nothing appears at ``out_dir`` unless everything succeeded."""
+    out_dir = Path(out_dir)
+    check_output_folder(out_dir, overwrite)
+    result = analyse(settings, model=model, progress=progress, should_cancel=should_cancel)
+    write_outputs(result, settings, out_dir, overwrite, progress, should_cancel)
+    return result
+
+
+def check_output_folder(out_dir: Path, overwrite: bool) -> None:
+    if out_dir.exists() and not overwrite:
+        raise OutputExistsError(f"{out_dir} already exists; choose another folder or use "
+                                "--overwrite.")
+    if not out_dir.parent.exists():
+        raise InputError(f"{out_dir.parent}: the folder to write into does not exist.")
+
+
+def write_outputs(result: AnalysisResult, settings: AnalysisSettings, out_dir: Path,
+                  overwrite: bool = False, progress: ProgressCallback | None = None,
+                  should_cancel: CancelCheck | None = None) -> None:
+    """Write into a hidden temporary folder beside ``out_dir``, then rename it into place."""
+    check_output_folder(out_dir, overwrite)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial",
+                                    dir=out_dir.parent))
+    try:
+        started = time.perf_counter()
+        _write_cluster_files(result, staging, progress, should_cancel)
+        result.model.save(staging / MODEL_FILE)
+        result.timings["export"] = time.perf_counter() - started
+        (staging / REPORT_FILE).write_text(json.dumps(build_report(result, settings), indent=2,
+                                                      default=_json_default) + "\n")
+        _replace_folder(staging, out_dir)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+
+
+def _replace_folder(staging: Path, out_dir: Path) -> None:
+    if out_dir.exists():
+        old = out_dir.with_name(f".{out_dir.name}.old")
+        os.replace(out_dir, old)
+        os.replace(staging, out_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, out_dir)
+
+
+def export_frame(result: AnalysisResult) -> pd.DataFrame:
+    """All events in instrument units as read (uncompensated, so the files' spillover still
+    applies), plus the cluster, its probability and, for several samples, the sample."""
+    frame = result.plate.events(compensate_spillover=False)[result.plate.channels]
+    frame[CLUSTER] = result.clusters.astype(np.float32)
+    frame[PROBABILITY] = result.probability
+    if len(result.plate.samples) > 1:
+        frame[SAMPLE] = result.events[SAMPLE].to_numpy(np.float32)
+    return frame
+
+
+def _write_cluster_files(result: AnalysisResult, folder: Path,
+                         progress: ProgressCallback | None, should_cancel: CancelCheck | None
+                         ) -> None:
+    frame = export_frame(result)
+    first = result.plate.samples[0]
+    keywords = {k: v for k, v in first.keywords.items()
+                if k in ("spillover", "spill", "cyt", "date", "src")}
+    keywords["CYTOMOE_SOURCES"] = ", ".join(sorted({Path(s.path).name
+                                                     for s in result.plate.samples}))[:2000]
+    markers = result.plate.markers
+    n = result.model.n_clusters_
+    report(progress, "export", 0, n + 1, "Writing clusters.fcs")
+    write_fcs(folder / CLUSTERS_FILE, frame, markers=markers, keywords=keywords)
+    for cluster in range(n):
+        check_cancel(should_cancel)
+        report(progress, "export", cluster + 1, n + 1, f"Writing cluster {cluster}")
+        write_fcs(folder / f"cluster_{cluster:02d}.fcs", frame[result.clusters == cluster],
+                  markers=markers, keywords={**keywords, "CYTOMOE_CLUSTER": str(cluster)})
+
+
+def build_report(result: AnalysisResult, settings: AnalysisSettings) -> dict:
+    sizes = np.bincount(result.clusters, minlength=result.model.n_clusters_)
+    data = {
+        "cytomoe_version": __version__,
+        "inputs": [str(s.path) for s in result.plate.samples],
+        "unreadable_inputs": [str(f) for f in result.plate.failures],
+        "n_events": int(len(result.clusters)),
+        "n_clusters": int(result.model.n_clusters_),
+        "cluster_sizes": [int(s) for s in sizes],
+        "silenced_experts": list(result.model.silenced_experts_),
+        "markers": {c: result.panel.display_name(c) for c in result.panel.selected},
+        "settings": {
+            "model": settings.model.to_dict(),
+            "cofactors": {c: result.panel.cofactors.get(c) for c in result.panel.selected},
+            "compensate": result.panel.compensate,
+            "labels": None if settings.labels is None else vars(settings.labels),
+            "device": str(result.model.device_),
+        },
+        "timings": {k: round(v, 3) for k, v in result.timings.items()},
+    }
+    if result.evaluation is not None:
+        data.update(result.evaluation.to_dict())
+    return data
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
