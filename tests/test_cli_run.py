@@ -1,0 +1,93 @@
+"""`cytomoe run` end to end on a small real file, and its refusals of bad input."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cytomoe.core.fcs import read_fcs
+
+FAST = ["--iterations", "60", "--train-cells", "1500", "--quiet"]
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "cytomoe", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def small_table(tmp_path_factory, shared_data):
+    """2,000 real Multi-Center CyTOF cells with their manual gates."""
+    table = pd.read_csv(shared_data / "labeled/multicenter_cytof/sample2.csv")
+    path = tmp_path_factory.mktemp("data") / "mc2_small.csv"
+    table.sample(n=2000, random_state=0).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def finished_run(small_table, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "out"
+    result = run_cli("run", small_table, "--out", out, "--labels", "labels", "--experts", "8",
+                     *FAST)
+    return result, out
+
+
+def test_run_writes_clusters_report_and_model(finished_run):
+    result, out = finished_run
+    assert result.returncode == 0, result.stderr
+    report = json.loads((out / "report.json").read_text())
+    for key in ("f_measure", "f_measure_flowcap", "nmi", "ari", "n_clusters", "populations",
+                "settings", "timings"):
+        assert key in report
+    assert 0.0 <= report["f_measure"] <= 1.0
+    assert {p["population"] for p in report["populations"]} == {
+        "B_cells", "CD4_Tcells", "CD8_Tcells", "Monocytes"}
+    assert (out / "model.cytomoe").is_file()
+    assert "F-measure" in result.stdout
+
+
+def test_clusters_fcs_holds_every_event_with_cluster_columns(finished_run, small_table):
+    _, out = finished_run
+    (clusters,) = read_fcs(out / "clusters.fcs")
+    table = pd.read_csv(small_table)
+    assert clusters.n_events == len(table)
+    assert clusters.channels[-2:] == ["cluster", "cluster_probability"]
+    assert np.array_equal(clusters.events[:, :8], table[[str(i) for i in range(8)]]
+                          .to_numpy(np.float32))
+    report = json.loads((out / "report.json").read_text())
+    per_cluster = sorted(out.glob("cluster_*.fcs"))
+    assert len(per_cluster) == report["n_clusters"]
+    sizes = [read_fcs(p)[0].n_events for p in per_cluster]
+    assert sizes == report["cluster_sizes"] and sum(sizes) == len(table)
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--markers", "CD999"], "Unknown marker 'CD999'"),
+    (["--labels", "population"], "no label column 'population'"),
+    (["--cofactor", "-3"], "must be positive"),
+])
+def test_bad_options_exit_2_with_one_sentence_and_no_outputs(small_table, tmp_path, extra,
+                                                              message):
+    out = tmp_path / "out"
+    result = run_cli("run", small_table, "--out", out, *FAST, *extra)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_input_exits_2(tmp_path):
+    result = run_cli("run", tmp_path / "absent.fcs", "--out", tmp_path / "out", *FAST)
+    assert result.returncode == 2 and "absent.fcs" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_existing_output_folder_is_refused_and_untouched(small_table, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("keep")
+    result = run_cli("run", small_table, "--out", out, *FAST)
+    assert result.returncode == 2 and "already exists" in result.stderr
+    assert [p.name for p in out.iterdir()] == ["mine.txt"]
