@@ -1,0 +1,375 @@
+"""One analysis over many plates, headless, resumable, in parallel on Dask.
+
+Each plate goes through the same pipeline functions as `cytomoe run` (open, analyse,
+write_outputs) into ``OUT/<plate>/``. A plate counts as finished only when its completion
+marker exists; the pipeline writes the folder under a temporary name and renames it, the
+per-well table and then the marker follow, so a run killed at any point leaves nothing
+that looks finished, and re-running the same command redoes exactly the unfinished
+plates. A plate that fails is recorded (message in the log, traceback too) and the others
+go on.
+
+Modes: one model per plate (``per_plate``, each plate with its own default panel), one
+model trained on all plates pooled (``pooled``; the plates must share the markers), or an
+existing model file applied to every plate (``model``).
+"""
+
+import json
+import logging
+import os
+import shutil
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cytomoe.core.analysis import AnalysisSettings
+from cytomoe.core.errors import Cancelled, CytomoeError, InputError
+from cytomoe.core.fmeasure import evaluate
+from cytomoe.core.panel import Panel
+from cytomoe.core.plate import SAMPLE, Plate
+from cytomoe.core.progress import CancelCheck, check_cancel
+from cytomoe.core.readers import expand_inputs
+
+PER_PLATE, POOLED, MODEL = "per_plate", "pooled", "model"
+COMPLETE_MARKER = ".complete"  # written last: its presence means the plate is finished
+WELLS_FILE, SUMMARY_FILE, LOG_FILE = "wells.csv", "summary.csv", "batch.log"
+POOLED_MODEL_FILE = "pooled_model.cytomoe"
+DONE, SKIPPED, FAILED = "done", "skipped", "failed"
+
+
+@dataclass
+class PlateJob:
+    """One plate to analyse: its inputs and where its outputs go."""
+
+    name: str  # output folder name, unique within the batch
+    inputs: list[str]
+    out_dir: Path
+    n_files: int  # data files in the plate (wells), for progress
+    model_file: str | None = None  # an existing model to apply instead of training
+
+
+@dataclass
+class PlateOutcome:
+    name: str
+    status: str  # done, skipped, failed
+    error: str = ""  # one sentence for the user
+    details: str = ""  # traceback of unexpected errors, for the log
+    unreadable: list[str] = field(default_factory=list)  # files the plate went on without
+    wells: list[dict] = field(default_factory=list)  # rows of summary.csv
+    seconds: float = 0.0
+
+
+@dataclass
+class BatchResult:
+    outcomes: list[PlateOutcome]
+    summary: Path | None
+    log: Path
+
+    @property
+    def failed(self) -> list[PlateOutcome]:
+        return [o for o in self.outcomes if o.status == FAILED]
+
+
+# "plate" (done, total) and "wells" (done, total) after each plate; the CLI draws the bars
+BatchProgress = Callable[[str, int, int, PlateOutcome | None], None]
+
+
+def plan_jobs(plates: Sequence[str | Path], out_dir: str | Path) -> list[PlateJob]:
+    """A job per plate (a folder or a data file), output folders named after the plates."""
+    if not plates:
+        raise InputError("No plates were given.")
+    out_dir = Path(out_dir).resolve()
+    jobs: list[PlateJob] = []
+    used: set[str] = set()
+    for plate in plates:
+        path = Path(plate).expanduser()
+        if not path.exists():
+            raise InputError(f"{plate}: no such plate folder or file.")
+        files = expand_inputs([path])
+        if not files:
+            raise InputError(f"{plate}: holds no FCS files or event tables.")
+        base = path.resolve().name if path.is_dir() else path.stem
+        name, suffix = base, 2
+        while name.lower() in used:
+            name, suffix = f"{base}_{suffix}", suffix + 1
+        used.add(name.lower())
+        jobs.append(PlateJob(name, [str(path.resolve())], out_dir / name, len(files)))
+    return jobs
+
+
+def is_complete(plate_dir: Path) -> bool:
+    return (plate_dir / COMPLETE_MARKER).is_file() and (plate_dir / WELLS_FILE).is_file()
+
+
+def run_plate(job: PlateJob, settings: AnalysisSettings, torch_threads: int | None = None,
+              should_cancel: CancelCheck | None = None) -> PlateOutcome:
+    """Analyse one plate and write its outputs; never raises for a problem of the plate.
+
+    Runs in the calling process or on a Dask worker (``torch_threads`` then keeps each
+    worker process to its share of the cores).
+    """
+    from cytomoe.core.model import MoESimVAE
+    from cytomoe.core.pipeline import analyse, write_outputs
+
+    started = time.perf_counter()
+    try:
+        if torch_threads:
+            import torch
+
+            torch.set_num_threads(torch_threads)
+        clear_unfinished(job.out_dir)
+        plate_settings = replace(settings, inputs=list(job.inputs))
+        plate = Plate.open(job.inputs, settings.sample_sheet, should_cancel=should_cancel)
+        model = MoESimVAE.load(job.model_file) if job.model_file else None
+        result = analyse(plate_settings, plate=plate, model=model, should_cancel=should_cancel)
+        write_outputs(result, plate_settings, job.out_dir, overwrite=True,
+                      should_cancel=should_cancel)
+        wells = well_rows(job.name, result)
+        _write_atomically(job.out_dir / WELLS_FILE, pd.DataFrame(wells).to_csv(index=False))
+        _write_atomically(job.out_dir / COMPLETE_MARKER, json.dumps({
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "wells": len(wells)}) + "\n")
+        return PlateOutcome(job.name, DONE, unreadable=[str(f) for f in plate.failures],
+                            wells=wells, seconds=time.perf_counter() - started)
+    except Cancelled:
+        raise
+    except CytomoeError as error:
+        return PlateOutcome(job.name, FAILED, str(error), seconds=time.perf_counter() - started)
+    except Exception as error:  # a bug or an unforeseen file: the other plates go on
+        return PlateOutcome(job.name, FAILED, f"unexpected {type(error).__name__}: {error}",
+                            traceback.format_exc(), seconds=time.perf_counter() - started)
+
+
+def clear_unfinished(plate_dir: Path) -> None:
+    """Remove what an interrupted run left: an unmarked output folder, staging folders."""
+    if plate_dir.exists() and not is_complete(plate_dir):
+        shutil.rmtree(plate_dir)
+    if plate_dir.parent.is_dir():
+        for leftover in plate_dir.parent.glob(f".{plate_dir.name}.*"):
+            if leftover.name.endswith((".partial", ".old")) and leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+
+
+def well_rows(plate_name: str, result) -> list[dict]:
+    """One row per well (sample): events, share of each cluster, F-measure if labelled."""
+    samples = result.events[SAMPLE].to_numpy()
+    n_clusters = result.model.n_clusters_
+    rows = []
+    for index, well in enumerate(result.plate.wells):
+        mine = samples == index
+        clusters = result.clusters[mine]
+        counts = np.bincount(clusters, minlength=n_clusters)
+        row = {"plate": plate_name, "well": well,
+               "file": Path(result.plate.samples[index].path).name,
+               "events": int(mine.sum())}
+        row.update({f"cluster_{k:02d}": round(float(c) / max(1, len(clusters)), 6)
+                    for k, c in enumerate(counts)})
+        if result.truth is not None:
+            truth = result.truth[mine].reset_index(drop=True)
+            labelled = truth.notna().to_numpy()
+            row["f_measure"] = (round(evaluate(truth, clusters).f_measure, 6)
+                                if labelled.any() else float("nan"))
+        rows.append(row)
+    return rows
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.part")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def pooled_panel(settings: AnalysisSettings, plates: Sequence[Plate], names: Sequence[str]
+                 ) -> tuple[Plate, Panel]:
+    """All plates as one, and the panel one model can use for all of them."""
+    from cytomoe.core.pipeline import resolve_panel
+
+    pooled = Plate(samples=[s for p in plates for s in p.samples], name="pooled")
+    if settings.panel is not None:
+        return pooled, resolve_panel(settings, pooled)
+    chosen = {name: Panel.default_for(p.samples, p.channels).selected
+              for name, p in zip(names, plates, strict=True)}
+    if len({tuple(sorted(s)) for s in chosen.values()}) > 1:
+        listed = "; ".join(f"{name}: {', '.join(s)}" for name, s in chosen.items())
+        raise InputError("--pooled trains one model on all plates, but the plates do not "
+                         f"share their markers ({listed}). Run without --pooled (one model "
+                         "per plate) or give a [panel] in the analysis file.")
+    return pooled, Panel.default_for(pooled.samples, pooled.channels)
+
+
+def fit_pooled_model(settings: AnalysisSettings, jobs: Sequence[PlateJob], out_dir: Path,
+                     log: logging.Logger, should_cancel: CancelCheck | None = None) -> Path:
+    """Train one model on every plate's events (reused when a previous run saved it)."""
+    from cytomoe.core.pipeline import fit_model
+
+    path = out_dir / POOLED_MODEL_FILE
+    if path.is_file():  # MoESimVAE.save renames a finished file into place
+        log.info("pooled model %s exists: reusing it", path)
+        return path
+    plates = [Plate.open(job.inputs, settings.sample_sheet, should_cancel=should_cancel)
+              for job in jobs]
+    pooled, panel = pooled_panel(settings, plates, [job.name for job in jobs])
+    log.info("training the pooled model on %d events of %d plates, markers %s",
+             pooled.n_events, len(plates), ", ".join(panel.selected))
+    events = pooled.events(compensate_spillover=panel.compensate)
+    model = fit_model(events, panel, settings.model, should_cancel=should_cancel)
+    model.save(path)
+    return path
+
+
+def open_log(out_dir: Path) -> logging.Logger:
+    """``OUT/batch.log``, appended by every run of the batch."""
+    log = logging.getLogger(f"cytomoe.batch.{out_dir}")
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    if not log.handlers:
+        handler = logging.FileHandler(out_dir / LOG_FILE, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        log.addHandler(handler)
+    return log
+
+
+def close_log(log: logging.Logger) -> None:
+    for handler in list(log.handlers):
+        handler.close()
+        log.removeHandler(handler)
+
+
+def run_batch(settings: AnalysisSettings, plates: Sequence[str | Path], out_dir: str | Path,
+              mode: str = PER_PLATE, model_file: str | Path | None = None, workers: int = 1,
+              scheduler: str | None = None, progress: BatchProgress | None = None,
+              should_cancel: CancelCheck | None = None) -> BatchResult:
+    """Analyse every plate into ``out_dir/<plate>/`` and write ``out_dir/summary.csv``.
+
+    Plates already complete are skipped. ``workers`` > 1 starts a local Dask cluster of
+    that many single-threaded processes; ``scheduler`` uses a running Dask cluster instead
+    (its workers need cytomoe installed and the plates at the same paths).
+    """
+    if mode not in (PER_PLATE, POOLED, MODEL):
+        raise InputError(f"Unknown batch mode '{mode}'.")
+    if (mode == MODEL) != (model_file is not None):
+        raise InputError("A model file is given exactly when the mode is 'model'.")
+    if workers < 1:
+        raise InputError(f"--workers must be at least 1, not {workers}.")
+    out_dir = Path(out_dir).resolve()
+    jobs = plan_jobs(plates, out_dir)
+    if model_file is not None:
+        model_path = Path(model_file).resolve()
+        if not model_path.is_file():
+            raise InputError(f"{model_file}: no such model file.")
+        from cytomoe.core.model import MoESimVAE
+
+        MoESimVAE.load(model_path)  # an unreadable model is bad input, not N failed plates
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log = open_log(out_dir)
+    try:
+        log.info("batch of %d plate(s), mode %s, %s", len(jobs), mode,
+                 f"scheduler {scheduler}" if scheduler else f"{workers} worker(s)")
+        outcomes: dict[str, PlateOutcome] = {}
+        pending = []
+        for job in jobs:
+            if is_complete(job.out_dir):
+                outcomes[job.name] = PlateOutcome(job.name, SKIPPED,
+                                                  wells=_read_wells(job.out_dir))
+                log.info("%s: complete from an earlier run, skipped", job.name)
+            else:
+                pending.append(job)
+        if pending and mode == POOLED:
+            model_file = fit_pooled_model(settings, jobs, out_dir, log, should_cancel)
+        for job in pending:
+            job.model_file = str(model_file) if model_file is not None else None
+        tracker = _Tracker(jobs, outcomes, progress, log)
+        if pending:
+            if scheduler is None and workers == 1:
+                for job in pending:
+                    check_cancel(should_cancel)
+                    tracker.finished(job, run_plate(job, settings, should_cancel=should_cancel))
+            else:
+                _run_on_dask(pending, settings, workers, scheduler, tracker, should_cancel)
+        ordered = [tracker.outcomes[job.name] for job in jobs]
+        summary = write_summary(ordered, out_dir)
+        log.info("finished: %d done, %d skipped, %d failed", *(
+            sum(o.status == s for o in ordered) for s in (DONE, SKIPPED, FAILED)))
+        return BatchResult(ordered, summary, out_dir / LOG_FILE)
+    except Exception:
+        log.exception("batch stopped")
+        raise
+    finally:
+        close_log(log)
+
+
+class _Tracker:
+    """Records outcomes as plates finish, logs them and reports progress."""
+
+    def __init__(self, jobs: list[PlateJob], outcomes: dict[str, PlateOutcome],
+                 progress: BatchProgress | None, log: logging.Logger):
+        self.jobs, self.outcomes, self.progress, self.log = jobs, outcomes, progress, log
+        self.total_wells = sum(job.n_files for job in jobs)
+        self.wells_done = sum(job.n_files for job in jobs if job.name in outcomes)
+        self._report(None)
+
+    def _report(self, outcome: PlateOutcome | None) -> None:
+        if self.progress is not None:
+            self.progress("plates", len(self.outcomes), len(self.jobs), outcome)
+            self.progress("wells", self.wells_done, self.total_wells, outcome)
+
+    def finished(self, job: PlateJob, outcome: PlateOutcome) -> None:
+        self.outcomes[job.name] = outcome
+        self.wells_done += job.n_files
+        if outcome.status == FAILED:
+            self.log.error("%s: FAILED: %s", job.name, outcome.error)
+            if outcome.details:
+                self.log.error("%s", outcome.details.rstrip())
+        else:
+            self.log.info("%s: done in %.1f s, %d well(s)", job.name, outcome.seconds,
+                          len(outcome.wells))
+        for failure in outcome.unreadable:
+            self.log.warning("%s: unreadable file left out: %s", job.name, failure)
+        self._report(outcome)
+
+
+def _run_on_dask(jobs: list[PlateJob], settings: AnalysisSettings, workers: int,
+                 scheduler: str | None, tracker: _Tracker,
+                 should_cancel: CancelCheck | None) -> None:
+    from distributed import as_completed
+
+    from cytomoe.core.scheduler import dask_client
+
+    with dask_client(workers, scheduler) as client:
+        futures = {client.submit(run_plate, job, settings, 1, pure=False,
+                                 key=f"cytomoe-plate-{job.name}-{os.getpid()}-{time.time_ns()}"):
+                   job for job in jobs}
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                outcome = future.result()
+            except Exception as error:  # the worker died (memory, killed) or lost contact
+                outcome = PlateOutcome(job.name, FAILED,
+                                       f"the Dask worker failed: {type(error).__name__}: {error}")
+            tracker.finished(job, outcome)
+            if should_cancel is not None and should_cancel():
+                for other in futures:
+                    other.cancel()
+                raise Cancelled("Cancelled by the user.")
+
+
+def _read_wells(plate_dir: Path) -> list[dict]:
+    table = pd.read_csv(plate_dir / WELLS_FILE, dtype={"plate": str, "well": str})
+    return table.to_dict(orient="records")
+
+
+def write_summary(outcomes: Sequence[PlateOutcome], out_dir: Path) -> Path | None:
+    """``summary.csv``: one row per well of every finished plate (this run or earlier)."""
+    rows = [row for outcome in outcomes for row in outcome.wells]
+    if not rows:
+        return None
+    table = pd.DataFrame(rows)
+    clusters = sorted(c for c in table.columns if c.startswith("cluster_"))
+    first = ["plate", "well", "file", "events"]
+    rest = [c for c in table.columns if c not in first and c not in clusters]
+    path = out_dir / SUMMARY_FILE
+    _write_atomically(path, table[first + clusters + rest].to_csv(index=False))
+    return path
