@@ -88,44 +88,23 @@ def settings_from_arguments(args: argparse.Namespace):
         settings.labels = LabelSource("gates", str(args.gates), list(args.unlabeled))
     elif settings.labels is not None and args.unlabeled:
         settings.labels.unlabeled = list(args.unlabeled)
+    if args.markers:
+        settings.markers = [m.strip() for m in args.markers.split(",") if m.strip()]
+    if args.cofactor:
+        settings.cofactors = _cofactors(args.cofactor)
+    if args.no_transform:
+        settings.transform = False
+    if args.no_compensation:
+        settings.compensate = False
     return settings
 
 
-def apply_panel_arguments(args: argparse.Namespace, settings, plate):
-    """The panel for ``plate`` after --markers, --cofactor, --no-transform, --no-compensation."""
-    from cytomoe.core.errors import InputError
-    from cytomoe.core.pipeline import resolve_panel
-
-    panel = resolve_panel(settings, plate)
-    if args.markers:
-        panel = panel.select([m.strip() for m in args.markers.split(",") if m.strip()])
-    if args.no_transform:
-        panel = panel.with_cofactor(None)
-    elif args.cofactor:
-        if "=" not in args.cofactor:
-            panel = panel.with_cofactor(_positive_number(args.cofactor))
-        else:
-            for pair in args.cofactor.split(","):
-                name, _, value = pair.partition("=")
-                channel = panel.select([name.strip()]).selected[0]
-                panel.cofactors[channel] = _positive_number(value)
-    if args.no_compensation:
-        panel.compensate = False
-    if not panel.selected:
-        raise InputError("No markers are selected for clustering.")
-    return panel
-
-
-def _positive_number(text: str) -> float:
-    from cytomoe.core.errors import InputError
-
-    try:
-        value = float(text)
-    except ValueError:
-        raise InputError(f"The cofactor '{text}' is not a number.") from None
-    if value <= 0:
-        raise InputError(f"The cofactor must be positive, not {text}.")
-    return value
+def _cofactors(text: str) -> str | dict[str, str]:
+    """'5' or 'CD3=5,CD4=150' (checked when the panel is resolved against the data)."""
+    if "=" not in text:
+        return text
+    pairs = (pair.partition("=") for pair in text.split(",") if pair.strip())
+    return {name.strip(): value.strip() for name, _, value in pairs}
 
 
 def run_with_arguments(args: argparse.Namespace, settings, out_dir: Path) -> dict:
@@ -142,7 +121,6 @@ def run_with_arguments(args: argparse.Namespace, settings, out_dir: Path) -> dic
     check_output_folder(out_dir, args.overwrite)
     with TerminalProgress(args.quiet) as progress:
         plate = open_plate(settings, progress)
-        settings.panel = apply_panel_arguments(args, settings, plate)
         result = analyse(settings, plate=plate, progress=progress)
         write_outputs(result, settings, out_dir, args.overwrite, progress)
     for failure in plate.failures:

@@ -50,16 +50,38 @@ def open_plate(settings: AnalysisSettings, progress: ProgressCallback | None = N
 
 
 def resolve_panel(settings: AnalysisSettings, plate: Plate) -> Panel:
-    """The analysis's panel, checked against the plate, or the defaults for the plate."""
-    if settings.panel is None:
-        return Panel.default_for(plate.samples, plate.channels)
-    missing = [c for c in settings.panel.selected if c not in plate.channels]
+    """The analysis's panel (or the plate's defaults) with its overrides applied: markers,
+    cofactors, no transform, compensation; checked against the plate."""
+    panel = (Panel.from_dict(settings.panel.to_dict()) if settings.panel is not None
+             else Panel.default_for(plate.samples, plate.channels))
+    missing = [c for c in panel.selected if c not in plate.channels]
     if missing:
         raise InputError(f"The data has no channel(s) {', '.join(missing)} of the panel; "
                          f"channels: {', '.join(plate.channels)}.")
-    if not settings.panel.selected:
+    if settings.markers:
+        panel = panel.select(settings.markers)
+    if not settings.transform:
+        panel = panel.with_cofactor(None)
+    elif isinstance(settings.cofactors, dict):
+        for name, value in settings.cofactors.items():
+            panel.cofactors[panel.select([name]).selected[0]] = _positive(value)
+    elif settings.cofactors is not None:
+        panel = panel.with_cofactor(_positive(settings.cofactors))
+    if settings.compensate is not None:
+        panel.compensate = settings.compensate
+    if not panel.selected:
         raise InputError("The panel selects no markers for clustering.")
-    return settings.panel
+    return panel
+
+
+def _positive(value) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"The cofactor '{value}' is not a number.") from None
+    if not number > 0:
+        raise InputError(f"The cofactor must be positive, not {value}.")
+    return number
 
 
 def truth_labels(source: LabelSource | None, events: pd.DataFrame, plate: Plate
