@@ -1,13 +1,28 @@
-"""The settings of one analysis: inputs, panel, model settings and the label source, and
-their file format (TOML, versioned, meant to be read and edited by people).
+"""The settings of one analysis: inputs, panel, model settings and the label source.
 
-The GUI edits these dataclasses, `cytomoe run --config` and `cytomoe batch --config` read
-the same file. Relative paths in a file are relative to the file's folder.
+The GUI edits these dataclasses, analysis files serialise them with a format version,
+the CLI (`cytomoe run`, `cytomoe batch`) reads the same file.
+
+An analysis file is TOML, so that people can edit it in any text editor::
+
+    format_version = 1
+    inputs = ["plate1"]            # relative paths resolve against the file's folder
+    [model]
+    iterations = 2000
+    [labels]
+    kind = "column"
+    value = "labels"
+
+Every table and key is optional except ``format_version``; what is left out takes the
+defaults a user gets (a panel chosen for the data, the default model settings).
 """
 
+import json
+import math
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from cytomoe.core.errors import InputError
 from cytomoe.core.panel import Panel
@@ -16,6 +31,8 @@ from cytomoe.core.settings import ModelSettings
 ANALYSIS_FORMAT_VERSION = 1
 
 UNLABELED_DEFAULTS = ("", "nan", "none", "unlabeled", "unlabelled", "unknown", "unassigned")
+
+LABEL_KINDS = ("column", "file", "gates")
 
 
 @dataclass
@@ -34,149 +51,311 @@ class LabelSource:
 @dataclass
 class AnalysisSettings:
     inputs: list[str] = field(default_factory=list)  # FCS files, plate folders, CSV tables
-    # A full panel (as the GUI saves it), or None for the core's defaults for the data...
-    panel: Panel | None = None
-    # ...adjusted by these, which apply to any plate: markers to cluster on ($PnN or $PnS),
-    # one arcsinh cofactor or one per marker, no transform at all, compensation on/off.
+    panel: Panel | None = None  # None: the core's defaults for the data
+    # Adjustments that apply to any plate, on top of the panel or the defaults: markers to
+    # cluster on ($PnN or $PnS), one arcsinh cofactor or one per marker, no transform at
+    # all, compensation on/off (None: when the files carry a spillover matrix).
     markers: list[str] | None = None
     cofactors: float | dict[str, float] | None = None
     transform: bool = True
-    compensate: bool | None = None  # None: when the files carry a spillover matrix
+    compensate: bool | None = None
     model: ModelSettings = field(default_factory=ModelSettings)
     labels: LabelSource | None = None
     sample_sheet: str | None = None
     model_file: str | None = None  # a trained model recorded by a session
 
 
-_LABEL_KINDS = ("column", "file", "gates")
-
-
+# ------------------------------------------------------------------------------ reading
 def load_analysis(path: str | Path) -> AnalysisSettings:
-    """Read an analysis file; older format versions keep loading."""
+    """Read an analysis file of this or an older format version.
+
+    Raises ``InputError`` naming the file and the offending key for anything it cannot
+    use: TOML syntax errors, unknown keys, values of the wrong type, newer versions.
+    """
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(f"{path}: the analysis file does not exist.") from None
+        raise InputError(f"{path}: no such analysis file.") from None
     except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{path.name}: cannot read the analysis file ({error}).") from None
+        raise InputError(f"{path}: cannot read the analysis file ({error}).") from None
     except tomllib.TOMLDecodeError as error:
-        raise InputError(f"{path.name}: not valid TOML ({error}).") from None
-    try:
-        return _from_dict(data, path.parent)
-    except InputError as error:
-        raise InputError(f"{path.name}: {error}") from None
+        raise InputError(f"{path}: not a valid TOML analysis file ({error}).") from None
+    return _Reader(path).settings(data)
 
 
-def _from_dict(data: dict, folder: Path) -> AnalysisSettings:
-    data = dict(data)
-    version = data.pop("format_version", None)
-    if not isinstance(version, int):
-        raise InputError("'format_version' is missing or not a whole number.")
-    if version > ANALYSIS_FORMAT_VERSION:
-        raise InputError(f"format version {version} is newer than this cytomoe reads "
-                         f"({ANALYSIS_FORMAT_VERSION}); please update cytomoe.")
-    settings = AnalysisSettings()
-    known = {f.name for f in fields(AnalysisSettings)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise InputError(f"unknown key(s) {', '.join(unknown)}.")
-    settings.inputs = [_resolve(p, folder) for p in _typed(data, "inputs", list, [])]
-    settings.sample_sheet = _optional_path(data, "sample_sheet", folder)
-    settings.model_file = _optional_path(data, "model_file", folder)
-    if "panel" in data:
-        settings.panel = Panel.from_dict(_typed(data, "panel", dict, {}))
-    settings.markers = _typed(data, "markers", list, None)
-    cofactors = data.get("cofactors")
-    if cofactors is not None and not isinstance(cofactors, int | float | dict):
-        raise InputError("'cofactors' must be a number or a table of channel = number.")
-    settings.cofactors = float(cofactors) if isinstance(cofactors, int | float) else cofactors
-    settings.transform = _typed(data, "transform", bool, True)
-    settings.compensate = _typed(data, "compensate", bool, None)
-    settings.model = ModelSettings.from_dict(_typed(data, "model", dict, {}))
-    labels = _typed(data, "labels", dict, None)
-    if labels is not None:
-        kind, value = labels.get("kind"), labels.get("value")
-        if kind not in _LABEL_KINDS or not isinstance(value, str):
-            raise InputError("[labels] needs kind = column, file or gates, and a value.")
-        if kind != "column":
-            value = _resolve(value, folder)
-        settings.labels = LabelSource(kind, value, [str(v) for v in labels.get("unlabeled", [])])
-    return settings
+class _Reader:
+    """Checks one file's tables key by key so that every message names file and key."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.folder = path.resolve().parent
+
+    def fail(self, key: str, problem: str) -> InputError:
+        return InputError(f"{self.path}: '{key}' {problem}.")
+
+    def settings(self, data: dict) -> AnalysisSettings:
+        if "format_version" not in data:
+            raise InputError(f"{self.path}: not a cytomoe analysis file (no 'format_version').")
+        version = data["format_version"]
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise self.fail("format_version", "must be a positive whole number")
+        if version > ANALYSIS_FORMAT_VERSION:
+            raise InputError(f"{self.path}: saved by a newer cytomoe (format {version}; this "
+                             f"version reads up to {ANALYSIS_FORMAT_VERSION}).")
+        self.unknown_keys(data, "", {"format_version", "inputs", "sample_sheet", "model_file",
+                                     "panel", "model", "labels", "markers", "cofactors",
+                                     "transform", "compensate"})
+        settings = AnalysisSettings()
+        settings.inputs = [self.resolve(p) for p in self.strings(data, "inputs")]
+        if "sample_sheet" in data:
+            settings.sample_sheet = self.resolve(self.string(data, "sample_sheet"))
+        if "model_file" in data:
+            settings.model_file = self.resolve(self.string(data, "model_file"))
+        if "panel" in data:
+            settings.panel = self.panel(self.table(data, "panel"))
+        if "markers" in data:
+            settings.markers = self.strings(data, "markers")
+        if "cofactors" in data:
+            settings.cofactors = self.cofactors(data["cofactors"])
+        for key in ("transform", "compensate"):
+            if key in data:
+                if not isinstance(data[key], bool):
+                    raise self.fail(key, "must be true or false")
+                setattr(settings, key, data[key])
+        if "model" in data:
+            settings.model = self.model(self.table(data, "model"))
+        if "labels" in data:
+            settings.labels = self.labels(self.table(data, "labels"))
+        return settings
+
+    def cofactors(self, value: Any) -> float | dict[str, float]:
+        values = value.values() if isinstance(value, dict) else [value]
+        if not all(_is_number(v) and v > 0 for v in values):
+            raise self.fail("cofactors", "must be a positive number or a table of "
+                                         "marker = positive number")
+        return dict(value) if isinstance(value, dict) else float(value)
+
+    def unknown_keys(self, table: dict, prefix: str, known: set[str]) -> None:
+        unknown = sorted(set(table) - known)
+        if unknown:
+            raise self.fail(prefix + unknown[0], f"is not a setting cytomoe knows (known: "
+                                                 f"{', '.join(prefix + k for k in sorted(known))})")
+
+    def table(self, data: dict, key: str) -> dict:
+        if not isinstance(data[key], dict):
+            raise self.fail(key, "must be a table ([" + key + "])")
+        return data[key]
+
+    def string(self, data: dict, key: str, prefix: str = "") -> str:
+        value = data[key]
+        if not isinstance(value, str):
+            raise self.fail(prefix + key, f"must be text, not {_describe(value)}")
+        return value
+
+    def strings(self, data: dict, key: str, prefix: str = "") -> list[str]:
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(prefix + key, f"must be a list of text, not {_describe(value)}")
+        return list(value)
+
+    def resolve(self, value: str) -> str:
+        path = Path(value).expanduser()
+        return str(path if path.is_absolute() else self.folder / path)
+
+    def panel(self, data: dict) -> Panel:
+        self.unknown_keys(data, "panel.", {"channels", "markers", "selected", "cofactors",
+                                           "compensate"})
+        channels = self.strings(data, "channels", "panel.")
+        selected = self.strings(data, "selected", "panel.")
+        if not channels:
+            raise self.fail("panel.channels", "must list the channels ($PnN) of the data")
+        markers = data.get("markers", {})
+        if not isinstance(markers, dict) or not all(isinstance(v, str)
+                                                    for v in markers.values()):
+            raise self.fail("panel.markers", "must be a table of channel = \"marker name\"")
+        cofactors = data.get("cofactors", {})
+        if not isinstance(cofactors, dict):
+            raise self.fail("panel.cofactors", "must be a table of channel = cofactor")
+        for channel, value in cofactors.items():
+            if value != "none" and (not _is_number(value) or value <= 0):
+                raise self.fail(f"panel.cofactors.{channel}",
+                                "must be a positive number or \"none\" (no transform)")
+        compensate = data.get("compensate", True)
+        if not isinstance(compensate, bool):
+            raise self.fail("panel.compensate", "must be true or false")
+        for name in list(selected) + list(markers) + list(cofactors):
+            if name not in channels:
+                raise self.fail("panel", f"names channel '{name}', which is not in "
+                                         "panel.channels")
+        return Panel(channels=channels, markers={c: markers.get(c, c) for c in channels},
+                     selected=selected,
+                     cofactors={c: None if cofactors.get(c, "none") == "none"
+                                else float(cofactors[c]) for c in channels},
+                     compensate=compensate)
+
+    def model(self, data: dict) -> ModelSettings:
+        defaults = ModelSettings()
+        known = {f.name: f for f in fields(ModelSettings)}
+        self.unknown_keys(data, "model.", set(known))
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            default = getattr(defaults, key)
+            expected = _type_of_setting(known[key].type, default)
+            if not _fits(value, expected):
+                raise self.fail(f"model.{key}", f"must be {expected}, not {_describe(value)}")
+            values[key] = tuple(value) if isinstance(value, list) else value
+        return ModelSettings(**{**{f: getattr(defaults, f) for f in known}, **values})
+
+    def labels(self, data: dict) -> LabelSource:
+        self.unknown_keys(data, "labels.", {"kind", "value", "unlabeled"})
+        for key in ("kind", "value"):
+            if key not in data:
+                raise self.fail(f"labels.{key}", "is missing")
+        kind = self.string(data, "kind", "labels.")
+        if kind not in LABEL_KINDS:
+            raise self.fail("labels.kind", f"must be one of {', '.join(LABEL_KINDS)}, "
+                                           f"not '{kind}'")
+        value = self.string(data, "value", "labels.")
+        if kind in ("file", "gates"):
+            value = self.resolve(value)
+        return LabelSource(kind, value, self.strings(data, "unlabeled", "labels."))
 
 
-def _typed(data: dict, key: str, kind: type, default):
-    value = data.get(key, default)
-    if value is not default and not isinstance(value, kind):
-        raise InputError(f"'{key}' must be a {kind.__name__}, not {type(value).__name__}.")
-    return value
+def _type_of_setting(annotation: Any, default: Any) -> str:
+    """What a model setting accepts, in words, from its annotation."""
+    text = str(annotation)
+    if "tuple" in text:
+        return "a list of whole numbers"
+    kinds = []
+    for name, word in (("int", "a whole number"), ("float", "a number"), ("str", "text"),
+                       ("bool", "true or false")):
+        if name in text.replace("tuple", ""):
+            kinds.append(word)
+    if "None" in text:
+        kinds.append("left out (default)")
+    return " or ".join(kinds) or type(default).__name__
 
 
-def _resolve(value: str, folder: Path) -> str:
-    path = Path(value).expanduser()
-    return str(path if path.is_absolute() else folder / path)
+def _fits(value: Any, expected: str) -> bool:
+    if expected == "a list of whole numbers":
+        return isinstance(value, list) and all(_is_int(v) for v in value)
+    if "a number" in expected and _is_number(value):
+        return True
+    if "a whole number" in expected and _is_int(value):
+        return True
+    if "text" in expected and isinstance(value, str):
+        return True
+    return "true or false" in expected and isinstance(value, bool)
 
 
-def _optional_path(data: dict, key: str, folder: Path) -> str | None:
-    value = _typed(data, key, str, None)
-    return None if value is None else _resolve(value, folder)
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
-def save_analysis(settings: AnalysisSettings, path: str | Path) -> None:
-    """Write an analysis file (TOML), with paths as given."""
-    data: dict = {"format_version": ANALYSIS_FORMAT_VERSION, "inputs": list(settings.inputs)}
-    for key in ("sample_sheet", "model_file", "markers", "cofactors", "compensate"):
-        if getattr(settings, key) is not None:
-            data[key] = getattr(settings, key)
-    data["transform"] = settings.transform
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _describe(value: Any) -> str:
+    return {bool: "true/false", int: "a whole number", float: "a number", str: "text",
+            list: "a list", dict: "a table"}.get(type(value), type(value).__name__) + \
+        f" ({_toml_value(value) if not isinstance(value, dict) else '{...}'})"
+
+
+# ------------------------------------------------------------------------------ writing
+def save_analysis(settings: AnalysisSettings, path: str | Path, overwrite: bool = True
+                  ) -> Path:
+    """Write ``settings`` as a TOML analysis file (temp file + rename).
+
+    Paths inside the file's folder are written relative to it, so that a folder holding
+    the analysis and its data can move as a whole.
+    """
+    from cytomoe.core.export import atomic_output
+
+    path = Path(path)
+    folder = path.resolve().parent
+    text = analysis_to_toml(settings, folder)
+    with atomic_output(path, overwrite) as temporary:
+        Path(temporary).write_text(text, encoding="utf-8")
+    return path
+
+
+def analysis_to_toml(settings: AnalysisSettings, folder: Path | None = None) -> str:
+    def relative(value: str) -> str:
+        if folder is None:
+            return value
+        try:
+            return Path(value).resolve().relative_to(folder).as_posix()
+        except ValueError:
+            return value
+
+    lines = ["# cytomoe analysis settings (edit freely; see examples/analysis.toml)",
+             f"format_version = {ANALYSIS_FORMAT_VERSION}",
+             f"inputs = {_toml_value([relative(p) for p in settings.inputs])}"]
+    if settings.sample_sheet:
+        lines.append(f"sample_sheet = {_toml_value(relative(settings.sample_sheet))}")
+    if settings.model_file:
+        lines.append(f"model_file = {_toml_value(relative(settings.model_file))}")
+    if settings.markers is not None:
+        lines.append(f"markers = {_toml_value(list(settings.markers))}")
+    if isinstance(settings.cofactors, int | float):
+        lines.append(f"cofactors = {_toml_value(float(settings.cofactors))}")
+    if not settings.transform:
+        lines.append("transform = false")
+    if settings.compensate is not None:
+        lines.append(f"compensate = {_toml_value(settings.compensate)}")
+    if isinstance(settings.cofactors, dict):
+        lines += ["", "[cofactors]  # arcsinh cofactor per marker"]
+        lines += [f"{_toml_key(k)} = {_toml_value(float(v))}"
+                  for k, v in settings.cofactors.items()]
+    lines += ["", "[model]"]
+    lines += [f"{key} = {_toml_value(value)}"
+              for key, value in settings.model.to_dict().items() if value is not None]
     if settings.labels is not None:
-        data["labels"] = {"kind": settings.labels.kind, "value": settings.labels.value,
-                          "unlabeled": list(settings.labels.unlabeled)}
-    data["model"] = {k: v for k, v in settings.model.to_dict().items() if v is not None}
+        value = settings.labels.value
+        if settings.labels.kind in ("file", "gates"):
+            value = relative(value)
+        lines += ["", "[labels]", f"kind = {_toml_value(settings.labels.kind)}",
+                  f"value = {_toml_value(value)}",
+                  f"unlabeled = {_toml_value(list(settings.labels.unlabeled))}"]
     if settings.panel is not None:
-        panel = settings.panel.to_dict()
-        panel.pop("format_version", None)
-        panel["cofactors"] = {k: v for k, v in panel["cofactors"].items() if v is not None}
-        data["panel"] = panel
-    Path(path).write_text(to_toml(data))
+        panel = settings.panel
+        lines += ["", "[panel]", f"channels = {_toml_value(list(panel.channels))}",
+                  f"selected = {_toml_value(list(panel.selected))}",
+                  f"compensate = {_toml_value(panel.compensate)}", "",
+                  "[panel.markers]  # channel ($PnN) = marker name shown"]
+        lines += [f"{_toml_key(c)} = {_toml_value(panel.display_name(c))}"
+                  for c in panel.channels]
+        lines += ["", "[panel.cofactors]  # arcsinh cofactor per channel; \"none\": linear"]
+        lines += [f"{_toml_key(c)} = {_toml_value(panel.cofactors.get(c) or 'none')}"
+                  for c in panel.channels]
+    return "\n".join(lines) + "\n"
 
 
-def to_toml(data: dict) -> str:
-    """TOML for the plain values analysis files hold (tables, lists, text, numbers)."""
-    lines, tables = [], []
-    for key, value in data.items():
-        if isinstance(value, dict):
-            tables.append((key, value))
-        else:
-            lines.append(f"{_key(key)} = {_value(value)}")
-    text = "\n".join(lines) + "\n"
-    for name, table in tables:
-        text += "\n" + _table(name, table)
-    return text
+def _toml_key(key: str) -> str:
+    return key if key and all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in key) \
+        else _toml_value(key)
 
 
-def _table(name: str, table: dict) -> str:
-    plain = {k: v for k, v in table.items() if not isinstance(v, dict)}
-    nested = {k: v for k, v in table.items() if isinstance(v, dict)}
-    text = f"[{name}]\n" + "".join(f"{_key(k)} = {_value(v)}\n" for k, v in plain.items()
-                                   if v is not None)
-    for key, value in nested.items():
-        text += "\n" + _table(f"{name}.{_key(key)}", value)
-    return text
-
-
-def _key(key: str) -> str:
-    return key if key.replace("_", "").replace("-", "").isalnum() else _value(key)
-
-
-def _value(value) -> str:
+def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
         return repr(value)
     if isinstance(value, str):
-        escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-        return f'"{escaped}"'
+        # JSON string escapes are valid TOML basic-string escapes
+        return json.dumps(value, ensure_ascii=False)
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+__all__ = ["ANALYSIS_FORMAT_VERSION", "AnalysisSettings", "LabelSource", "load_analysis",
+           "save_analysis", "analysis_to_toml"]
