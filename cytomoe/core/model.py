@@ -28,7 +28,7 @@ import pandas as pd
 import torch
 
 from cytomoe.core import network
-from cytomoe.core.device import select_device
+from cytomoe.core.device import compute_threads, select_device
 from cytomoe.core.errors import InputError
 from cytomoe.core.progress import CancelCheck, ProgressCallback, check_cancel, report
 from cytomoe.core.settings import ModelSettings
@@ -203,9 +203,10 @@ class MoESimVAE:
             self.weight_depict,
         )
         started = time.perf_counter()
-        self.history_ = train(
-            self.net_, data, source, config, self.device_, rng, progress, should_cancel
-        )
+        with compute_threads(self.device_):
+            self.history_ = train(
+                self.net_, data, source, config, self.device_, rng, progress, should_cancel
+            )
         timings["train"] = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -242,7 +243,7 @@ class MoESimVAE:
         """Latent m(x) and gate probabilities over all experts, in chunks."""
         self.net_.eval()
         latent, probabilities = [], []
-        with torch.no_grad():
+        with torch.no_grad(), compute_threads(self.device_):
             for start in range(0, len(data), ASSIGN_CHUNK):
                 check_cancel(should_cancel)
                 x = torch.as_tensor(data[start : start + ASSIGN_CHUNK], device=self.device_)
