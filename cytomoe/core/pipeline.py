@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pandas as pd
 from cytomoe import __version__
 from cytomoe.core.analysis import AnalysisSettings, LabelSource
 from cytomoe.core.errors import InputError, OutputExistsError
-from cytomoe.core.export import write_fcs
+from cytomoe.core.export import write_csv, write_fcs
 from cytomoe.core.fmeasure import Evaluation, evaluate
 from cytomoe.core.labels import labels_from_column, labels_from_file
 from cytomoe.core.model import MoESimVAE
@@ -219,21 +220,53 @@ def export_frame(result: AnalysisResult) -> pd.DataFrame:
 def _write_cluster_files(result: AnalysisResult, folder: Path,
                          progress: ProgressCallback | None, should_cancel: CancelCheck | None
                          ) -> None:
+    export_clusters(result, folder, separate=False, progress=progress,
+                    should_cancel=should_cancel)
+    export_clusters(result, folder, separate=True, progress=progress,
+                    should_cancel=should_cancel)
+
+
+def export_clusters(result: AnalysisResult, folder: str | Path,
+                    clusters: Sequence[int] | None = None, separate: bool = True,
+                    overwrite: bool = False, file_format: str = "fcs",
+                    progress: ProgressCallback | None = None,
+                    should_cancel: CancelCheck | None = None) -> list[Path]:
+    """Write the events of ``clusters`` (default: all) into ``folder``: one file per cluster
+    (``cluster_NN.fcs``) or, with ``separate=False``, one ``clusters.fcs`` whose `cluster`
+    channel tells them apart. ``file_format`` "csv" writes tables instead."""
+    folder = Path(folder)
     frame = export_frame(result)
+    chosen = list(range(result.model.n_clusters_)) if clusters is None else list(clusters)
+    suffix = ".csv" if file_format == "csv" else ".fcs"
+    jobs = ([(f"cluster_{c:02d}{suffix}", result.clusters == c, str(c)) for c in chosen]
+            if separate else
+            [(f"clusters{suffix}", np.isin(result.clusters, chosen), ",".join(map(str, chosen)))])
+    targets = [folder / name for name, _, _ in jobs]
+    existing = [t.name for t in targets if t.exists()]
+    if existing and not overwrite:
+        raise OutputExistsError(f"{folder} already holds {', '.join(existing[:3])}; "
+                                "choose another folder or allow overwriting.")
+    keywords = _export_keywords(result)
+    for done, ((_, mask, label), target) in enumerate(zip(jobs, targets, strict=True)):
+        check_cancel(should_cancel)
+        report(progress, "export", done, len(jobs), f"Writing {target.name}")
+        if file_format == "csv":
+            write_csv(target, frame[mask], overwrite=overwrite)
+        else:
+            write_fcs(target, frame[mask], markers=result.plate.markers,
+                      keywords={**keywords, "CYTOMOE_CLUSTERS": label}, overwrite=overwrite)
+    report(progress, "export", len(jobs), len(jobs), "Exported")
+    return targets
+
+
+def _export_keywords(result: AnalysisResult) -> dict[str, str]:
+    """The source's spillover (the values stay uncompensated), instrument and provenance."""
     first = result.plate.samples[0]
     keywords = {k: v for k, v in first.keywords.items()
                 if k in ("spillover", "spill", "cyt", "date", "src")}
     keywords["CYTOMOE_SOURCES"] = ", ".join(sorted({Path(s.path).name
                                                      for s in result.plate.samples}))[:2000]
-    markers = result.plate.markers
-    n = result.model.n_clusters_
-    report(progress, "export", 0, n + 1, "Writing clusters.fcs")
-    write_fcs(folder / CLUSTERS_FILE, frame, markers=markers, keywords=keywords)
-    for cluster in range(n):
-        check_cancel(should_cancel)
-        report(progress, "export", cluster + 1, n + 1, f"Writing cluster {cluster}")
-        write_fcs(folder / f"cluster_{cluster:02d}.fcs", frame[result.clusters == cluster],
-                  markers=markers, keywords={**keywords, "CYTOMOE_CLUSTER": str(cluster)})
+    return keywords
 
 
 def build_report(result: AnalysisResult, settings: AnalysisSettings) -> dict:
