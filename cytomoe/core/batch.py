@@ -188,16 +188,14 @@ def pooled_panel(settings: AnalysisSettings, plates: Sequence[Plate], names: Seq
     from cytomoe.core.pipeline import resolve_panel
 
     pooled = Plate(samples=[s for p in plates for s in p.samples], name="pooled")
-    if settings.panel is not None:
-        return pooled, resolve_panel(settings, pooled)
-    chosen = {name: Panel.default_for(p.samples, p.channels).selected
+    chosen = {name: resolve_panel(settings, p).selected
               for name, p in zip(names, plates, strict=True)}
     if len({tuple(sorted(s)) for s in chosen.values()}) > 1:
         listed = "; ".join(f"{name}: {', '.join(s)}" for name, s in chosen.items())
         raise InputError("--pooled trains one model on all plates, but the plates do not "
                          f"share their markers ({listed}). Run without --pooled (one model "
-                         "per plate) or give a [panel] in the analysis file.")
-    return pooled, Panel.default_for(pooled.samples, pooled.channels)
+                         "per plate) or choose common markers in the analysis file.")
+    return pooled, resolve_panel(settings, pooled)
 
 
 def fit_pooled_model(settings: AnalysisSettings, jobs: Sequence[PlateJob], out_dir: Path,
