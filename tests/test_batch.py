@@ -1,0 +1,189 @@
+"""`cytomoe batch`: many plates, per plate or pooled, resumable after a kill, robust to bad
+files and failing plates, on Dask."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cytomoe.cli import main as cli
+from cytomoe.core.analysis import load_analysis
+from cytomoe.core.batch import (
+    COMPLETE_MARKER,
+    DONE,
+    FAILED,
+    MODEL,
+    POOLED,
+    SKIPPED,
+    clear_unfinished,
+    is_complete,
+    run_batch,
+)
+from cytomoe.core.errors import InputError
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = REPO / "tests" / "data" / "analysis" / "tiny_training.toml"
+
+
+@pytest.fixture(scope="module")
+def two_plates(shared_data, tmp_path_factory):
+    """The yeast plate and plate01 batched once, one model per plate."""
+    out = tmp_path_factory.mktemp("batch") / "out"
+    plates = [shared_data / "plates" / "yeast", shared_data / "plates" / "plate01"]
+    result = run_batch(load_analysis(TINY), plates, out)
+    return plates, out, result
+
+
+def _copy_wells(source: Path, target: Path, names: list[str]) -> Path:
+    target.mkdir(parents=True)
+    for name in names:
+        shutil.copy(source / name, target / name)
+    return target
+
+
+def test_each_plate_gets_its_cluster_files_report_and_marker(two_plates):
+    _, out, result = two_plates
+    assert [o.status for o in result.outcomes] == [DONE, DONE]
+    for plate in ("yeast", "plate01"):
+        folder = out / plate
+        assert is_complete(folder)
+        assert (folder / "clusters.fcs").is_file()
+        assert (folder / "report.json").is_file()
+        n_clusters = pd.read_json(folder / "report.json", typ="series")["n_clusters"]
+        assert len(list(folder.glob("cluster_*.fcs"))) == n_clusters
+    assert "plate01: done" in (out / "batch.log").read_text()
+
+
+def test_summary_has_one_row_per_well_with_cluster_shares(two_plates):
+    _, out, _ = two_plates
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary.groupby("plate").size().to_dict() == {"yeast": 24, "plate01": 7}
+    assert set(summary.query("plate == 'yeast'")["events"]) == {1000}
+    shares = summary.filter(like="cluster_").fillna(0).sum(axis=1)
+    assert shares.round(4).eq(1).all()
+
+
+def test_rerun_skips_plates_already_complete(two_plates):
+    plates, out, _ = two_plates
+    before = (out / "yeast" / "clusters.fcs").stat().st_mtime_ns
+    again = run_batch(load_analysis(TINY), plates, out)
+    assert [o.status for o in again.outcomes] == [SKIPPED, SKIPPED]
+    assert (out / "yeast" / "clusters.fcs").stat().st_mtime_ns == before
+    assert len(pd.read_csv(out / "summary.csv")) == 31
+
+
+def test_pooled_refuses_plates_with_different_markers(two_plates, tmp_path):
+    plates, _, _ = two_plates
+    with pytest.raises(InputError, match="do not share their markers"):
+        run_batch(load_analysis(TINY), plates, tmp_path / "pooled", mode=POOLED)
+
+
+# Run in a child process: kill it (SIGKILL, no clean-up possible) while it writes plate01.
+_KILLED_MID_WAY = """
+import os, signal, sys
+import cytomoe.core.pipeline as pipeline
+from cytomoe.cli import main
+
+real_write_fcs = pipeline.write_fcs
+
+def write_then_die(path, *args, **kwargs):
+    real_write_fcs(path, *args, **kwargs)
+    if path.parent.name.startswith(".plate01.") and path.name == "cluster_00.fcs":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+pipeline.write_fcs = write_then_die
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_run_killed_mid_plate_is_resumed(two_plates, tmp_path):
+    plates, finished, _ = two_plates
+    out = tmp_path / "out"
+    out.mkdir()
+    shutil.copytree(finished / "yeast", out / "yeast")  # the first plate had completed
+    command = [sys.executable, "-c", _KILLED_MID_WAY, "batch", *map(str, plates),
+               "--config", str(TINY), "--out", str(out), "--quiet"]
+    killed = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert list(out.glob(".plate01.*.partial"))  # half-written, under a temporary name
+    assert not is_complete(out / "plate01")
+
+    resumed = run_batch(load_analysis(TINY), plates, out)
+    assert [o.status for o in resumed.outcomes] == [SKIPPED, DONE]
+    assert is_complete(out / "plate01")
+    assert not list(out.glob(".plate01.*"))
+    assert len(pd.read_csv(out / "summary.csv")) == 31
+
+
+def test_unmarked_output_folder_is_not_taken_for_finished(tmp_path):
+    folder = tmp_path / "plate"
+    folder.mkdir()
+    (folder / "report.json").write_text("{}")  # renamed into place, then killed
+    staging = tmp_path / ".plate.abc.partial"
+    staging.mkdir()
+    assert not is_complete(folder)
+    clear_unfinished(folder)
+    assert not folder.exists() and not staging.exists()
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / COMPLETE_MARKER).write_text("{}")
+    assert not is_complete(tmp_path / "other")  # a marker without the well table
+
+
+def test_unreadable_file_is_reported_and_failing_plate_does_not_stop_others(
+        shared_data, tmp_path, capsys):
+    good = _copy_wells(shared_data / "plates" / "plate01", tmp_path / "good",
+                       ["CFP_Well_A4.fcs", "RFP_Well_A3.fcs"])
+    (good / "Broken_Well_B9.fcs").write_bytes(b"not an FCS file at all")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "Garbage_A1.fcs").write_bytes(b"\x00" * 64)
+    out = tmp_path / "out"
+    code = cli(["batch", str(bad), str(good), "--config", str(TINY), "--out", str(out),
+                "--quiet"])
+    printed = capsys.readouterr().out
+    assert code == 1
+    assert "bad: FAILED" in printed and "Garbage_A1.fcs" in printed
+    assert "Broken_Well_B9.fcs" in printed
+    assert is_complete(out / "good") and not (out / "bad").exists()
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary["plate"]) == ["good", "good"]
+    log = (out / "batch.log").read_text()
+    assert "bad: FAILED" in log and "Broken_Well_B9.fcs" in log
+
+
+def test_saved_model_applies_to_a_plate_it_was_not_trained_on(two_plates, shared_data,
+                                                              tmp_path):
+    _, out, _ = two_plates
+    # BD instruments with the yeast plate's FITC-A and PerCP-Cy5-5-A channels
+    fcsparser = shared_data / "instruments" / "fcsparser"
+    unseen = tmp_path / "bd_plate"
+    unseen.mkdir()
+    shutil.copy(fcsparser / "Fortessa" / "FCS_3.0_Fortessa_PBS_Specimen_001_A1_A01.fcs", unseen)
+    shutil.copy(fcsparser / "HTS_BD_LSR-II" / "HTS_BD_LSR_II_Mixed_Specimen_001_D6_D06.fcs",
+                unseen)
+    model = out / "yeast" / "model.cytomoe"
+    result = run_batch(load_analysis(TINY), [unseen, shared_data / "plates" / "plate01"],
+                       tmp_path / "applied", mode=MODEL, model_file=model)
+    applied, lacking = result.outcomes
+    assert applied.status == DONE
+    assert sum(row["events"] for row in applied.wells) == 11585 + 14945
+    assert lacking.status == FAILED and "FITC-A" in lacking.error
+
+
+def test_plates_run_on_a_local_dask_cluster_with_two_workers(shared_data, tmp_path):
+    yeast = shared_data / "plates" / "yeast"
+    first = _copy_wells(yeast, tmp_path / "row_b", ["Yeast_B1_B01.fcs", "Yeast_B2_B02.fcs"])
+    second = _copy_wells(yeast, tmp_path / "row_c", ["Yeast_C1_C01.fcs", "Yeast_C2_C02.fcs"])
+    out = tmp_path / "out"
+    result = run_batch(load_analysis(TINY), [first, second], out, mode=POOLED, workers=2)
+    assert [o.status for o in result.outcomes] == [DONE, DONE]
+    reports = [pd.read_json(out / p / "report.json", typ="series") for p in ("row_b", "row_c")]
+    assert reports[0]["n_clusters"] == reports[1]["n_clusters"]  # one pooled model
+    assert (out / "pooled_model.cytomoe").is_file()
+    assert len(pd.read_csv(out / "summary.csv")) == 4
