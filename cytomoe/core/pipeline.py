@@ -234,20 +234,17 @@ def export_clusters(result: AnalysisResult, folder: str | Path,
     """Write the events of ``clusters`` (default: all) into ``folder``: one file per cluster
     (``cluster_NN.fcs``) or, with ``separate=False``, one ``clusters.fcs`` whose `cluster`
     channel tells them apart. ``file_format`` "csv" writes tables instead."""
-    folder = Path(folder)
     frame = export_frame(result)
     chosen = list(range(result.model.n_clusters_)) if clusters is None else list(clusters)
-    suffix = ".csv" if file_format == "csv" else ".fcs"
-    jobs = ([(f"cluster_{c:02d}{suffix}", result.clusters == c, str(c)) for c in chosen]
-            if separate else
-            [(f"clusters{suffix}", np.isin(result.clusters, chosen), ",".join(map(str, chosen)))])
-    targets = [folder / name for name, _, _ in jobs]
+    jobs = ([(result.clusters == c, str(c)) for c in chosen] if separate else
+            [(np.isin(result.clusters, chosen), ",".join(map(str, chosen)))])
+    targets = export_targets(result, folder, clusters, separate, file_format)
     existing = [t.name for t in targets if t.exists()]
     if existing and not overwrite:
         raise OutputExistsError(f"{folder} already holds {', '.join(existing[:3])}; "
                                 "choose another folder or allow overwriting.")
     keywords = _export_keywords(result)
-    for done, ((_, mask, label), target) in enumerate(zip(jobs, targets, strict=True)):
+    for done, ((mask, label), target) in enumerate(zip(jobs, targets, strict=True)):
         check_cancel(should_cancel)
         report(progress, "export", done, len(jobs), f"Writing {target.name}")
         if file_format == "csv":
@@ -257,6 +254,16 @@ def export_clusters(result: AnalysisResult, folder: str | Path,
                       keywords={**keywords, "CYTOMOE_CLUSTERS": label}, overwrite=overwrite)
     report(progress, "export", len(jobs), len(jobs), "Exported")
     return targets
+
+
+def export_targets(result: AnalysisResult, folder: str | Path,
+                   clusters: Sequence[int] | None = None, separate: bool = True,
+                   file_format: str = "fcs") -> list[Path]:
+    """The files :func:`export_clusters` writes, so a caller can ask before replacing them."""
+    suffix = ".csv" if file_format == "csv" else ".fcs"
+    chosen = range(result.model.n_clusters_) if clusters is None else clusters
+    names = [f"cluster_{c:02d}{suffix}" for c in chosen] if separate else [f"clusters{suffix}"]
+    return [Path(folder) / name for name in names]
 
 
 def _export_keywords(result: AnalysisResult) -> dict[str, str]:

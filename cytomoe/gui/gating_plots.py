@@ -1,0 +1,247 @@
+"""Gating-style plots: density scatter of two markers, one small panel per expert, the
+cluster legend and the latent-space view."""
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QGridLayout,
+    QHeaderView,
+    QLabel,
+    QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cytomoe.core.density import density_image, plot_range, point_density, subsample
+from cytomoe.gui.colors import cluster_color, density_colormap, grey_lookup_table
+
+OVERLAY_LIMIT = 6000  # dots drawn over the density image for a highlighted cluster
+DOT_LIMIT = 40_000  # up to this many events, density-coloured dots; beyond, an image
+DENSITY_LEVELS = 12  # dots are drawn in this many density colours (one item each: fast)
+
+
+class DensityPlot(pg.PlotWidget):
+    """Events of two markers as a density image (fast for millions of events), with the
+    cells of one cluster (or synthetic cells) drawn over it as dots.
+
+    The gate editor attaches to ``plotItem``; ``axes_changed`` tells it the channels moved.
+    """
+
+    axes_changed = Signal(str, str)
+    clicked = Signal(float, float)
+
+    def __init__(self, grey: bool = False, compact: bool = False, parent=None):
+        super().__init__(parent=parent, background="w")
+        self.grey = grey
+        self.image = pg.ImageItem()
+        self.addItem(self.image)
+        lookup = grey_lookup_table() if grey else density_colormap().getLookupTable(
+            nPts=DENSITY_LEVELS, alpha=True)
+        levels = np.linspace(0, len(lookup) - 1, DENSITY_LEVELS).astype(int)
+        self.dots = []
+        for level in levels:
+            item = pg.ScatterPlotItem(size=2 if compact else 3, pen=None,
+                                      brush=QBrush(QColor(*lookup[level][:3])))
+            self.addItem(item)
+            self.dots.append(item)
+        self.overlay = pg.ScatterPlotItem(size=3 if compact else 4, pen=None)
+        self.synthetic = pg.ScatterPlotItem(size=6, symbol="+", pen=pg.mkPen("k", width=1))
+        self.addItem(self.overlay)
+        self.addItem(self.synthetic)
+        if grey:
+            self.image.setLookupTable(grey_lookup_table())
+        else:
+            self.image.setColorMap(density_colormap())
+        self.setMenuEnabled(False)
+        item = self.getPlotItem()
+        item.showGrid(x=False, y=False)
+        if compact:
+            for axis in ("left", "bottom"):
+                item.getAxis(axis).setStyle(tickLength=3, showValues=False)
+        self.scene().sigMouseClicked.connect(self._on_click)
+        self.channels = ("", "")
+
+    def show_events(self, x: np.ndarray, y: np.ndarray, x_label: str, y_label: str,
+                    x_channel: str = "", y_channel: str = "",
+                    ranges: tuple[tuple[float, float], tuple[float, float]] | None = None
+                    ) -> None:
+        x_range, y_range = ranges or (plot_range(x), plot_range(y))
+        if len(x) <= DOT_LIMIT:
+            self.image.clear()
+            self._draw_dots(x, y)
+        else:
+            for item in self.dots:
+                item.clear()
+            density = density_image(x, y, x_range, y_range, bins=200 if not self.grey else 120)
+            image = density.log_counts()
+            top = np.nanmax(image) if np.isfinite(image).any() else 1.0
+            self.image.setImage(image, levels=(0, max(top, 1e-6)), autoLevels=False)
+            self.image.setRect(QRectF(x_range[0], y_range[0], x_range[1] - x_range[0],
+                                      y_range[1] - y_range[0]))
+        self.setXRange(*x_range, padding=0)
+        self.setYRange(*y_range, padding=0)
+        self.setLabel("bottom", x_label)
+        self.setLabel("left", y_label)
+        self.overlay.clear()
+        self.synthetic.clear()
+        if (x_channel, y_channel) != self.channels:
+            self.channels = (x_channel, y_channel)
+            self.axes_changed.emit(x_channel, y_channel)
+
+    def _draw_dots(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Pseudocolour dots: each event coloured by the density around it."""
+        level = (point_density(x, y) * (DENSITY_LEVELS - 1)).round().astype(int) if len(x) \
+            else np.zeros(0, dtype=int)
+        for index, item in enumerate(self.dots):
+            members = level == index
+            item.setData(x[members], y[members])
+
+    def highlight(self, x: np.ndarray, y: np.ndarray, color: str) -> None:
+        rows = subsample(len(x), OVERLAY_LIMIT)
+        qcolor = QColor(color)
+        qcolor.setAlpha(170)
+        self.overlay.setData(x[rows], y[rows], brush=QBrush(qcolor))
+
+    def clear_highlight(self) -> None:
+        self.overlay.clear()
+
+    def show_synthetic(self, x: np.ndarray, y: np.ndarray) -> None:
+        self.synthetic.setData(x, y)
+
+    def _on_click(self, event) -> None:
+        point = self.getPlotItem().vb.mapSceneToView(event.scenePos())
+        self.clicked.emit(point.x(), point.y())
+
+
+class ClusterLegend(QTableWidget):
+    """Clusters with colour, events and share; selecting a row highlights that cluster."""
+
+    cluster_selected = Signal(int)  # -1: none
+
+    def __init__(self, parent=None):
+        super().__init__(0, 3, parent)
+        self.setHorizontalHeaderLabels(["Cluster", "Events", "%"])
+        self.verticalHeader().setVisible(False)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.itemSelectionChanged.connect(self._emit)
+
+    def set_clusters(self, sizes: list[int]) -> None:
+        self.blockSignals(True)
+        self.setRowCount(len(sizes))
+        total = max(1, sum(sizes))
+        for cluster, size in enumerate(sizes):
+            name = QTableWidgetItem(f"  {cluster}")
+            name.setBackground(QColor(cluster_color(cluster)))
+            name.setForeground(QColor("white"))
+            self.setItem(cluster, 0, name)
+            self.setItem(cluster, 1, _number(size))
+            self.setItem(cluster, 2, _number(round(100 * size / total, 1)))
+        self.blockSignals(False)
+
+    def select_cluster(self, cluster: int) -> None:
+        if cluster < 0:
+            self.clearSelection()
+        else:
+            self.selectRow(cluster)
+
+    def selected_clusters(self) -> list[int]:
+        return sorted({index.row() for index in self.selectedIndexes()})
+
+    def _emit(self) -> None:
+        rows = self.selected_clusters()
+        self.cluster_selected.emit(rows[0] if rows else -1)
+
+
+def _number(value) -> QTableWidgetItem:
+    item = QTableWidgetItem(f"{value:,}" if isinstance(value, int) else str(value))
+    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    return item
+
+
+class ExpertGrid(QScrollArea):
+    """Small multiples: one panel per non-empty expert, its cells over all cells in grey."""
+
+    cluster_clicked = Signal(int)
+    PANEL_WIDTH = 250
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self._container = QWidget()
+        self._layout = QGridLayout(self._container)
+        self._layout.setSpacing(4)
+        self.setWidget(self._container)
+        self.panels: list[DensityPlot] = []
+
+    def show_clusters(self, x: np.ndarray, y: np.ndarray, clusters: np.ndarray,
+                      n_clusters: int, x_label: str, y_label: str) -> None:
+        while self._layout.count():
+            item = self._layout.takeAt(0)
+            if item.widget() is not None:
+                item.widget().hide()
+                item.widget().deleteLater()
+        self.panels = []
+        ranges = (plot_range(x), plot_range(y))
+        total = max(1, len(clusters))
+        columns = max(1, self.viewport().width() // self.PANEL_WIDTH)
+        for cluster in range(n_clusters):
+            members = clusters == cluster
+            box = QWidget()
+            column = QVBoxLayout(box)
+            column.setContentsMargins(0, 0, 0, 0)
+            title = QLabel(f"<b style='color:{cluster_color(cluster)}'>Expert cluster "
+                           f"{cluster}</b> &nbsp; {members.sum():,} events "
+                           f"({100 * members.sum() / total:.1f}%)")
+            panel = DensityPlot(grey=True, compact=True)
+            panel.setFixedHeight(240)
+            panel.setMinimumWidth(self.PANEL_WIDTH - 30)
+            panel.show_events(x, y, x_label, y_label, ranges=ranges)
+            panel.highlight(x[members], y[members], cluster_color(cluster))
+            panel.clicked.connect(lambda _x, _y, c=cluster: self.cluster_clicked.emit(c))
+            column.addWidget(title)
+            column.addWidget(panel)
+            self._layout.addWidget(box, cluster // columns, cluster % columns)
+            self.panels.append(panel)
+        self._layout.setRowStretch(n_clusters // columns + 1, 1)
+
+    def mark(self, cluster: int) -> None:
+        for index, panel in enumerate(self.panels):
+            panel.setBackground("#fff7d6" if index == cluster else "w")
+
+
+class LatentView(pg.PlotWidget):
+    """The latent coordinates (first two principal axes) coloured by cluster."""
+
+    LIMIT = 20_000
+
+    def __init__(self, parent=None):
+        super().__init__(parent=parent, background="w")
+        self.setLabel("bottom", "latent PC 1")
+        self.setLabel("left", "latent PC 2")
+        self._items: list[pg.ScatterPlotItem] = []
+
+    def show_latent(self, latent: np.ndarray, clusters: np.ndarray, selected: int = -1) -> None:
+        for item in self._items:
+            self.removeItem(item)
+        self._items = []
+        rows = subsample(len(latent), self.LIMIT)
+        points, labels = latent[rows], clusters[rows]
+        centred = points - points.mean(axis=0)
+        _, _, axes = np.linalg.svd(centred, full_matrices=False)
+        flat = centred @ axes[:2].T
+        for cluster in np.unique(labels):
+            members = labels == cluster
+            color = QColor(cluster_color(int(cluster)))
+            color.setAlpha(230 if selected in (-1, cluster) else 40)
+            item = pg.ScatterPlotItem(flat[members, 0], flat[members, 1], size=3, pen=None,
+                                      brush=QBrush(color))
+            self.addItem(item)
+            self._items.append(item)

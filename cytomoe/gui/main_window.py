@@ -1,0 +1,668 @@
+"""The main window: plate, marker panel and training docks around the plots.
+
+The window holds the analysis state (plate, events, panel, result) and hands every long
+job to a `Worker`; it computes nothing itself, everything goes through cytomoe.core.
+"""
+
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyqtgraph.exporters as pg_exporters
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QStyle,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cytomoe.core.analysis import AnalysisSettings, LabelSource, load_analysis, save_analysis
+from cytomoe.core.density import subsample
+from cytomoe.core.errors import CytomoeError, OutputExistsError
+from cytomoe.core.export import write_fcs
+from cytomoe.core.fmeasure import evaluate
+from cytomoe.core.panel import Panel
+from cytomoe.core.pipeline import (
+    AnalysisResult,
+    analyse,
+    export_clusters,
+    export_targets,
+    truth_labels,
+)
+from cytomoe.core.plate import SAMPLE, Plate
+from cytomoe.core.progress import Progress
+from cytomoe.core.transform import arcsinh
+from cytomoe.gui.colors import cluster_color
+from cytomoe.gui.export_dialog import ExportDialog
+from cytomoe.gui.fmeasure_view import FMeasureView, label_columns
+from cytomoe.gui.gating_plots import ClusterLegend, DensityPlot, ExpertGrid, LatentView
+from cytomoe.gui.marker_panel import MarkerPanel
+from cytomoe.gui.plate_view import PlateView
+from cytomoe.gui.training_panel import TrainingPanel
+from cytomoe.gui.worker import Worker
+
+DEMO_LABEL_COLUMN = "labels"
+
+
+def load_plate(paths: list[str], progress=None, should_cancel=None
+               ) -> tuple[Plate, Panel, pd.DataFrame]:
+    """Off the GUI thread: read the files, choose the default panel, pool the events."""
+    plate = Plate.open(paths, progress=progress, should_cancel=should_cancel)
+    panel = Panel.default_for(plate.samples, plate.channels)
+    return plate, panel, plate.events(compensate_spillover=panel.compensate)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self):
+        super().__init__()
+        self.setWindowTitle("cytomoe")
+        self.resize(1500, 950)
+        self.setAcceptDrops(True)
+        self.plate: Plate | None = None
+        self.panel: Panel | None = None
+        self.events: pd.DataFrame | None = None
+        self.result: AnalysisResult | None = None
+        self.inputs: list[str] = []
+        self.visible_samples: list[int] = []
+        self.selected_cluster = -1
+        self.synthetic: pd.DataFrame | None = None
+        self.worker: Worker | None = None
+        self._build_views()
+        self._build_actions()
+        self._update_enabled()
+
+    # ------------------------------------------------------------------ layout
+    def _build_views(self) -> None:
+        self.plate_view = PlateView()
+        self.marker_panel = MarkerPanel()
+        self.training_panel = TrainingPanel()
+        self.gating_plot = DensityPlot()
+        self.legend = ClusterLegend()
+        self.x_channel, self.y_channel = QComboBox(), QComboBox()
+        self.expert_grid = ExpertGrid()
+        self.latent_view = LatentView()
+        self.fmeasure_view = FMeasureView()
+
+        pickers = QHBoxLayout()
+        for label, box in (("X", self.x_channel), ("Y", self.y_channel)):
+            pickers.addWidget(QLabel(label))
+            box.setMinimumWidth(180)
+            pickers.addWidget(box)
+        self.scale_note = QLabel("")
+        self.scale_note.setStyleSheet("color: #555")
+        pickers.addWidget(self.scale_note)
+        pickers.addStretch(1)
+        gating = QWidget()
+        column = QVBoxLayout(gating)
+        column.addLayout(pickers)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.gating_plot)
+        legend_box = QWidget()
+        legend_column = QVBoxLayout(legend_box)
+        legend_column.setContentsMargins(0, 0, 0, 0)
+        legend_column.addWidget(QLabel("<b>Clusters</b> (click to highlight)"))
+        legend_column.addWidget(self.legend)
+        splitter.addWidget(legend_box)
+        splitter.setSizes([900, 260])
+        column.addWidget(splitter, 1)
+
+        self.generate_count = QSpinBox()
+        self.generate_count.setRange(1, 1_000_000)
+        self.generate_count.setValue(1000)
+        self.generate_button = QPushButton("Generate")
+        self.export_synthetic_button = QPushButton("Export synthetic cells…")
+        self.generate_button.clicked.connect(self.generate_cells)
+        self.export_synthetic_button.clicked.connect(self.export_synthetic)
+        self.generation_note = QLabel("")
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel("Synthetic cells of the selected expert:"))
+        controls.addWidget(self.generate_count)
+        controls.addWidget(self.generate_button)
+        controls.addWidget(self.export_synthetic_button)
+        controls.addWidget(self.generation_note, 1)
+        experts = QWidget()
+        experts_column = QVBoxLayout(experts)
+        experts_column.addLayout(controls)
+        experts_column.addWidget(self.expert_grid, 1)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(gating, "Gating plot")
+        self.tabs.addTab(experts, "Experts")
+        self.tabs.addTab(self.latent_view, "Latent space")
+        self.tabs.addTab(self.fmeasure_view, "F-measure")
+        self.setCentralWidget(self.tabs)
+
+        self.plate_dock = self._dock("Plate", self.plate_view, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.marker_dock = self._dock("Markers", self.marker_panel,
+                                      Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.tabifyDockWidget(self.plate_dock, self.marker_dock)
+        self.plate_dock.raise_()
+        self.training_dock = self._dock("Training", self.training_panel,
+                                        Qt.DockWidgetArea.RightDockWidgetArea)
+        self.resizeDocks([self.plate_dock, self.training_dock], [420, 340],
+                         Qt.Orientation.Horizontal)
+
+        self.status_text = QLabel("Ready.")
+        self.status_progress = QProgressBar()
+        self.status_progress.setMaximumWidth(260)
+        self.status_progress.setVisible(False)
+        self.statusBar().addWidget(self.status_text, 1)
+        self.statusBar().addPermanentWidget(self.status_progress)
+
+        self.x_channel.currentIndexChanged.connect(self.redraw)
+        self.y_channel.currentIndexChanged.connect(self.redraw)
+        self.legend.cluster_selected.connect(self.select_cluster)
+        self.expert_grid.cluster_clicked.connect(self.select_cluster)
+        self.plate_view.wells_selected.connect(self._wells_selected)
+        self.marker_panel.changed.connect(self._panel_changed)
+        self.marker_panel.save_requested.connect(self.save_panel)
+        self.marker_panel.load_requested.connect(self.load_panel)
+        self.training_panel.start_requested.connect(self.train)
+        self.training_panel.cancel_requested.connect(self.cancel)
+        self.fmeasure_view.compute_requested.connect(self.compute_fmeasure)
+
+    def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_actions(self) -> None:
+        style = self.style()
+        icon = style.standardIcon
+        sp = QStyle.StandardPixmap
+
+        def action(text, slot, pixmap=None, shortcut=None):
+            item = QAction(icon(pixmap), text, self) if pixmap else QAction(text, self)
+            item.triggered.connect(slot)
+            if shortcut:
+                item.setShortcut(shortcut)
+            return item
+
+        self.open_folder_action = action("Open plate folder…", self.choose_folder,
+                                         sp.SP_DirOpenIcon, QKeySequence.StandardKey.Open)
+        self.open_files_action = action("Open files…", self.choose_files, sp.SP_FileIcon)
+        self.demo_action = action("Open demo data", self.open_demo, sp.SP_ComputerIcon)
+        self.open_analysis_action = action("Open analysis…", self.open_analysis)
+        self.save_analysis_action = action("Save analysis…", self.save_analysis,
+                                           sp.SP_DialogSaveButton, QKeySequence.StandardKey.Save)
+        self.train_action = action("Train", self.train, sp.SP_MediaPlay)
+        self.cancel_action = action("Cancel", self.cancel, sp.SP_MediaStop)
+        self.export_action = action("Export clusters…", self.export_clusters,
+                                    sp.SP_ArrowDown)
+        self.export_plot_action = action("Export plot as PNG/SVG…", self.export_plot,
+                                         sp.SP_FileDialogDetailedView)
+        quit_action = action("Quit", self.close, shortcut=QKeySequence.StandardKey.Quit)
+        about = action("About cytomoe", self.about)
+
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("main toolbar")
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for item in (self.open_folder_action, self.open_files_action, self.demo_action, None,
+                     self.train_action, self.cancel_action, None, self.export_action,
+                     self.export_plot_action, self.save_analysis_action):
+            toolbar.addSeparator() if item is None else toolbar.addAction(item)
+        menu = self.menuBar().addMenu("&File")
+        for item in (self.open_folder_action, self.open_files_action, self.demo_action, None,
+                     self.open_analysis_action, self.save_analysis_action, None,
+                     self.export_action, self.export_plot_action, None, quit_action):
+            menu.addSeparator() if item is None else menu.addAction(item)
+        analysis = self.menuBar().addMenu("&Analysis")
+        analysis.addAction(self.train_action)
+        analysis.addAction(self.cancel_action)
+        view = self.menuBar().addMenu("&View")
+        for dock in (self.plate_dock, self.marker_dock, self.training_dock):
+            view.addAction(dock.toggleViewAction())
+        self.menuBar().addMenu("&Help").addAction(about)
+
+    def _update_enabled(self) -> None:
+        busy = self.worker is not None
+        loaded = self.plate is not None
+        trained = self.result is not None
+        self.train_action.setEnabled(loaded and not busy)
+        self.training_panel.start.setEnabled(loaded and not busy)
+        self.cancel_action.setEnabled(busy)
+        self.training_panel.cancel.setEnabled(busy)
+        for item in (self.open_folder_action, self.open_files_action, self.demo_action,
+                     self.open_analysis_action):
+            item.setEnabled(not busy)
+        self.export_action.setEnabled(trained and not busy)
+        self.generate_button.setEnabled(trained and self.selected_cluster >= 0)
+        self.export_synthetic_button.setEnabled(self.synthetic is not None)
+        self.fmeasure_view.compute.setEnabled(trained)
+
+    # ------------------------------------------------------------------ jobs
+    def _run(self, function, on_success, message: str) -> Worker:
+        worker = Worker(function)
+        worker.progressed.connect(self._progress)
+        worker.succeeded.connect(on_success)
+        worker.failed.connect(self._job_failed)
+        worker.cancelled.connect(self._job_cancelled)
+        worker.finished.connect(self._job_finished)
+        self.worker = worker
+        self.status_text.setText(message)
+        self.status_progress.setVisible(True)
+        self.status_progress.setRange(0, 0)
+        self._update_enabled()
+        worker.start()
+        return worker
+
+    def _progress(self, progress: Progress) -> None:
+        fraction = progress.fraction
+        self.status_progress.setRange(0, 0 if fraction is None else 1000)
+        if fraction is not None:
+            self.status_progress.setValue(int(1000 * fraction))
+        if progress.message:
+            self.status_text.setText(progress.message)
+        if progress.stage in ("embed", "train", "assign"):
+            self.training_panel.show_progress(progress)
+
+    def _job_failed(self, message: str) -> None:
+        self.status_text.setText("Failed.")
+        self.show_error(message)
+
+    def _job_cancelled(self) -> None:
+        self.status_text.setText("Cancelled.")
+        self.training_panel.status.setText("Cancelled.")
+
+    def _job_finished(self) -> None:
+        self.worker = None
+        self.status_progress.setVisible(False)
+        self.training_panel.set_running(False)
+        self._update_enabled()
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            self.status_text.setText("Cancelling…")
+
+    def show_error(self, message: str) -> None:
+        QMessageBox.warning(self, "cytomoe", message)
+
+    # ------------------------------------------------------------------ opening data
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a plate folder")
+        if folder:
+            self.open_paths([folder])
+
+    def choose_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Open FCS files or event tables", "",
+            "Cytometry data (*.fcs *.FCS *.lmd *.LMD *.csv *.tsv);;All files (*)")
+        if files:
+            self.open_paths(files)
+
+    def open_demo(self) -> None:
+        from cytomoe.commands.demo import demo_settings
+
+        self.open_paths(demo_settings().inputs, label_column=DEMO_LABEL_COLUMN)
+
+    def open_paths(self, paths: list[str], label_column: str | None = None) -> None:
+        if self.worker is not None:
+            return
+        self.inputs = [str(p) for p in paths]
+        self._run(partial(load_plate, self.inputs),
+                  partial(self._plate_loaded, label_column=label_column), "Reading files…")
+
+    def _plate_loaded(self, loaded, label_column: str | None = None) -> None:
+        self.plate, self.panel, self.events = loaded
+        self.result = None
+        self.synthetic = None
+        self.selected_cluster = -1
+        self.visible_samples = []
+        self.plate_view.set_plate(self.plate)
+        self.marker_panel.set_panel(self.panel)
+        self.legend.set_clusters([])
+        self.expert_grid.show_clusters(np.array([]), np.array([]), np.array([]), 0, "", "")
+        self._fill_channel_pickers()
+        columns = label_columns(self.events, self.plate.channels)
+        self.fmeasure_view.set_columns(columns)
+        if label_column in columns:
+            self.fmeasure_view.source.setCurrentIndex(columns.index(label_column))
+        self.setWindowTitle(f"cytomoe: {self.plate.name}")
+        self.status_text.setText(f"Opened {len(self.plate.samples)} sample(s), "
+                                 f"{self.plate.n_events:,} events.")
+        if self.plate.failures:
+            self.show_error(f"{len(self.plate.failures)} file(s) could not be read and are "
+                            f"listed in the Plate panel; the others are open.")
+        self.redraw()
+
+    def _fill_channel_pickers(self) -> None:
+        for box in (self.x_channel, self.y_channel):
+            box.blockSignals(True)
+            box.clear()
+            for channel in self.plate.channels:
+                name = self.panel.display_name(channel)
+                box.addItem(name if name == channel else f"{name} ({channel})", channel)
+        chosen = self.panel.selected or self.plate.channels
+        self.x_channel.setCurrentIndex(self.plate.channels.index(chosen[0]))
+        self.y_channel.setCurrentIndex(self.plate.channels.index(chosen[min(1, len(chosen) - 1)]))
+        for box in (self.x_channel, self.y_channel):
+            box.blockSignals(False)
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths:
+            self.open_paths(paths)
+
+    # ------------------------------------------------------------------ panel
+    def _panel_changed(self) -> None:
+        selected_x = self.x_channel.currentData()
+        selected_y = self.y_channel.currentData()
+        for box in (self.x_channel, self.y_channel):
+            box.blockSignals(True)
+            for index in range(box.count()):
+                channel = box.itemData(index)
+                name = self.panel.display_name(channel)
+                box.setItemText(index, name if name == channel else f"{name} ({channel})")
+            box.blockSignals(False)
+        if (selected_x, selected_y) == (self.x_channel.currentData(),
+                                        self.y_channel.currentData()):
+            self.redraw()
+
+    def save_panel(self) -> None:
+        if self.panel is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save panel", "panel.json",
+                                              "Panel (*.json)")
+        if path:
+            self.panel.save(path)
+
+    def load_panel(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load panel", "", "Panel (*.json)")
+        if not path or self.plate is None:
+            return
+        try:
+            panel = Panel.load(path)
+            missing = [c for c in panel.selected if c not in self.plate.channels]
+            if missing:
+                raise CytomoeError(f"The data has no channel(s) {', '.join(missing)} of "
+                                   f"{Path(path).name}.")
+        except CytomoeError as error:
+            self.show_error(str(error))
+            return
+        self.panel = panel
+        self.marker_panel.set_panel(panel)
+        self._panel_changed()
+
+    # ------------------------------------------------------------------ training
+    def analysis_settings(self) -> AnalysisSettings:
+        return AnalysisSettings(inputs=list(self.inputs), panel=self.panel,
+                                model=self.training_panel.settings())
+
+    def train(self) -> None:
+        if self.plate is None or self.worker is not None:
+            return
+        if not self.panel.selected:
+            self.show_error("Select at least one marker for clustering in the Markers panel.")
+            return
+        settings = self.analysis_settings()
+        self.training_panel.set_running(True)
+        self._run(partial(analyse, settings, plate=self.plate), self._trained,
+                  "Training MoE-Sim-VAE…")
+
+    def _trained(self, result: AnalysisResult) -> None:
+        self.result = result
+        self.events = result.events
+        self.synthetic = None
+        self.selected_cluster = -1
+        sizes = np.bincount(result.clusters, minlength=result.model.n_clusters_).tolist()
+        self.legend.set_clusters(sizes)
+        silenced = len(result.model.silenced_experts_)
+        text = (f"{result.model.n_clusters_} clusters ({silenced} experts silenced) on "
+                f"{len(result.clusters):,} events; embedding {result.timings.get('embed', 0):.0f}"
+                f" s, training {result.timings.get('train', 0):.0f} s.")
+        self.training_panel.status.setText(text)
+        self.status_text.setText(text)
+        rows = subsample(len(self.events), LatentView.LIMIT)
+        self.latent_rows = rows
+        self.latent = result.model.transform(self.events.iloc[rows])
+        self.latent_view.show_latent(self.latent, result.clusters[rows])
+        self.redraw()
+
+    # ------------------------------------------------------------------ drawing
+    def display_values(self, channel: str) -> np.ndarray:
+        """A channel as plotted: arcsinh with its cofactor, or linear without one."""
+        values = self.events[channel].to_numpy(np.float64)[:, None]
+        return arcsinh(values, [channel], {channel: self.panel.cofactors.get(channel)})[:, 0]
+
+    def _visible(self) -> np.ndarray:
+        if not self.visible_samples:
+            return np.ones(len(self.events), dtype=bool)
+        return np.isin(self.events[SAMPLE].to_numpy(), self.visible_samples)
+
+    def redraw(self) -> None:
+        """Draw the chosen markers of the visible wells: gating plot and expert grid."""
+        if self.events is None or self.x_channel.currentData() is None:
+            return
+        x_channel, y_channel = self.x_channel.currentData(), self.y_channel.currentData()
+        visible = self._visible()
+        self._shown = (self.display_values(x_channel)[visible],
+                       self.display_values(y_channel)[visible], visible)
+        x, y, _ = self._shown
+        x_label, y_label = self.x_channel.currentText(), self.y_channel.currentText()
+        scales = [f"{self.panel.display_name(c)}: " +
+                  (f"arcsinh(x/{self.panel.cofactors[c]:g})" if self.panel.cofactors.get(c)
+                   else "linear") for c in (x_channel, y_channel)]
+        self.scale_note.setText("   ".join(scales))
+        self.gating_plot.show_events(x, y, x_label, y_label, x_channel, y_channel)
+        if self.result is not None:
+            self.expert_grid.show_clusters(x, y, self.result.clusters[visible],
+                                           self.result.model.n_clusters_, x_label, y_label)
+        self._show_selection()
+        self._update_enabled()
+
+    def _show_selection(self) -> None:
+        """Highlight the selected cluster everywhere, without redrawing the densities."""
+        if self.result is None or not hasattr(self, "_shown"):
+            return
+        x, y, visible = self._shown
+        if self.selected_cluster >= 0:
+            members = self.result.clusters[visible] == self.selected_cluster
+            self.gating_plot.highlight(x[members], y[members],
+                                       cluster_color(self.selected_cluster))
+        else:
+            self.gating_plot.clear_highlight()
+        self.expert_grid.mark(self.selected_cluster)
+        self._show_synthetic()
+
+    def select_cluster(self, cluster: int) -> None:
+        if self.result is None or cluster == self.selected_cluster:
+            return
+        self.selected_cluster = cluster
+        self.legend.blockSignals(True)
+        self.legend.select_cluster(cluster)
+        self.legend.blockSignals(False)
+        self.synthetic = None
+        self.gating_plot.synthetic.clear()
+        for panel in self.expert_grid.panels:
+            panel.synthetic.clear()
+        self.generation_note.setText("")
+        rows = getattr(self, "latent_rows", None)
+        if rows is not None:
+            self.latent_view.show_latent(self.latent, self.result.clusters[rows], cluster)
+        self._show_selection()
+        self._update_enabled()
+
+    def _wells_selected(self, samples: list[int]) -> None:
+        self.visible_samples = samples
+        self.redraw()
+
+    # ------------------------------------------------------------------ F-measure
+    def compute_fmeasure(self, source: LabelSource) -> None:
+        if self.result is None:
+            self.show_error("Train a model first: the F-measure scores its clusters.")
+            return
+        try:
+            truth = truth_labels(source, self.events, self.plate)
+            evaluation = evaluate(truth, self.result.clusters)
+        except CytomoeError as error:
+            self.show_error(str(error))
+            return
+        self.result.truth, self.result.evaluation = truth, evaluation
+        self.fmeasure_view.show_evaluation(evaluation, f"{source.kind} {Path(source.value).name}")
+
+    # ------------------------------------------------------------------ generation
+    def generate_cells(self) -> None:
+        if self.result is None or self.selected_cluster < 0:
+            return
+        self.synthetic = self.result.model.generate(self.selected_cluster,
+                                                    self.generate_count.value())
+        accuracy = self.synthetic.attrs.get("generation_accuracy")
+        self.generation_note.setText(
+            f"{len(self.synthetic):,} synthetic cells of cluster {self.selected_cluster}"
+            + (f"; the gate sends {100 * accuracy:.0f}% back to it" if accuracy is not None
+               else ""))
+        self._show_synthetic()
+        self._update_enabled()
+
+    def _show_synthetic(self) -> None:
+        if self.synthetic is None:
+            return
+        channels = (self.x_channel.currentData(), self.y_channel.currentData())
+        if not all(c in self.synthetic.columns for c in channels):
+            self.generation_note.setText("Synthetic cells have only the model's markers: "
+                                         "choose two of them as X and Y to see them.")
+            return
+        values = [arcsinh(self.synthetic[[c]].to_numpy(np.float64), [c],
+                          {c: self.panel.cofactors.get(c)})[:, 0] for c in channels]
+        self.gating_plot.show_synthetic(*values)
+        if 0 <= self.selected_cluster < len(self.expert_grid.panels):
+            self.expert_grid.panels[self.selected_cluster].show_synthetic(*values)
+
+    def export_synthetic(self) -> None:
+        if self.synthetic is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export synthetic cells", f"synthetic_cluster_{self.selected_cluster:02d}.fcs",
+            "FCS (*.fcs)")
+        if not path:
+            return
+        markers = {c: self.panel.display_name(c) for c in self.synthetic.columns}
+        self._write_file(lambda overwrite: write_fcs(path, self.synthetic, markers=markers,
+                                                     overwrite=overwrite), path)
+
+    def _write_file(self, write, path: str) -> None:
+        """Write, asking before replacing an existing file."""
+        try:
+            write(False)
+        except OutputExistsError:
+            if self._confirm_overwrite(Path(path).name):
+                write(True)
+        except CytomoeError as error:
+            self.show_error(str(error))
+            return
+        self.status_text.setText(f"Wrote {path}")
+
+    def _confirm_overwrite(self, what: str) -> bool:
+        answer = QMessageBox.question(self, "cytomoe", f"{what} already exists. Replace it?")
+        return answer == QMessageBox.StandardButton.Yes
+
+    # ------------------------------------------------------------------ export
+    def export_clusters(self) -> None:
+        if self.result is None or self.worker is not None:
+            return
+        dialog = ExportDialog(1 if self.selected_cluster >= 0 else 0,
+                              str(Path(self.inputs[0]).parent) if self.inputs else "", self)
+        if not dialog.exec():
+            return
+        self.start_export(dialog.target, [self.selected_cluster] if dialog.use_selected else None,
+                          separate=dialog.separate.isChecked(),
+                          file_format="csv" if dialog.csv else "fcs")
+
+    def start_export(self, folder: Path, clusters: list[int] | None, separate: bool = True,
+                     file_format: str = "fcs") -> None:
+        if not folder.is_dir():
+            self.show_error(f"{folder} is not a folder.")
+            return
+        job = partial(export_clusters, self.result, folder, clusters, separate,
+                      file_format=file_format)
+        try:  # ask before replacing files: the worker then runs with overwrite
+            existing = [p.name for p in export_targets(self.result, folder, clusters, separate,
+                                                        file_format) if p.exists()]
+        except CytomoeError as error:
+            self.show_error(str(error))
+            return
+        if existing and not self._confirm_overwrite(", ".join(existing[:3])):
+            return
+        self._run(partial(job, overwrite=bool(existing)),
+                  lambda paths: self.status_text.setText(
+                      f"Exported {len(paths)} file(s) to {folder}"), "Exporting…")
+
+    def export_plot(self) -> None:
+        widget = {0: self.gating_plot, 2: self.latent_view,
+                  3: self.fmeasure_view.heatmap}.get(self.tabs.currentIndex())
+        if widget is None and self.expert_grid.panels:
+            widget = self.expert_grid.panels[max(self.selected_cluster, 0)]
+        if widget is None:
+            self.show_error("There is no plot to export yet.")
+            return
+        path, chosen = QFileDialog.getSaveFileName(self, "Export plot", "plot.png",
+                                                   "PNG image (*.png);;SVG drawing (*.svg)")
+        if not path:
+            return
+        if Path(path).exists() and not self._confirm_overwrite(Path(path).name):
+            return
+        exporter = (pg_exporters.SVGExporter if path.lower().endswith(".svg")
+                    else pg_exporters.ImageExporter)(widget.getPlotItem())
+        exporter.export(path)
+        self.status_text.setText(f"Wrote {path}")
+
+    # ------------------------------------------------------------------ analysis files
+    def save_analysis(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save analysis", "analysis.toml",
+                                              "cytomoe analysis (*.toml)")
+        if not path:
+            return
+        settings = self.analysis_settings()
+        try:
+            if self.result is not None:
+                model_path = Path(path).with_suffix(".cytomoe")
+                self.result.model.save(model_path)
+                settings.model_file = str(model_path)
+            save_analysis(settings, path)
+        except (CytomoeError, OSError) as error:
+            self.show_error(f"Could not save {Path(path).name}: {error}")
+            return
+        self.status_text.setText(f"Saved {path}")
+
+    def open_analysis(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open analysis", "",
+                                              "cytomoe analysis (*.toml)")
+        if not path:
+            return
+        try:
+            settings = load_analysis(path)
+        except CytomoeError as error:
+            self.show_error(str(error))
+            return
+        self.training_panel.set_settings(settings.model)
+        if settings.inputs:
+            self.open_paths(settings.inputs)
+
+    def about(self) -> None:
+        from cytomoe import __version__
+
+        QMessageBox.about(self, "About cytomoe",
+                          f"<b>cytomoe {__version__}</b><br>MoE-Sim-VAE clustering of flow "
+                          "and mass cytometry (Kopf et al., PLOS Comput Biol 2021).<br>"
+                          "Licence: GPL-3.0-or-later.")

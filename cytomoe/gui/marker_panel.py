@@ -1,0 +1,113 @@
+"""The marker panel: which channels the model uses, their names and arcsinh cofactors."""
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cytomoe.core.panel import Panel
+
+USE, CHANNEL, MARKER, COFACTOR = range(4)
+
+
+class MarkerPanel(QWidget):
+    """Edits a `Panel` in place: check boxes select markers, names and cofactors are
+    editable (an empty cofactor means no transform)."""
+
+    changed = Signal()
+    save_requested = Signal()
+    load_requested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.panel: Panel | None = None
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["Use", "Channel ($PnN)", "Marker ($PnS)",
+                                              "Cofactor"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(MARKER, QHeaderView.ResizeMode.Stretch)
+        self.table.itemChanged.connect(self._edited)
+        all_button, none_button = QPushButton("All"), QPushButton("None")
+        save, load = QPushButton("Save panel…"), QPushButton("Load panel…")
+        all_button.clicked.connect(lambda: self._check_all(True))
+        none_button.clicked.connect(lambda: self._check_all(False))
+        save.clicked.connect(self.save_requested)
+        load.clicked.connect(self.load_requested)
+        buttons = QHBoxLayout()
+        for button in (all_button, none_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        for button in (load, save):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addLayout(buttons)
+
+    def set_panel(self, panel: Panel) -> None:
+        self.panel = panel
+        self.table.blockSignals(True)
+        self.table.setRowCount(len(panel.channels))
+        for row, channel in enumerate(panel.channels):
+            use = QTableWidgetItem()
+            use.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled)
+            use.setCheckState(Qt.CheckState.Checked if channel in panel.selected
+                              else Qt.CheckState.Unchecked)
+            name = QTableWidgetItem(channel)
+            name.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+            cofactor = panel.cofactors.get(channel)
+            self.table.setItem(row, USE, use)
+            self.table.setItem(row, CHANNEL, name)
+            self.table.setItem(row, MARKER, QTableWidgetItem(panel.display_name(channel)))
+            self.table.setItem(row, COFACTOR,
+                               QTableWidgetItem("" if cofactor is None else f"{cofactor:g}"))
+        self.table.blockSignals(False)
+
+    def set_use(self, channel: str, use: bool) -> None:
+        """Check or uncheck a channel, as a click would."""
+        row = self.panel.channels.index(channel)
+        self.table.item(row, USE).setCheckState(
+            Qt.CheckState.Checked if use else Qt.CheckState.Unchecked)
+
+    def _check_all(self, use: bool) -> None:
+        for channel in list(self.panel.channels if self.panel else []):
+            self.set_use(channel, use)
+
+    def _edited(self, item: QTableWidgetItem) -> None:
+        if self.panel is None:
+            return
+        channel = self.panel.channels[item.row()]
+        if item.column() == USE:
+            chosen = set(self.panel.selected)
+            if item.checkState() == Qt.CheckState.Checked:
+                chosen.add(channel)
+            else:
+                chosen.discard(channel)
+            self.panel.selected = [c for c in self.panel.channels if c in chosen]
+        elif item.column() == MARKER:
+            self.panel.markers[channel] = item.text().strip() or channel
+        elif item.column() == COFACTOR:
+            self.panel.cofactors[channel] = self._cofactor(item)
+        self.changed.emit()
+
+    def _cofactor(self, item: QTableWidgetItem) -> float | None:
+        text = item.text().strip()
+        try:
+            value = float(text) if text else None
+        except ValueError:
+            value = None
+        if value is not None and value <= 0:
+            value = None
+        self.table.blockSignals(True)
+        item.setText("" if value is None else f"{value:g}")
+        self.table.blockSignals(False)
+        return value

@@ -1,0 +1,177 @@
+"""Model settings, Start / Cancel, progress with ETA, and a live plot of each loss term."""
+
+from dataclasses import replace
+
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cytomoe.core.device import detect_devices
+from cytomoe.core.progress import Progress
+from cytomoe.core.settings import ModelSettings
+
+LOSS_COLORS = {"loss": "k", "reconstruction": "#1f77b4", "kl": "#2ca02c",
+               "similarity": "#d62728", "depict": "#9467bd", "held_out": "#ff7f0e"}
+STAGE_TEXT = {"load": "Loading", "embed": "Canberra-UMAP similarity", "train": "Training",
+              "assign": "Assigning every cell", "export": "Exporting"}
+
+
+class TrainingPanel(QWidget):
+    """Edits `ModelSettings`; the window starts and cancels the work."""
+
+    start_requested = Signal()
+    cancel_requested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        defaults = ModelSettings()
+        self.experts = _int_box(1, 100, defaults.n_experts,
+                                "Upper bound on clusters: unneeded experts fall silent")
+        self.latent = _int_box(2, 64, defaults.latent_dim, "Latent dimensions")
+        self.train_cells = _int_box(500, 1_000_000, defaults.n_train,
+                                    "Cells used for training, drawn evenly across wells",
+                                    step=1000)
+        self.iterations = _int_box(10, 100_000, defaults.iterations, "Training iterations",
+                                   step=100)
+        self.batch = _int_box(16, 8192, defaults.batch_size, "Cells per batch", step=64)
+        self.knn = _int_box(0, 1000, defaults.knn_k or 0,
+                            "Per-batch kNN for cells outside dense populations (0 = auto)")
+        self.weight_kl = _float_box(defaults.weight_kl, "Weight of the latent KL term")
+        self.weight_cluster = _float_box(defaults.weight_cluster,
+                                         "Weight of the similarity (clustering) term")
+        self.weight_depict = _float_box(defaults.weight_depict,
+                                        "Weight of the DEPICT robustness term")
+        self.seed = _int_box(0, 2**31 - 1, defaults.seed, "Random seed")
+        devices = detect_devices()
+        self.device = QComboBox()
+        self.device.addItems(devices.choices)
+        self.device.setToolTip(devices.describe())
+        form = QFormLayout()
+        for label, widget in (("Experts (K)", self.experts), ("Latent size", self.latent),
+                              ("Training cells", self.train_cells),
+                              ("Iterations", self.iterations), ("Batch size", self.batch),
+                              ("kNN k", self.knn), ("KL weight", self.weight_kl),
+                              ("Cluster weight", self.weight_cluster),
+                              ("DEPICT weight", self.weight_depict), ("Seed", self.seed),
+                              ("Device", self.device)):
+            form.addRow(label, widget)
+        detected = QLabel(f"Detected: {devices.describe()}")
+        detected.setWordWrap(True)
+        detected.setStyleSheet("color: #555")
+        form.addRow(detected)
+        settings_box = QGroupBox("Model")
+        settings_box.setLayout(form)
+        self.start = QPushButton("Train")
+        self.start.setToolTip("Embed, train and assign every cell (runs in the background)")
+        self.cancel = QPushButton("Cancel")
+        self.cancel.setEnabled(False)
+        self.start.clicked.connect(self.start_requested)
+        self.cancel.clicked.connect(self.cancel_requested)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start)
+        buttons.addWidget(self.cancel)
+        self.progress = QProgressBar()
+        self.status = QLabel("Not trained yet.")
+        self.status.setWordWrap(True)
+        self.loss_plot = pg.PlotWidget(background="w")
+        self.loss_plot.setLabel("bottom", "iteration")
+        self.loss_plot.setLabel("left", "loss")
+        self.loss_plot.addLegend(offset=(-10, 10))
+        self.loss_plot.setMinimumHeight(180)
+        self._curves: dict[str, pg.PlotDataItem] = {}
+        self._history: dict[str, tuple[list[float], list[float]]] = {}
+        layout = QVBoxLayout(self)
+        layout.addWidget(settings_box)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.loss_plot, 1)
+
+    def settings(self) -> ModelSettings:
+        return replace(ModelSettings(), n_experts=self.experts.value(),
+                       latent_dim=self.latent.value(), n_train=self.train_cells.value(),
+                       iterations=self.iterations.value(), batch_size=self.batch.value(),
+                       knn_k=self.knn.value() or None, weight_kl=self.weight_kl.value(),
+                       weight_cluster=self.weight_cluster.value(),
+                       weight_depict=self.weight_depict.value(), seed=self.seed.value(),
+                       device=self.device.currentText())
+
+    def set_settings(self, settings: ModelSettings) -> None:
+        for box, value in ((self.experts, settings.n_experts), (self.latent, settings.latent_dim),
+                           (self.train_cells, settings.n_train),
+                           (self.iterations, settings.iterations),
+                           (self.batch, settings.batch_size), (self.knn, settings.knn_k or 0),
+                           (self.weight_kl, settings.weight_kl),
+                           (self.weight_cluster, settings.weight_cluster),
+                           (self.weight_depict, settings.weight_depict),
+                           (self.seed, settings.seed)):
+            box.setValue(value)
+        index = self.device.findText(settings.device)
+        self.device.setCurrentIndex(max(index, 0))
+
+    def set_running(self, running: bool) -> None:
+        self.start.setEnabled(not running)
+        self.cancel.setEnabled(running)
+        if running:
+            self.progress.setValue(0)
+            for curve in self._curves.values():
+                curve.setData([], [])
+            self._history = {}
+
+    def show_progress(self, progress: Progress) -> None:
+        fraction = progress.fraction
+        self.progress.setRange(0, 0 if fraction is None else 1000)
+        if fraction is not None:
+            self.progress.setValue(int(1000 * fraction))
+        text = STAGE_TEXT.get(progress.stage, progress.message or progress.stage)
+        if progress.stage == "train" and progress.total:
+            eta = progress.values.get("eta")
+            text += f": iteration {int(progress.done)} of {int(progress.total)}"
+            if eta is not None:
+                text += f", about {eta:.0f} s left"
+            self._plot_losses(progress)
+        self.status.setText(text)
+
+    def _plot_losses(self, progress: Progress) -> None:
+        for name, value in progress.values.items():
+            if name == "eta":
+                continue
+            xs, ys = self._history.setdefault(name, ([], []))
+            xs.append(progress.done)
+            ys.append(value)
+            if name not in self._curves:
+                self._curves[name] = self.loss_plot.plot(
+                    pen=pg.mkPen(LOSS_COLORS.get(name, "#777"), width=2), name=name)
+            self._curves[name].setData(xs, ys)
+
+
+def _int_box(low: int, high: int, value: int, tip: str, step: int = 1) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setSingleStep(step)
+    box.setValue(value)
+    box.setToolTip(tip)
+    box.setGroupSeparatorShown(True)
+    return box
+
+
+def _float_box(value: float, tip: str) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(0.0, 10.0)
+    box.setDecimals(3)
+    box.setSingleStep(0.05)
+    box.setValue(value)
+    box.setToolTip(tip)
+    return box
