@@ -239,12 +239,14 @@ def close_log(log: logging.Logger) -> None:
 def run_batch(settings: AnalysisSettings, plates: Sequence[str | Path], out_dir: str | Path,
               mode: str = PER_PLATE, model_file: str | Path | None = None, workers: int = 1,
               scheduler: str | None = None, progress: BatchProgress | None = None,
-              should_cancel: CancelCheck | None = None) -> BatchResult:
+              should_cancel: CancelCheck | None = None, use_dask: bool = False
+              ) -> BatchResult:
     """Analyse every plate into ``out_dir/<plate>/`` and write ``out_dir/summary.csv``.
 
     Plates already complete are skipped. ``workers`` > 1 starts a local Dask cluster of
     that many single-threaded processes; ``scheduler`` uses a running Dask cluster instead
-    (its workers need cytomoe installed and the plates at the same paths).
+    (its workers need cytomoe installed and the plates at the same paths). One worker
+    runs the plates in this process, without Dask, unless ``use_dask`` is True.
     """
     if mode not in (PER_PLATE, POOLED, MODEL):
         raise InputError(f"Unknown batch mode '{mode}'.")
@@ -281,7 +283,7 @@ def run_batch(settings: AnalysisSettings, plates: Sequence[str | Path], out_dir:
             job.model_file = str(model_file) if model_file is not None else None
         tracker = _Tracker(jobs, outcomes, progress, log)
         if pending:
-            if scheduler is None and workers == 1:
+            if scheduler is None and workers == 1 and not use_dask:
                 for job in pending:
                     check_cancel(should_cancel)
                     tracker.finished(job, run_plate(job, settings, should_cancel=should_cancel))
