@@ -1,0 +1,71 @@
+"""Start the app under a (virtual) display, drive it through the main views on the demo
+data and save a screenshot of each into docs/.
+
+    xvfb-run -s "-screen 0 1600x1000x24" python docs/screenshots.py
+"""
+
+import sys
+import time
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import QApplication
+
+from cytomoe.core.analysis import LabelSource
+from cytomoe.gui.main_window import MainWindow
+
+OUT = Path(__file__).resolve().parent
+
+
+def wait_for(app: QApplication, condition, timeout: float = 600) -> None:
+    end = time.time() + timeout
+    while not condition():
+        if time.time() > end:
+            raise TimeoutError("the app did not get there in time")
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def settle(app: QApplication) -> None:
+    for _ in range(20):
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def shoot(app: QApplication, window: MainWindow, name: str) -> None:
+    settle(app)
+    window.grab().save(str(OUT / name))
+    print(f"saved {OUT / name}")
+
+
+def main() -> int:
+    app = QApplication(sys.argv[:1])
+    pg.setConfigOptions(imageAxisOrder="col-major")
+    window = MainWindow()
+    window.resize(1600, 1000)
+    window.show()
+    window.open_demo()
+    wait_for(app, lambda: window.plate is not None and window.worker is None)
+    window.marker_dock.raise_()
+    shoot(app, window, "screenshot_markers.png")
+    window.plate_dock.raise_()
+    window.train()
+    wait_for(app, lambda: window.result is not None and window.worker is None)
+    window.x_channel.setCurrentIndex(0)
+    window.y_channel.setCurrentIndex(3)
+    window.select_cluster(1)
+    shoot(app, window, "screenshot_gating.png")
+    window.tabs.setCurrentIndex(1)
+    window.generate_cells()
+    shoot(app, window, "screenshot_experts.png")
+    window.tabs.setCurrentIndex(2)
+    shoot(app, window, "screenshot_latent.png")
+    window.compute_fmeasure(LabelSource("column", "labels"))
+    window.tabs.setCurrentIndex(3)
+    shoot(app, window, "screenshot_fmeasure.png")
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
