@@ -187,3 +187,20 @@ def test_plates_run_on_a_local_dask_cluster_with_two_workers(shared_data, tmp_pa
     assert reports[0]["n_clusters"] == reports[1]["n_clusters"]  # one pooled model
     assert (out / "pooled_model.cytomoe").is_file()
     assert len(pd.read_csv(out / "summary.csv")) == 4
+
+
+def test_plates_run_on_an_existing_dask_cluster_by_its_address(two_plates, shared_data,
+                                                               tmp_path):
+    from distributed import LocalCluster
+
+    _, finished, _ = two_plates
+    yeast = shared_data / "plates" / "yeast"
+    plates = [_copy_wells(yeast, tmp_path / f"row_{row}", [f"Yeast_{row}3_{row}03.fcs"])
+              for row in "BC"]
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        result = run_batch(load_analysis(TINY), plates, tmp_path / "out", mode=MODEL,
+                           model_file=finished / "yeast" / "model.cytomoe",
+                           scheduler=cluster.scheduler_address)
+    assert [o.status for o in result.outcomes] == [DONE, DONE]
+    assert f"scheduler {cluster.scheduler_address}" in result.log.read_text()

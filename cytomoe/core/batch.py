@@ -105,22 +105,24 @@ def is_complete(plate_dir: Path) -> bool:
     return (plate_dir / COMPLETE_MARKER).is_file() and (plate_dir / WELLS_FILE).is_file()
 
 
-def run_plate(job: PlateJob, settings: AnalysisSettings, torch_threads: int | None = None,
+def run_plate(job: PlateJob, settings: AnalysisSettings, threads: int | None = None,
               should_cancel: CancelCheck | None = None) -> PlateOutcome:
     """Analyse one plate and write its outputs; never raises for a problem of the plate.
 
-    Runs in the calling process or on a Dask worker (``torch_threads`` then keeps each
-    worker process to its share of the cores).
+    Runs in the calling process or on a Dask worker (``threads`` then keeps each worker
+    process's PyTorch and numba (UMAP) threads to its share of the cores).
     """
     from cytomoe.core.model import MoESimVAE
     from cytomoe.core.pipeline import analyse, write_outputs
 
     started = time.perf_counter()
     try:
-        if torch_threads:
+        if threads:
+            import numba
             import torch
 
-            torch.set_num_threads(torch_threads)
+            torch.set_num_threads(threads)
+            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
         clear_unfinished(job.out_dir)
         plate_settings = replace(settings, inputs=list(job.inputs))
         plate = Plate.open(job.inputs, settings.sample_sheet, should_cancel=should_cancel)
@@ -339,7 +341,9 @@ def _run_on_dask(jobs: list[PlateJob], settings: AnalysisSettings, workers: int,
     from cytomoe.core.scheduler import dask_client
 
     with dask_client(workers, scheduler) as client:
-        futures = {client.submit(run_plate, job, settings, 1, pure=False,
+        # a local cluster shares this machine's cores; a remote worker gets one thread
+        threads = max(1, (os.cpu_count() or 1) // workers) if scheduler is None else 1
+        futures = {client.submit(run_plate, job, settings, threads, pure=False,
                                  key=f"cytomoe-plate-{job.name}-{os.getpid()}-{time.time_ns()}"):
                    job for job in jobs}
         for future in as_completed(futures):
