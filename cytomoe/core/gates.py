@@ -1,0 +1,314 @@
+"""Manual gates: FlowJo 10 workspaces and Gating-ML 2.0 through FlowKit, gates drawn in
+cytomoe, per-event membership of every population, and leaf labels for the F-measure.
+
+FlowJo's own Gating-ML export is read too, although FlowKit's strict schema check refuses
+it as it is: it carries display attributes outside the schema and names compensated
+dimensions ``Comp-<channel>`` without a compensation reference. Those files are cleaned
+(unknown attributes dropped, ``Comp-X`` read as X compensated with the file's spillover)
+before FlowKit parses them. Such files hold no gate names, so their populations are named
+by their Gating-ML ids.
+"""
+
+import io
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import flowkit as fk
+import numpy as np
+import pandas as pd
+from lxml import etree
+
+from cytomoe.core.errors import InputError
+from cytomoe.core.plate import Plate
+from cytomoe.core.sample import Sample
+
+GATING = "http://www.isac-net.org/std/Gating-ML/v2.0/gating"
+DATA_TYPE = "http://www.isac-net.org/std/Gating-ML/v2.0/datatypes"
+FLOWJO_COMPENSATED = "Comp-"
+
+
+@dataclass(frozen=True)
+class Population:
+    name: str
+    path: tuple[str, ...]  # FlowKit's gate path, from "root" (how its membership is asked)
+    label: str = ""  # unique name: the gate name, or its lineage where names repeat
+    lineage: tuple[str, ...] = ()  # the populations above it (quadrant gates left out)
+
+    @property
+    def parent(self) -> str:
+        return self.lineage[-1]
+
+    def is_parent_of(self, other: "Population") -> bool:
+        return other.lineage == (*self.lineage, self.name)
+
+
+def _populations(gate_ids, containers: frozenset[str] = frozenset()) -> list[Population]:
+    """Populations of FlowKit gate ids; ``containers`` (quadrant gates) hold populations
+    but are none themselves."""
+    ids = [(name, tuple(path)) for name, path in gate_ids]
+    names = [name for name, _ in ids]
+    populations = []
+    for name, path in ids:
+        lineage = tuple(p for p in path if p not in containers)
+        label = name if names.count(name) == 1 else "/".join((*lineage[1:], name))
+        populations.append(Population(name, path, label, lineage))
+    return populations
+
+
+@dataclass
+class GateSet:
+    """A gate hierarchy read from a file, applicable to samples."""
+
+    source: Path
+    strategy: fk.GatingStrategy | None = None  # Gating-ML
+    workspace: fk.Workspace | None = None  # FlowJo
+    populations: list[Population] = field(default_factory=list)
+
+    @property
+    def leaves(self) -> list[Population]:
+        """Populations with no population under them: the truth labelling."""
+        return [p for p in self.populations
+                if not any(p.is_parent_of(q) for q in self.populations)]
+
+    def membership(self, sample: Sample) -> pd.DataFrame:
+        """One boolean column per population (named by its label), one row per event."""
+        if sample.fcs_version == "table":
+            raise InputError(f"{sample.name}: gates apply to FCS files, not event tables.")
+        columns = {}
+        if self.workspace is not None:
+            sample_id = self._workspace_sample(sample)
+            self.workspace.analyze_samples(sample_id=sample_id)
+            for population in self.populations:
+                columns[population.label] = self.workspace.get_gate_membership(
+                    sample_id, population.name, gate_path=population.path)
+        else:
+            flowkit_sample = fk.Sample(str(sample.path), ignore_offset_error=True,
+                                       ignore_offset_discrepancy=True)
+            results = self.strategy.gate_sample(flowkit_sample)
+            for population in self.populations:
+                columns[population.label] = results.get_gate_membership(
+                    population.name, gate_path=population.path)
+        frame = pd.DataFrame(columns)
+        if len(frame) != sample.n_events:
+            raise InputError(f"{sample.name}: the gates gave {len(frame)} events, the file has "
+                             f"{sample.n_events}.")
+        return frame
+
+    def leaf_labels(self, sample: Sample) -> pd.Series:
+        """The leaf population of each event, None for events in no leaf. An event in
+        several (overlapping) leaves takes the first in the tree's order."""
+        membership = self.membership(sample)
+        labels = pd.Series([None] * sample.n_events, dtype=object)
+        for population in reversed(self.leaves):
+            labels[membership[population.label].to_numpy()] = population.label
+        return labels
+
+    def _workspace_sample(self, sample: Sample) -> str:
+        known = self.workspace.get_sample_ids()
+        for candidate in (sample.keywords.get("fil", ""), Path(sample.path).name,
+                          Path(sample.path).stem):
+            if candidate in known:
+                return candidate
+        raise InputError(f"{sample.name} is not a sample of {self.source.name} "
+                         f"(its samples: {', '.join(known)}).")
+
+
+def load_gates(path: str | Path, samples: list[Sample] | None = None) -> GateSet:
+    """Gates from a FlowJo workspace (.wsp) or a Gating-ML 2.0 file (.xml); a workspace
+    needs the FCS files of its samples."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: the gates file does not exist.")
+    try:
+        if path.suffix.lower() == ".wsp":
+            files = [str(s.path) for s in samples or [] if s.fcs_version != "table"]
+            workspace = fk.Workspace(str(path), fcs_samples=files or None)
+            sample_ids = workspace.get_sample_ids()
+            if not sample_ids:
+                raise InputError(f"{path.name} holds no samples.")
+            populations = _populations(workspace.get_gate_ids(sample_ids[0]))
+            return GateSet(path, workspace=workspace, populations=populations)
+        strategy = fk.parse_gating_xml(_readable_gatingml(path))
+    except InputError:
+        raise
+    except Exception as error:  # FlowKit's parse errors are long; say it in one sentence
+        raise InputError(f"{path.name}: cannot read the gates ({type(error).__name__}: "
+                         f"{str(error)[:160]}).") from None
+    return GateSet(path, strategy=strategy, populations=_strategy_populations(strategy))
+
+
+def _strategy_populations(strategy: fk.GatingStrategy) -> list[Population]:
+    """A quadrant gate is not a population itself; its quadrants are, under its parent
+    (FlowKit asks for a quadrant's membership with its quadrant gate's path)."""
+    ids, containers = [], set()
+    for name, path in strategy.get_gate_ids():
+        try:
+            gate = strategy.get_gate(name, gate_path=path)
+        except fk.exceptions.QuadrantReferenceError:
+            ids.append((name, path[:-1]))
+            continue
+        if isinstance(gate, fk.gates.QuadrantGate):
+            containers.add(name)
+        else:
+            ids.append((name, path))
+    return _populations(ids, frozenset(containers))
+
+
+def _readable_gatingml(path: Path) -> io.BytesIO:
+    """The Gating-ML file, cleaned of export quirks for FlowKit: attributes outside the
+    schema, `Comp-` dimensions without a compensation reference, wrapper elements."""
+    try:
+        root = etree.parse(str(path)).getroot()
+    except etree.XMLSyntaxError as error:
+        raise InputError(f"{path.name}: not valid XML ({error}).") from None
+    for wrapper in [c for c in root if isinstance(c.tag, str) and not c.tag.startswith("{")]:
+        for child in list(wrapper):  # gates wrapped in elements outside Gating-ML
+            wrapper.addprevious(child)
+        root.remove(wrapper)
+    kept = {f"{{{GATING}}}id", f"{{{GATING}}}parent_id", f"{{{GATING}}}eventsInside"}
+    for gate in root:
+        if isinstance(gate.tag, str) and gate.tag.endswith("Gate"):
+            for attribute in [a for a in gate.attrib if a not in kept]:
+                del gate.attrib[attribute]
+            gate.attrib.pop(f"{{{GATING}}}eventsInside", None)
+    for dimension in root.iter(f"{{{GATING}}}dimension"):
+        fcs = dimension.find(f"{{{DATA_TYPE}}}fcs-dimension")
+        if fcs is None or dimension.get(f"{{{GATING}}}compensation-ref"):
+            continue
+        name = fcs.get(f"{{{DATA_TYPE}}}name", "")
+        if name.startswith(FLOWJO_COMPENSATED):
+            fcs.set(f"{{{DATA_TYPE}}}name", name[len(FLOWJO_COMPENSATED):])
+            dimension.set(f"{{{GATING}}}compensation-ref", "FCS")
+        else:
+            dimension.set(f"{{{GATING}}}compensation-ref", "uncompensated")
+    return io.BytesIO(etree.tostring(root))
+
+
+def leaf_labels_for_plate(gates_path: str | Path, plate: Plate) -> pd.Series:
+    """Leaf labels of every event of the plate, in the order of ``plate.events()``. Samples
+    the gates do not cover get no labels; if none is covered, that is an error."""
+    gates = load_gates(gates_path, plate.samples)
+    parts, unmatched = [], []
+    for sample in plate.samples:
+        try:
+            parts.append(gates.leaf_labels(sample))
+        except InputError as error:
+            unmatched.append(str(error))
+            parts.append(pd.Series([None] * sample.n_events, dtype=object))
+    if len(unmatched) == len(plate.samples):
+        raise InputError(f"No sample matches the gates: {unmatched[0]}")
+    return pd.concat(parts, ignore_index=True)
+
+
+# --- gates drawn in cytomoe ------------------------------------------------------------
+
+# asinh(x / c) as Gating-ML's parametrised asinh: fasinh(x) = asinh(x sinh(M ln10) / T) /
+# (M ln10) with A = 0 and T = c sinh(M ln10); values on that scale are ours / (M ln10).
+_ASINH_M = 4.5
+_ASINH_SCALE = _ASINH_M * math.log(10)
+
+
+@dataclass
+class DrawnGate:
+    """A gate drawn on a scatter plot, in display coordinates (arcsinh with the channel's
+    cofactor, or linear without one)."""
+
+    name: str
+    kind: str  # "polygon", "rectangle", "range"
+    channels: tuple[str, ...]  # x (and y)
+    cofactors: tuple[float | None, ...]
+    vertices: list[tuple[float, ...]]  # polygon corners, or rectangle/range (min, max) per axis
+    parent: str | None = None  # name of the parent drawn gate; None: all events
+
+    def __post_init__(self):
+        if not _GATE_ID.fullmatch(self.name):
+            raise InputError(f"The gate name '{self.name}' cannot be saved in Gating-ML: use "
+                             f"letters, digits, '_', '-' or '.', e.g. '{gate_id(self.name)}'.")
+
+    def to_flowkit(self, strategy: fk.GatingStrategy, compensation_ref: str
+                   ) -> fk.gates.PolygonGate:
+        dimensions = []
+        for channel, cofactor, (low, high) in zip(self.channels, self.cofactors,
+                                                  self._bounds(), strict=True):
+            transform_id = None
+            if cofactor:
+                transform_id = f"asinh_{_safe(channel)}_{cofactor:g}"
+                if transform_id not in {t for t in strategy.transformations}:
+                    strategy.add_transform(transform_id, fk.transforms.AsinhTransform(
+                        cofactor * math.sinh(_ASINH_SCALE), _ASINH_M, 0.0))
+            scale = _ASINH_SCALE if cofactor else 1.0
+            dimensions.append(fk.Dimension(
+                channel, compensation_ref=compensation_ref,
+                transformation_ref=transform_id,
+                range_min=None if low is None else low / scale,
+                range_max=None if high is None else high / scale))
+        if self.kind == "polygon":
+            scales = [_ASINH_SCALE if c else 1.0 for c in self.cofactors]
+            for dimension in dimensions:
+                dimension.min = dimension.max = None
+            vertices = [tuple(v / s for v, s in zip(vertex, scales, strict=True))
+                        for vertex in self.vertices]
+            return fk.gates.PolygonGate(self.name, dimensions, vertices)
+        return fk.gates.RectangleGate(self.name, dimensions)
+
+    def _bounds(self) -> list[tuple[float | None, float | None]]:
+        if self.kind == "polygon":
+            return [(None, None) for _ in self.channels]
+        return [tuple(v) for v in self.vertices]
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in name)
+
+
+# Gating-ML gate ids are XML ids (NCName).
+_GATE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+
+
+def gate_id(name: str) -> str:
+    """A valid gate name close to ``name``: 'CD4+ T cells' -> 'CD4pos_T_cells'."""
+    text = re.sub(r"[^A-Za-z0-9_.-]", "_", name.replace("+", "pos").replace("-", "neg")
+                  if name.endswith(("+", "-")) or "+" in name else name)
+    return text if text[:1].isalpha() or text[:1] == "_" else f"g_{text}"
+
+
+def drawn_gate_strategy(gates: list[DrawnGate], compensation_ref: str = "uncompensated"
+                        ) -> fk.GatingStrategy:
+    """A FlowKit gating strategy of drawn gates (parents before children); "FCS" marks
+    compensated dimensions in a file, "uncompensated" gates the values as given."""
+    strategy = fk.GatingStrategy()
+    paths: dict[str, tuple[str, ...]] = {}
+    pending = list(gates)
+    while pending:
+        progressed = False
+        for gate in list(pending):
+            if gate.parent is None or gate.parent in paths:
+                path = ("root",) if gate.parent is None else (*paths[gate.parent], gate.parent)
+                strategy.add_gate(gate.to_flowkit(strategy, compensation_ref), gate_path=path)
+                paths[gate.name] = path
+                pending.remove(gate)
+                progressed = True
+        if not progressed:
+            raise InputError(f"Gate '{pending[0].name}' has an unknown parent "
+                             f"'{pending[0].parent}'.")
+    return strategy
+
+
+def drawn_gate_membership(gates: list[DrawnGate], events: pd.DataFrame) -> pd.DataFrame:
+    """Membership of drawn gates on events as shown (instrument units, compensated when
+    the plot was), one boolean column per gate."""
+    strategy = drawn_gate_strategy(gates)
+    channels = sorted({c for gate in gates for c in gate.channels})
+    flowkit_sample = fk.Sample(events[channels].astype(np.float64), sample_id="events")
+    results = strategy.gate_sample(flowkit_sample)
+    return pd.DataFrame({gate.name: results.get_gate_membership(gate.name) for gate in gates})
+
+
+def save_drawn_gates(gates: list[DrawnGate], path: str | Path, compensated: bool) -> None:
+    """Write drawn gates as Gating-ML 2.0 (through FlowKit, so the file is valid);
+    gates drawn on compensated values refer to the file's spillover ("FCS")."""
+    strategy = drawn_gate_strategy(gates, "FCS" if compensated else "uncompensated")
+    with open(path, "wb") as handle:
+        fk.export_gatingml(strategy, handle)
