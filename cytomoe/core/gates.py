@@ -96,11 +96,26 @@ class GateSet:
                              f"{sample.n_events}.")
         return frame
 
+    def event_membership(self, events: pd.DataFrame) -> pd.DataFrame:
+        """Membership on events given as a table (instrument units, as they should be
+        gated: FlowKit gets no spillover here)."""
+        channels = sorted({d.id for p in self.populations
+                           for d in self._gate(p).dimensions if hasattr(d, "id")})
+        flowkit_sample = fk.Sample(events[channels].astype(np.float64), sample_id="events")
+        results = self.strategy.gate_sample(flowkit_sample)
+        return pd.DataFrame({p.label: results.get_gate_membership(p.name, gate_path=p.path)
+                             for p in self.populations})
+
+    def _gate(self, population: Population):
+        return self.strategy.get_gate(population.name, gate_path=population.path)
+
     def leaf_labels(self, sample: Sample) -> pd.Series:
         """The leaf population of each event, None for events in no leaf. An event in
         several (overlapping) leaves takes the first in the tree's order."""
-        membership = self.membership(sample)
-        labels = pd.Series([None] * sample.n_events, dtype=object)
+        return self.labels_from_membership(self.membership(sample))
+
+    def labels_from_membership(self, membership: pd.DataFrame) -> pd.Series:
+        labels = pd.Series([None] * len(membership), dtype=object)
         for population in reversed(self.leaves):
             labels[membership[population.label].to_numpy()] = population.label
         return labels
@@ -296,14 +311,16 @@ def drawn_gate_strategy(gates: list[DrawnGate], compensation_ref: str = "uncompe
     return strategy
 
 
+def drawn_gate_set(gates: list[DrawnGate]) -> GateSet:
+    strategy = drawn_gate_strategy(gates)
+    return GateSet(Path("drawn gates"), strategy=strategy,
+                   populations=_strategy_populations(strategy))
+
+
 def drawn_gate_membership(gates: list[DrawnGate], events: pd.DataFrame) -> pd.DataFrame:
     """Membership of drawn gates on events as shown (instrument units, compensated when
     the plot was), one boolean column per gate."""
-    strategy = drawn_gate_strategy(gates)
-    channels = sorted({c for gate in gates for c in gate.channels})
-    flowkit_sample = fk.Sample(events[channels].astype(np.float64), sample_id="events")
-    results = strategy.gate_sample(flowkit_sample)
-    return pd.DataFrame({gate.name: results.get_gate_membership(gate.name) for gate in gates})
+    return drawn_gate_set(gates).event_membership(events)
 
 
 def save_drawn_gates(gates: list[DrawnGate], path: str | Path, compensated: bool) -> None:
