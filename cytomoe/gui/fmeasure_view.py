@@ -27,6 +27,7 @@ from cytomoe.core.plate import EVENT, SAMPLE, WELL
 
 FILE_CHOICE = "Labels file (one per event)…"
 GATES_CHOICE = "Gates (FlowJo .wsp / Gating-ML .xml)…"
+DRAWN_CHOICE = "Gates drawn here (leaf gates)"
 
 
 def label_columns(events: pd.DataFrame, markers: list[str]) -> list[str]:
@@ -91,6 +92,7 @@ class FMeasureView(QWidget):
             self.source.addItem(f"Column: {column}", column)
         self.source.addItem(FILE_CHOICE, None)
         self.source.addItem(GATES_CHOICE, None)
+        self.source.addItem(DRAWN_CHOICE, None)
 
     def _request(self) -> None:
         text = self.source.currentText()
@@ -103,6 +105,8 @@ class FMeasureView(QWidget):
             if not path:
                 return
             self.compute_requested.emit(LabelSource(kind, path, unlabeled))
+        elif text == DRAWN_CHOICE:
+            self.compute_requested.emit(LabelSource("drawn", "gates drawn here", unlabeled))
         elif self.source.currentData() is not None:
             self.compute_requested.emit(LabelSource("column", self.source.currentData(),
                                                     unlabeled))

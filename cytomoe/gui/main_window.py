@@ -35,6 +35,8 @@ from cytomoe.core.density import subsample
 from cytomoe.core.errors import CytomoeError, OutputExistsError
 from cytomoe.core.export import write_fcs
 from cytomoe.core.fmeasure import evaluate
+from cytomoe.core.gates import drawn_gate_set, save_drawn_gates
+from cytomoe.core.labels import clean_labels
 from cytomoe.core.panel import Panel
 from cytomoe.core.pipeline import (
     AnalysisResult,
@@ -49,6 +51,7 @@ from cytomoe.core.transform import arcsinh
 from cytomoe.gui.colors import cluster_color
 from cytomoe.gui.export_dialog import ExportDialog
 from cytomoe.gui.fmeasure_view import FMeasureView, label_columns
+from cytomoe.gui.gate_editor import GateEditor
 from cytomoe.gui.gating_plots import ClusterLegend, DensityPlot, ExpertGrid, LatentView
 from cytomoe.gui.marker_panel import MarkerPanel
 from cytomoe.gui.plate_view import PlateView
@@ -96,6 +99,7 @@ class MainWindow(QMainWindow):
         self.expert_grid = ExpertGrid()
         self.latent_view = LatentView()
         self.fmeasure_view = FMeasureView()
+        self.gate_editor = GateEditor(self.gating_plot)
 
         pickers = QHBoxLayout()
         for label, box in (("X", self.x_channel), ("Y", self.y_channel)):
@@ -149,7 +153,10 @@ class MainWindow(QMainWindow):
         self.plate_dock = self._dock("Plate", self.plate_view, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.marker_dock = self._dock("Markers", self.marker_panel,
                                       Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.gate_dock = self._dock("Gates", self.gate_editor,
+                                    Qt.DockWidgetArea.LeftDockWidgetArea)
         self.tabifyDockWidget(self.plate_dock, self.marker_dock)
+        self.tabifyDockWidget(self.marker_dock, self.gate_dock)
         self.plate_dock.raise_()
         self.training_dock = self._dock("Training", self.training_panel,
                                         Qt.DockWidgetArea.RightDockWidgetArea)
@@ -174,6 +181,10 @@ class MainWindow(QMainWindow):
         self.training_panel.start_requested.connect(self.train)
         self.training_panel.cancel_requested.connect(self.cancel)
         self.fmeasure_view.compute_requested.connect(self.compute_fmeasure)
+        self.gating_plot.axes_changed.connect(self.gate_editor.show_axes)
+        self.gate_editor.error.connect(self.show_error)
+        self.gate_editor.save_requested.connect(self.save_gates)
+        self.gate_editor.export_requested.connect(self.export_gated)
 
     def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -226,7 +237,7 @@ class MainWindow(QMainWindow):
         analysis.addAction(self.train_action)
         analysis.addAction(self.cancel_action)
         view = self.menuBar().addMenu("&View")
-        for dock in (self.plate_dock, self.marker_dock, self.training_dock):
+        for dock in (self.plate_dock, self.marker_dock, self.gate_dock, self.training_dock):
             view.addAction(dock.toggleViewAction())
         self.menuBar().addMenu("&Help").addAction(about)
 
@@ -330,6 +341,7 @@ class MainWindow(QMainWindow):
         self.legend.set_clusters([])
         self.expert_grid.show_clusters(np.array([]), np.array([]), np.array([]), 0, "", "")
         self._fill_channel_pickers()
+        self.gate_editor.set_events(self.events, self.panel.cofactors)
         columns = label_columns(self.events, self.plate.channels)
         self.fmeasure_view.set_columns(columns)
         if label_column in columns:
@@ -513,13 +525,69 @@ class MainWindow(QMainWindow):
             self.show_error("Train a model first: the F-measure scores its clusters.")
             return
         try:
-            truth = truth_labels(source, self.events, self.plate)
+            if source.kind == "drawn":
+                truth = self.drawn_gate_labels(source.unlabeled)
+            else:
+                truth = truth_labels(source, self.events, self.plate)
             evaluation = evaluate(truth, self.result.clusters)
         except CytomoeError as error:
             self.show_error(str(error))
             return
         self.result.truth, self.result.evaluation = truth, evaluation
         self.fmeasure_view.show_evaluation(evaluation, f"{source.kind} {Path(source.value).name}")
+
+    # ------------------------------------------------------------------ gates
+    def drawn_gate_labels(self, unlabeled: list[str]) -> pd.Series:
+        if not self.gate_editor.gates or self.gate_editor.membership is None:
+            raise CytomoeError("Draw gates first (Gates panel): their leaf gates are the "
+                               "manual labels.")
+        gates = drawn_gate_set(self.gate_editor.gates)
+        return clean_labels(gates.labels_from_membership(self.gate_editor.membership),
+                            unlabeled)
+
+    def save_gates(self) -> None:
+        if not self.gate_editor.gates:
+            self.show_error("There are no gates to save yet.")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save gates as Gating-ML", "gates.xml",
+                                              "Gating-ML 2.0 (*.xml)")
+        if path and (not Path(path).exists() or self._confirm_overwrite(Path(path).name)):
+            try:
+                save_drawn_gates(self.gate_editor.gates, path, self.panel.compensate)
+            except (CytomoeError, OSError) as error:
+                self.show_error(f"Could not save {Path(path).name}: {error}")
+                return
+            self.status_text.setText(f"Saved {path}")
+
+    def gated_events(self, gate: str, in_cluster: bool) -> pd.DataFrame:
+        """Events of a drawn gate (intersected with the selected cluster if asked), all
+        channels in instrument units as read."""
+        mask = self.gate_editor.gate_mask(gate)
+        if in_cluster and self.result is not None and self.selected_cluster >= 0:
+            mask = mask & (self.result.clusters == self.selected_cluster)
+        return self.plate.events(compensate_spillover=False)[self.plate.channels][mask]
+
+    def export_gated(self) -> None:
+        gate = self.gate_editor.selected_gate()
+        if gate is None:
+            self.show_error("Select a gate in the Gates panel to export its events.")
+            return
+        in_cluster = self.selected_cluster >= 0
+        suffix = f"_cluster_{self.selected_cluster:02d}" if in_cluster else ""
+        path, _ = QFileDialog.getSaveFileName(self, "Export gated events", f"{gate}{suffix}.fcs",
+                                              "FCS (*.fcs)")
+        if path:
+            self.write_gated(gate, in_cluster, path)
+
+    def write_gated(self, gate: str, in_cluster: bool, path: str) -> None:
+        frame = self.gated_events(gate, in_cluster)
+        keywords = {k: v for k, v in self.plate.samples[0].keywords.items()
+                    if k in ("spillover", "spill", "cyt")}
+        keywords["CYTOMOE_POPULATION"] = gate + (f" & cluster {self.selected_cluster}"
+                                                 if in_cluster else "")
+        self._write_file(lambda overwrite: write_fcs(path, frame, markers=self.plate.markers,
+                                                     keywords=keywords, overwrite=overwrite),
+                         path)
 
     # ------------------------------------------------------------------ generation
     def generate_cells(self) -> None:

@@ -1,0 +1,175 @@
+"""Drawing gates on the gating plot: polygon, rectangle and range gates, named, nested
+under a parent, editable, with live event counts and % of parent, in a gate tree."""
+
+import numpy as np
+import pandas as pd
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cytomoe.core.errors import CytomoeError
+from cytomoe.core.gates import DrawnGate, drawn_gate_membership, gate_id
+
+GATE_PEN = pg.mkPen("#c2185b", width=2)
+
+
+class GateEditor(QWidget):
+    """Gates live in display coordinates of the plot they were drawn on; a gate's shape is
+    shown only while the plot shows its two channels."""
+
+    gates_changed = Signal()
+    error = Signal(str)
+    save_requested = Signal()
+    export_requested = Signal()
+
+    def __init__(self, plot: pg.PlotWidget, parent=None):
+        super().__init__(parent)
+        self.plot = plot
+        self.gates: list[DrawnGate] = []
+        self.rois: dict[str, pg.ROI] = {}
+        self.membership: pd.DataFrame | None = None
+        self.events: pd.DataFrame | None = None
+        self.cofactors: dict[str, float | None] = {}
+        self.name = QLineEdit("gate1")
+        self.name.setToolTip("Gate name (letters, digits, _ - .)")
+        buttons = QHBoxLayout()
+        self.polygon_button = QPushButton("Polygon")
+        self.rectangle_button = QPushButton("Rectangle")
+        self.delete_button = QPushButton("Delete")
+        for button in (self.polygon_button, self.rectangle_button, self.delete_button):
+            buttons.addWidget(button)
+        files = QHBoxLayout()
+        self.save_button = QPushButton("Save Gating-ML…")
+        self.export_button = QPushButton("Export gated FCS…")
+        self.save_button.clicked.connect(self.save_requested)
+        self.export_button.clicked.connect(self.export_requested)
+        files.addWidget(self.save_button)
+        files.addWidget(self.export_button)
+        self.polygon_button.clicked.connect(lambda: self.add_gate("polygon"))
+        self.rectangle_button.clicked.connect(lambda: self.add_gate("rectangle"))
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["Population", "Events", "% of parent"])
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.name)
+        layout.addLayout(buttons)
+        layout.addWidget(self.tree, 1)
+        layout.addLayout(files)
+
+    def set_events(self, events: pd.DataFrame, cofactors: dict[str, float | None]) -> None:
+        """The events gated (instrument units, as plotted) and the display cofactors."""
+        self.events, self.cofactors = events, cofactors
+        self.recompute()
+
+    def show_axes(self, x_channel: str, y_channel: str) -> None:
+        for gate in self.gates:
+            self.rois[gate.name].setVisible(gate.channels == (x_channel, y_channel))
+
+    def selected_gate(self) -> str | None:
+        items = self.tree.selectedItems()
+        return items[0].data(0, 256) if items else None
+
+    def add_gate(self, kind: str, vertices: list | None = None) -> DrawnGate | None:
+        """A new gate on the plot's current channels, under the selected gate (if any):
+        given corners, or a shape in the middle of the view for the user to drag."""
+        x_channel, y_channel = self.plot.channels
+        if not x_channel:
+            self.error.emit("Open data first: gates are drawn on the gating plot.")
+            return None
+        name = self.name.text().strip() or f"gate{len(self.gates) + 1}"
+        if name in {g.name for g in self.gates}:
+            self.error.emit(f"There is already a gate named '{name}'.")
+            return None
+        (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
+        if vertices is None:
+            cx, cy, w, h = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 6, (y1 - y0) / 6
+            vertices = ([(cx - w, cy - h), (cx + w, cy - h), (cx + w, cy + h), (cx - w, cy + h)]
+                        if kind == "polygon" else [(cx - w, cx + w), (cy - h, cy + h)])
+        try:
+            gate = DrawnGate(name, kind, (x_channel, y_channel),
+                             (self.cofactors.get(x_channel), self.cofactors.get(y_channel)),
+                             [tuple(v) for v in vertices], parent=self.selected_gate())
+        except CytomoeError as error:
+            self.error.emit(str(error))
+            self.name.setText(gate_id(name))
+            return None
+        self.gates.append(gate)
+        self._add_roi(gate)
+        self.name.setText(f"gate{len(self.gates) + 1}")
+        self.recompute()
+        return gate
+
+    def _add_roi(self, gate: DrawnGate) -> None:
+        if gate.kind == "polygon":
+            roi = pg.PolyLineROI(gate.vertices, closed=True, pen=GATE_PEN)
+        else:
+            (x0, x1), (y0, y1) = gate.vertices
+            roi = pg.RectROI((x0, y0), (x1 - x0, y1 - y0), pen=GATE_PEN)
+        roi.sigRegionChangeFinished.connect(lambda r, g=gate: self._moved(g, r))
+        self.plot.addItem(roi)
+        self.rois[gate.name] = roi
+
+    def _moved(self, gate: DrawnGate, roi: pg.ROI) -> None:
+        if gate.kind == "polygon":
+            gate.vertices = [(p.x(), p.y()) for p in
+                             (roi.mapToParent(h["item"].pos()) for h in roi.handles)]
+        else:
+            x, y = roi.pos()
+            w, h = roi.size()
+            gate.vertices = [(x, x + w), (y, y + h)]
+        self.recompute()
+
+    def delete_selected(self) -> None:
+        name = self.selected_gate()
+        if name is None:
+            return
+        doomed = {name}
+        for gate in self.gates:  # children go with their parent
+            if gate.parent in doomed:
+                doomed.add(gate.name)
+        for gate_name in doomed:
+            self.plot.removeItem(self.rois.pop(gate_name))
+        self.gates = [g for g in self.gates if g.name not in doomed]
+        self.recompute()
+
+    def recompute(self) -> None:
+        """Event counts and % of parent of every gate, from the core."""
+        self.membership = None
+        if self.gates and self.events is not None:
+            try:
+                self.membership = drawn_gate_membership(self.gates, self.events)
+            except CytomoeError as error:
+                self.error.emit(str(error))
+        self._fill_tree()
+        self.gates_changed.emit()
+
+    def _fill_tree(self) -> None:
+        self.tree.clear()
+        items: dict[str, QTreeWidgetItem] = {}
+        total = 0 if self.events is None else len(self.events)
+        for gate in self.gates:
+            count = int(self.membership[gate.name].sum()) if self.membership is not None else 0
+            parent_count = (int(self.membership[gate.parent].sum()) if gate.parent and
+                            self.membership is not None else total)
+            share = 100 * count / parent_count if parent_count else 0.0
+            item = QTreeWidgetItem([gate.name, f"{count:,}", f"{share:.1f}"])
+            item.setData(0, 256, gate.name)
+            if gate.parent in items:
+                items[gate.parent].addChild(item)
+            else:
+                self.tree.addTopLevelItem(item)
+            items[gate.name] = item
+        self.tree.expandAll()
+
+    def gate_mask(self, name: str) -> np.ndarray:
+        return self.membership[name].to_numpy()
