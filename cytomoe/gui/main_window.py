@@ -258,8 +258,8 @@ class MainWindow(QMainWindow):
         self.fmeasure_view.compute.setEnabled(trained)
 
     # ------------------------------------------------------------------ jobs
-    def _run(self, function, on_success, message: str) -> Worker:
-        worker = Worker(function)
+    def _run(self, function, on_success, message: str, in_process: bool = False) -> Worker:
+        worker = Worker(function, in_process=in_process)
         worker.progressed.connect(self._progress)
         worker.succeeded.connect(on_success)
         worker.failed.connect(self._job_failed)
@@ -430,7 +430,7 @@ class MainWindow(QMainWindow):
         settings = self.analysis_settings()
         self.training_panel.set_running(True)
         self._run(partial(analyse, settings, plate=self.plate), self._trained,
-                  "Training MoE-Sim-VAE…")
+                  "Training MoE-Sim-VAE…", in_process=True)
 
     def _trained(self, result: AnalysisResult) -> None:
         self.result = result

@@ -3,8 +3,16 @@
 It runs a plain core function that takes ``progress`` and ``should_cancel`` keyword
 arguments, forwards its progress reports as a signal, and lets the window ask it to stop;
 the core raises `Cancelled` at its next check.
+
+With ``in_process=True`` the function runs in a child process and the thread only relays
+its messages. Training needs that: UMAP's compiled (numba) code holds Python's GIL for
+hundreds of milliseconds at a time, which would freeze the window if it ran in a thread of
+the GUI's own process. The function, its arguments and its result must be picklable.
 """
 
+import multiprocessing
+import pickle
+import queue
 import threading
 import traceback
 from collections.abc import Callable
@@ -14,6 +22,8 @@ from PySide6.QtCore import QThread, Signal
 from cytomoe.core.errors import Cancelled, CytomoeError
 from cytomoe.core.progress import Progress
 
+POLL_SECONDS = 0.05
+
 
 class Worker(QThread):
     progressed = Signal(object)  # Progress
@@ -21,9 +31,10 @@ class Worker(QThread):
     failed = Signal(str)  # one sentence for the user
     cancelled = Signal()
 
-    def __init__(self, function: Callable, *args, **kwargs):
+    def __init__(self, function: Callable, *args, in_process: bool = False, **kwargs):
         super().__init__()
         self._function, self._args, self._kwargs = function, args, kwargs
+        self._in_process = in_process
         self._stop = threading.Event()
         self.details = ""  # traceback of an unexpected error, for the log
 
@@ -35,18 +46,63 @@ class Worker(QThread):
         return self._stop.is_set()
 
     def run(self) -> None:
-        try:
-            result = self._function(*self._args, progress=self._report,
-                                    should_cancel=self._stop.is_set, **self._kwargs)
-        except Cancelled:
+        outcome = self._run_in_process() if self._in_process else _call(
+            self._function, self._args, self._kwargs, self.progressed.emit, self._stop.is_set)
+        kind, value = outcome
+        if kind == "result":
+            self.succeeded.emit(value)
+        elif kind == "cancelled":
             self.cancelled.emit()
-        except CytomoeError as error:
-            self.failed.emit(str(error))
-        except Exception as error:  # shown as one sentence; the traceback goes to the log
-            self.details = traceback.format_exc()
-            self.failed.emit(f"Unexpected error: {type(error).__name__}: {error}")
         else:
-            self.succeeded.emit(result)
+            message, self.details = value
+            self.failed.emit(message)
 
-    def _report(self, progress: Progress) -> None:
-        self.progressed.emit(progress)
+    def _run_in_process(self) -> tuple[str, object]:
+        context = multiprocessing.get_context("spawn")
+        messages, stop = context.Queue(), context.Event()
+        child = context.Process(target=_child, daemon=True,
+                                args=(self._function, self._args, self._kwargs, messages, stop))
+        child.start()
+        try:
+            while True:
+                if self._stop.is_set():
+                    stop.set()
+                try:
+                    kind, value = messages.get(timeout=POLL_SECONDS)
+                except queue.Empty:
+                    if not child.is_alive() and messages.empty():
+                        return "failed", ("The computation stopped unexpectedly.", "")
+                    continue
+                if kind == "progress":
+                    self.progressed.emit(value)
+                else:
+                    return kind, pickle.loads(value)
+        finally:
+            child.join(timeout=5)
+            if child.is_alive():
+                child.terminate()
+
+
+def _call(function, args, kwargs, report, should_cancel) -> tuple[str, object]:
+    """Run ``function`` and say how it ended: ("result", value), ("cancelled", None) or
+    ("failed", (one sentence, traceback))."""
+    try:
+        return "result", function(*args, progress=report, should_cancel=should_cancel,
+                                  **kwargs)
+    except Cancelled:
+        return "cancelled", None
+    except CytomoeError as error:
+        return "failed", (str(error), "")
+    except Exception as error:  # shown as one sentence; the traceback goes to the log
+        return "failed", (f"Unexpected error: {type(error).__name__}: {error}",
+                          traceback.format_exc())
+
+
+def _child(function, args, kwargs, messages, stop) -> None:
+    def report(progress: Progress) -> None:
+        messages.put(("progress", progress))
+
+    kind, value = _call(function, args, kwargs, report, stop.is_set)
+    # Plain pickle: the queue's own would share torch tensors through file descriptors that
+    # vanish when this process ends.
+    messages.put((kind, pickle.dumps(value)))
