@@ -62,3 +62,11 @@ def test_csv_export_refuses_to_overwrite(tmp_path):
     write_csv(tmp_path / "t.csv", frame)
     with pytest.raises(OutputExistsError):
         write_csv(tmp_path / "t.csv", frame)
+
+
+def test_infinite_values_export_and_files_are_readable_by_others(tmp_path):
+    frame = pd.DataFrame({"a": [1.0, np.inf, -np.inf], "b": [np.nan, 2.0, 3.0]})
+    path = write_fcs(tmp_path / "odd.fcs", frame)
+    back = read_fcs(path)[0].events
+    assert np.array_equal(back, frame.to_numpy(np.float32), equal_nan=True)
+    assert path.stat().st_mode & 0o044  # group/other may read, as with any new file

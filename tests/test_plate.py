@@ -90,3 +90,11 @@ def test_sample_sheet_adds_conditions_by_well(shared_data, tmp_path):
     plate = Plate.open(shared_data / "plates/plate01", sample_sheet=sheet)
     assert plate.conditions["dose"].tolist()[0] == "1"
     assert plate.conditions["dose"].tolist()[-1] == "10"
+
+
+def test_samples_without_a_common_channel_are_refused(shared_data, tmp_path):
+    yeast = shared_data / "plates/yeast/Yeast_B1_B01.fcs"
+    table = tmp_path / "other.csv"
+    table.write_text("x,y\n1,2\n3,4\n")
+    with pytest.raises(InputError, match="share no channel"):
+        Plate.open([yeast, table])

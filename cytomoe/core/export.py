@@ -44,10 +44,17 @@ def atomic_output(path: str | Path, overwrite: bool = False):
     os.close(handle)
     try:
         yield Path(temporary)
+        os.chmod(temporary, 0o666 & ~current_umask())  # mkstemp makes it private
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_fcs(path: str | Path, frame: pd.DataFrame, channels: Sequence[str] | None = None,
@@ -96,7 +103,8 @@ def _is_copied(keyword: str) -> bool:
 
 def _ranges(values: np.ndarray) -> dict[str, str]:
     """$PnR: FlowJo's usual 262144, or the next power of two above the largest value."""
-    top = np.nanmax(np.abs(values), axis=0, initial=0.0) if values.size else []
+    finite = np.where(np.isfinite(values), np.abs(values), 0.0)
+    top = finite.max(axis=0, initial=0.0) if values.size else []
     return {f"P{i + 1}R": str(max(262144, 1 << int(np.ceil(np.log2(max(v, 1.0)) + 1e-9))))
             for i, v in enumerate(top)}
 

@@ -17,7 +17,7 @@ import pandas as pd
 from cytomoe import __version__
 from cytomoe.core.analysis import AnalysisSettings, LabelSource
 from cytomoe.core.errors import InputError, OutputExistsError
-from cytomoe.core.export import write_csv, write_fcs
+from cytomoe.core.export import current_umask, write_csv, write_fcs
 from cytomoe.core.fmeasure import Evaluation, evaluate
 from cytomoe.core.labels import labels_from_column, labels_from_file
 from cytomoe.core.model import MoESimVAE
@@ -183,6 +183,7 @@ def write_outputs(result: AnalysisResult, settings: AnalysisSettings, out_dir: P
     check_output_folder(out_dir, overwrite)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial",
                                     dir=out_dir.parent))
+    staging.chmod(0o777 & ~current_umask())  # mkdtemp makes it private
     try:
         started = time.perf_counter()
         _write_cluster_files(result, staging, progress, should_cancel)

@@ -52,6 +52,11 @@ class Plate:
         samples.sort(key=lambda s: (well_sort_key(s.well), str(s.path), s.dataset))
         name = Path(paths[0]).name if len(paths) == 1 else f"{len(files)} files"
         plate = cls(samples=samples, failures=failures, name=name)
+        if not plate.channels:
+            shapes = "; ".join(f"{s.name}: {', '.join(s.channels[:4])}, ..."
+                               for s in samples[:3])
+            raise InputError(f"The {len(samples)} samples share no channel, so they cannot "
+                             f"be analysed together ({shapes}).")
         if sample_sheet is not None:
             plate.conditions = _read_sample_sheet(Path(sample_sheet), samples)
         return plate
