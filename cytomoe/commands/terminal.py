@@ -26,8 +26,11 @@ class TerminalProgress:
             self._stage = progress.stage
             self._bar = tqdm(total=progress.total, desc=STAGE_NAMES.get(progress.stage,
                                                                           progress.stage),
-                             file=sys.stderr, leave=False, dynamic_ncols=True)
+                             file=sys.stderr, leave=False, dynamic_ncols=True,
+                             disable=None)  # None: no bar when stderr is not a terminal
         bar = self._bar
+        if bar.disable:
+            return
         if progress.total and bar.total != progress.total:
             bar.total = progress.total
         bar.n = progress.done
