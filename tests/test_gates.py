@@ -15,6 +15,7 @@ from cytomoe.core.gates import (
     DrawnGate,
     drawn_gate_membership,
     leaf_labels_for_plate,
+    load_drawn_gates,
     load_gates,
     save_drawn_gates,
 )
@@ -89,6 +90,13 @@ def test_drawn_gates_round_trip_through_gatingml(shared_data, tmp_path):
     results = reloaded.strategy.gate_sample(sample)
     for gate in gates:
         assert np.array_equal(results.get_gate_membership(gate.name), membership[gate.name])
+    back = load_drawn_gates(path)
+    assert [(g.name, g.kind, g.channels, g.parent) for g in back] == [
+        (g.name, g.kind, g.channels, g.parent) for g in gates]
+    for original, loaded in zip(gates, back, strict=True):
+        assert loaded.cofactors == pytest.approx(original.cofactors)
+        assert np.allclose(np.array(loaded.vertices, dtype=float),
+                           np.array(original.vertices, dtype=float))
 
 
 def test_gate_names_must_be_gatingml_ids_and_a_fix_is_suggested():

@@ -73,6 +73,12 @@ def test_drawn_gates_count_live_nest_and_export(window, tmp_path):
     again = reloaded.event_membership(window.events)
     assert again.equals(drawn_gate_membership(editor.gates, window.events))
 
+    # Loading the saved file brings the same gates back into the editor.
+    before = editor.membership.copy()
+    window.load_gates_file(str(tmp_path / "gates.xml"))
+    assert [g.name for g in editor.gates] == ["cells", "CD4_T"]
+    assert editor.membership.equals(before)
+
     # Export the gated events and re-read them.
     window.write_gated("CD4_T", in_cluster=False, path=str(tmp_path / "cd4.fcs"))
     (exported,) = read_fcs(tmp_path / "cd4.fcs")

@@ -323,6 +323,52 @@ def drawn_gate_membership(gates: list[DrawnGate], events: pd.DataFrame) -> pd.Da
     return drawn_gate_set(gates).event_membership(events)
 
 
+def load_drawn_gates(path: str | Path) -> list[DrawnGate]:
+    """Gates for the drawing editor from a Gating-ML file: polygon and rectangle gates on
+    linear or arcsinh (Gating-ML asinh with A = 0) dimensions, as `save_drawn_gates`
+    writes them."""
+    gates = load_gates(path)
+    drawn = []
+    for population in gates.populations:
+        gate = gates.strategy.get_gate(population.name, gate_path=population.path)
+        if not isinstance(gate, fk.gates.PolygonGate | fk.gates.RectangleGate):
+            raise InputError(f"{Path(path).name}: gate '{population.name}' is a "
+                             f"{type(gate).__name__}; the editor draws polygons and rectangles.")
+        cofactors, scales = [], []
+        for dimension in gate.dimensions:
+            cofactor, scale = _display_scale(gates.strategy, dimension.transformation_ref,
+                                             Path(path).name)
+            cofactors.append(cofactor)
+            scales.append(scale)
+        channels = tuple(d.id for d in gate.dimensions)
+        parent = None if population.parent == "root" else population.parent
+        if isinstance(gate, fk.gates.PolygonGate):
+            vertices = [tuple(v * s for v, s in zip(vertex, scales, strict=True))
+                        for vertex in gate.vertices]
+            drawn.append(DrawnGate(population.name, "polygon", channels, tuple(cofactors),
+                                   vertices, parent))
+        else:
+            bounds = [(None if d.min is None else d.min * s, None if d.max is None else d.max * s)
+                      for d, s in zip(gate.dimensions, scales, strict=True)]
+            kind = "range" if len(channels) == 1 else "rectangle"
+            drawn.append(DrawnGate(population.name, kind, channels, tuple(cofactors), bounds,
+                                   parent))
+    return drawn
+
+
+def _display_scale(strategy: fk.GatingStrategy, transform_id: str | None, file_name: str
+                   ) -> tuple[float | None, float]:
+    """(cofactor, factor from Gating-ML values to ours) of a dimension's transform."""
+    if transform_id is None:
+        return None, 1.0
+    transform = strategy.get_transform(transform_id)
+    if not isinstance(transform, fk.transforms.AsinhTransform) or transform.param_a != 0:
+        raise InputError(f"{file_name}: transform '{transform_id}' is not one the editor "
+                         "draws on (linear or arcsinh).")
+    scale = transform.param_m * math.log(10)
+    return transform.param_t / math.sinh(scale), scale
+
+
 def save_drawn_gates(gates: list[DrawnGate], path: str | Path, compensated: bool) -> None:
     """Write drawn gates as Gating-ML 2.0 (through FlowKit, so the file is valid);
     gates drawn on compensated values refer to the file's spillover ("FCS")."""

@@ -29,6 +29,7 @@ class GateEditor(QWidget):
     gates_changed = Signal()
     error = Signal(str)
     save_requested = Signal()
+    load_requested = Signal()
     export_requested = Signal()
 
     def __init__(self, plot: pg.PlotWidget, parent=None):
@@ -49,9 +50,12 @@ class GateEditor(QWidget):
             buttons.addWidget(button)
         files = QHBoxLayout()
         self.save_button = QPushButton("Save Gating-ML…")
+        self.load_button = QPushButton("Load…")
+        self.load_button.clicked.connect(self.load_requested)
         self.export_button = QPushButton("Export gated FCS…")
         self.save_button.clicked.connect(self.save_requested)
         self.export_button.clicked.connect(self.export_requested)
+        files.addWidget(self.load_button)
         files.addWidget(self.save_button)
         files.addWidget(self.export_button)
         self.polygon_button.clicked.connect(lambda: self.add_gate("polygon"))
@@ -73,7 +77,8 @@ class GateEditor(QWidget):
 
     def show_axes(self, x_channel: str, y_channel: str) -> None:
         for gate in self.gates:
-            self.rois[gate.name].setVisible(gate.channels == (x_channel, y_channel))
+            shown = gate.channels == (x_channel, y_channel)[:len(gate.channels)]
+            self.rois[gate.name].setVisible(shown)
 
     def selected_gate(self) -> str | None:
         items = self.tree.selectedItems()
@@ -109,9 +114,22 @@ class GateEditor(QWidget):
         self.recompute()
         return gate
 
+    def set_gates(self, gates: list[DrawnGate]) -> None:
+        """Replace the gates (e.g. loaded from Gating-ML) and draw them."""
+        for roi in self.rois.values():
+            self.plot.removeItem(roi)
+        self.rois = {}
+        self.gates = list(gates)
+        for gate in self.gates:
+            self._add_roi(gate)
+        self.show_axes(*self.plot.channels)
+        self.recompute()
+
     def _add_roi(self, gate: DrawnGate) -> None:
         if gate.kind == "polygon":
             roi = pg.PolyLineROI(gate.vertices, closed=True, pen=GATE_PEN)
+        elif gate.kind == "range":
+            roi = pg.LinearRegionItem(gate.vertices[0], pen=GATE_PEN)
         else:
             (x0, x1), (y0, y1) = gate.vertices
             roi = pg.RectROI((x0, y0), (x1 - x0, y1 - y0), pen=GATE_PEN)
@@ -123,6 +141,8 @@ class GateEditor(QWidget):
         if gate.kind == "polygon":
             gate.vertices = [(p.x(), p.y()) for p in
                              (roi.mapToParent(h["item"].pos()) for h in roi.handles)]
+        elif gate.kind == "range":
+            gate.vertices = [tuple(roi.getRegion())]
         else:
             x, y = roi.pos()
             w, h = roi.size()

@@ -35,7 +35,7 @@ from cytomoe.core.density import subsample
 from cytomoe.core.errors import CytomoeError, OutputExistsError
 from cytomoe.core.export import write_fcs
 from cytomoe.core.fmeasure import evaluate
-from cytomoe.core.gates import drawn_gate_set, save_drawn_gates
+from cytomoe.core.gates import drawn_gate_set, load_drawn_gates, save_drawn_gates
 from cytomoe.core.labels import clean_labels
 from cytomoe.core.panel import Panel
 from cytomoe.core.pipeline import (
@@ -184,6 +184,7 @@ class MainWindow(QMainWindow):
         self.gating_plot.axes_changed.connect(self.gate_editor.show_axes)
         self.gate_editor.error.connect(self.show_error)
         self.gate_editor.save_requested.connect(self.save_gates)
+        self.gate_editor.load_requested.connect(self.load_gates)
         self.gate_editor.export_requested.connect(self.export_gated)
 
     def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
@@ -558,6 +559,24 @@ class MainWindow(QMainWindow):
                 self.show_error(f"Could not save {Path(path).name}: {error}")
                 return
             self.status_text.setText(f"Saved {path}")
+
+    def load_gates(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load gates (Gating-ML)", "",
+                                              "Gating-ML 2.0 (*.xml)")
+        if path:
+            self.load_gates_file(path)
+
+    def load_gates_file(self, path: str) -> None:
+        try:
+            gates = load_drawn_gates(path)
+            missing = sorted({c for g in gates for c in g.channels} - set(self.plate.channels))
+            if missing:
+                raise CytomoeError(f"{Path(path).name} gates channel(s) {', '.join(missing)}, "
+                                   "which the data does not have.")
+        except CytomoeError as error:
+            self.show_error(str(error))
+            return
+        self.gate_editor.set_gates(gates)
 
     def gated_events(self, gate: str, in_cluster: bool) -> pd.DataFrame:
         """Events of a drawn gate (intersected with the selected cluster if asked), all
