@@ -53,7 +53,8 @@ def _record(sample) -> dict:
 
 def _line(record: dict) -> str:
     named = [m for c, m in zip(record["channels"], record["markers"], strict=True) if m != c]
-    return (f"{record['path']} [data set {record['data_set']}]: FCS {record['fcs_version']}, "
+    kind = "table" if record["fcs_version"] == "table" else f"FCS {record['fcs_version']}"
+    return (f"{record['path']} [data set {record['data_set']}]: {kind}, "
             f"{record['events']} events x {len(record['channels'])} channels, "
             f"well {record['well'] or '-'}, instrument {record['instrument'] or '-'}, "
             f"spillover {'yes' if record['spillover'] else 'no'}; "

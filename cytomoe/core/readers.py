@@ -9,23 +9,28 @@ from cytomoe.core.sample import Sample
 from cytomoe.core.table import read_table
 
 FCS_SUFFIXES = (".fcs", ".lmd")
-TABLE_SUFFIXES = (".csv", ".tsv", ".tab")
+# Tables found in folders; a .txt file is read as a table only when named explicitly,
+# since folders often hold notes as .txt.
+FOLDER_TABLE_SUFFIXES = (".csv", ".tsv", ".tab")
+TABLE_SUFFIXES = (*FOLDER_TABLE_SUFFIXES, ".txt")
 
 
 def read_samples(path: str | Path) -> list[Sample]:
-    """Samples of one file: FCS/LMD (one per data set) or an event table."""
+    """Samples of one file: FCS/LMD (one per data set) or an event table (CSV/TSV/TXT).
+
+    Any other suffix is read as FCS: the FCS header decides, whatever the name.
+    """
     path = Path(path)
     if not path.exists():
         raise FcsReadError(path, "does not exist.")
-    if path.suffix.lower() in TABLE_SUFFIXES:
+    if path.is_dir():
+        raise FcsReadError(path, "is a folder, not a data file.")
+    if path.suffix.lower() in TABLE_SUFFIXES and not _has_fcs_header(path):
         return [read_table(path)]
-    return read_fcs(path)  # .fcs, .lmd and unknown suffixes: the FCS header decides
+    return read_fcs(path)
 
 
-def is_event_file(path: Path) -> bool:
-    """FCS and table files by suffix, or any file that starts with an FCS header."""
-    if path.suffix.lower() in FCS_SUFFIXES + TABLE_SUFFIXES:
-        return True
+def _has_fcs_header(path: Path) -> bool:
     try:
         with path.open("rb") as handle:
             return handle.read(3) == b"FCS"
@@ -34,18 +39,26 @@ def is_event_file(path: Path) -> bool:
 
 
 def expand_inputs(paths: Iterable[str | Path]) -> list[Path]:
-    """Files as given; folders become their event files (sorted, not recursive)."""
+    """Files as given; a folder becomes its FCS files (by suffix or FCS header), sorted and
+    not recursive, or, when it holds none, its CSV/TSV event tables.
+
+    Tables beside FCS files are sample sheets, gating results and the like, not wells.
+    """
     files: list[Path] = []
     for item in paths:
         path = Path(item)
         if not path.exists():
             raise InputError(f"{path}: no such file or folder.")
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir()
-                           if p.is_file() and not p.name.startswith(".") and is_event_file(p))
-            if not found:
-                raise InputError(f"{path}: the folder holds no FCS files or event tables.")
-            files.extend(found)
-        else:
+        if not path.is_dir():
             files.append(path)
+            continue
+        candidates = sorted(p for p in path.iterdir()
+                            if p.is_file() and not p.name.startswith("."))
+        found = [p for p in candidates
+                 if p.suffix.lower() in FCS_SUFFIXES or _has_fcs_header(p)]
+        found = found or [p for p in candidates
+                          if p.suffix.lower() in FOLDER_TABLE_SUFFIXES]
+        if not found:
+            raise InputError(f"{path}: the folder holds no FCS files or event tables.")
+        files.extend(found)
     return files
