@@ -70,3 +70,20 @@ def test_infinite_values_export_and_files_are_readable_by_others(tmp_path):
     back = read_fcs(path)[0].events
     assert np.array_equal(back, frame.to_numpy(np.float32), equal_nan=True)
     assert path.stat().st_mode & 0o044  # group/other may read, as with any new file
+
+
+def test_keyword_values_with_slashes_keep_every_keyword(tmp_path):
+    frame = pd.DataFrame({"a": [1.0, 2.0]})
+    keywords = {"$SRC": "/data/run1/", "NOTE": "x/y", "$COM": "ends with/"}
+    (back,) = read_fcs(write_fcs(tmp_path / "k.fcs", frame, keywords=keywords))
+    assert back.keywords["src"].strip() == "/data/run1/"
+    assert back.keywords["note"] == "x/y"
+    assert back.keywords["com"].strip() == "ends with/"
+    assert back.keywords["cytomoe_version"]
+
+
+def test_spillover_is_left_out_when_its_channels_are_not_exported(shared_data, tmp_path):
+    (sample,) = read_fcs(shared_data / "labeled/flowsom_68983/68983.fcs")
+    frame = sample.to_frame()[["FSC-A", "PE-Cy7-A"]]
+    (back,) = read_fcs(write_fcs(tmp_path / "two.fcs", frame, keywords=sample.keywords))
+    assert back.spillover is None and "spill" not in back.keywords

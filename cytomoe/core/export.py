@@ -74,12 +74,12 @@ def write_fcs(path: str | Path, frame: pd.DataFrame, channels: Sequence[str] | N
         pns = [markers.get(c, "") for c in channels]
     else:
         pns = list(markers) if markers is not None else ["" for _ in channels]
-    pns = [m if m and m != c else "" for m, c in zip(pns, channels, strict=True)]
+    pns = [_safe_value(m) if m and m != c else "" for m, c in zip(pns, channels, strict=True)]
     values = np.ascontiguousarray(frame[channels].to_numpy(dtype=np.float32), dtype="<f4")
     data = array("f")
     data.frombytes(values.tobytes())
-    metadata = {k: str(v) for k, v in (keywords or {}).items()
-                if _is_copied(k) and str(v) != ""}
+    metadata = {k: _safe_value(str(v)) for k, v in (keywords or {}).items()
+                if _is_copied(k) and str(v) != "" and _fits_channels(k, str(v), channels)}
     metadata.update(_ranges(values))
     metadata.update(_provenance(path))
     with atomic_output(path, overwrite) as temporary, open(temporary, "wb") as handle:
@@ -99,6 +99,27 @@ def write_csv(path: str | Path, frame: pd.DataFrame, overwrite: bool = False) ->
 def _is_copied(keyword: str) -> bool:
     key = keyword.lower().lstrip("$")
     return key not in _LAYOUT_KEYWORDS and not _CHANNEL_KEYWORD.match(key)
+
+
+def _safe_value(value: str) -> str:
+    """flowio writes TEXT with '/' as delimiter and doubles a '/' inside a value; a value that
+    starts or ends with '/' would then run into its delimiters and shift every later keyword,
+    so such a value gets a space at that end (a path like '/data/run1/' stays readable)."""
+    if value.startswith("/"):
+        value = " " + value
+    if value.endswith("/"):
+        value = value + " "
+    return value
+
+
+def _fits_channels(keyword: str, value: str, channels: Sequence[str]) -> bool:
+    """A spillover matrix is copied only when the export still has all of its channels."""
+    if keyword.lower().lstrip("$") not in ("spill", "spillover"):
+        return True
+    parts = [p.strip() for p in value.split(",")]
+    if not parts[0].isdigit():
+        return False
+    return set(parts[1:int(parts[0]) + 1]) <= set(channels)
 
 
 def _ranges(values: np.ndarray) -> dict[str, str]:
