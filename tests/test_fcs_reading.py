@@ -1,5 +1,6 @@
 """Every instrument file in the shared corpus reads with the shape MANIFEST.md lists."""
 
+import numpy as np
 import pytest
 
 from cytomoe.core.errors import FcsReadError
@@ -115,3 +116,47 @@ def test_ragged_table_is_refused(tmp_path):
     table.write_text("a,b\n1,2\n3,4,5,6\n")
     with pytest.raises(FcsReadError, match="bad.csv"):
         read_samples(table)
+
+
+@pytest.mark.parametrize("name", ["flowio/data1.fcs", "flowio/coulter.lmd",
+                                  "cytoflow/Cytek xP5.fcs"])
+def test_damaged_copies_read_or_raise_fcs_read_error_and_nothing_else(shared_data, tmp_path,
+                                                                      name):
+    data = (shared_data / "instruments" / name).read_bytes()
+    rng = np.random.default_rng(1)
+    text_end = int(data[18:26])
+    damaged = [data[:cut] for cut in rng.integers(0, len(data), 10)]
+    for _ in range(10):
+        copy = bytearray(data)
+        for position in rng.integers(0, text_end, 4):
+            copy[position] = rng.integers(0, 256)
+        damaged.append(bytes(copy))
+    for index, content in enumerate(damaged):
+        path = tmp_path / f"damaged_{index}.fcs"
+        path.write_bytes(content)
+        try:
+            read_fcs(path)
+        except FcsReadError as error:
+            assert path.name in str(error)
+
+
+@pytest.mark.parametrize("name", [
+    "cytoflow/Accuri - C6.fcs", "cytoflow/Beckman Coulter - MoFlo Astrios - log settings.fcs",
+    "flowio/B01 KC-A-W---91-US.fcs", "flowio/3FITC_4PE_004.fcs",
+    "fcsparser/fake_bitmask_error/fcs1_cleaned.lmd", "flowkit/test_comp_example.fcs"])
+def test_values_are_flowkits_raw_events(shared_data, name):
+    import flowkit
+
+    path = shared_data / "instruments" / name
+    expected = flowkit.Sample(str(path), ignore_offset_error=True,
+                              ignore_offset_discrepancy=True).get_events(source="raw")
+    (sample,) = read_fcs(path)
+    assert np.allclose(sample.events, expected.astype(np.float32), rtol=1e-6)
+
+
+def test_file_with_blank_header_offsets_equals_the_file_it_was_made_from(shared_data):
+    folder = shared_data / "instruments/fcsparser"
+    (blank,) = read_fcs(folder / "fake_large_fcs/fake_large_fcs.fcs")
+    (source,) = read_fcs(folder / "Fortessa/FCS_3.0_Fortessa_PBS_Specimen_001_A1_A01.fcs")
+    assert blank.channels == source.channels
+    assert np.array_equal(blank.events, source.events)
