@@ -98,3 +98,26 @@ def test_samples_without_a_common_channel_are_refused(shared_data, tmp_path):
     table.write_text("x,y\n1,2\n3,4\n")
     with pytest.raises(InputError, match="share no channel"):
         Plate.open([yeast, table])
+
+
+def test_sample_sheet_finds_the_column_naming_the_files(shared_data):
+    folder = shared_data / "cytof_unlabeled/cytonorm"
+    plate = Plate.open(folder, sample_sheet=folder / "metadata.csv")
+    by_file = dict(zip([s.path.name for s in plate.samples], plate.conditions["batch"],
+                       strict=True))
+    assert by_file["Gates_PTLG021_Unstim_Control_1.fcs"] == "1"
+    assert set(plate.conditions.columns) == {"reference", "batch"}
+
+
+def test_sample_sheet_naming_nothing_of_the_plate_is_an_input_error(shared_data, tmp_path):
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("tube,dose\nx,1\n")
+    with pytest.raises(InputError, match="sheet.csv"):
+        Plate.open(shared_data / "plates/plate01", sample_sheet=sheet)
+
+
+def test_table_text_columns_travel_into_the_pooled_events(shared_data):
+    plate = Plate.open(shared_data / "labeled/multicenter_cytof/sample1.csv")
+    events = plate.events()
+    assert events["labels"].iloc[0] == "CD4_Tcells"
+    assert len(events) == 55_621 and plate.channels == [str(i) for i in range(8)]

@@ -12,7 +12,7 @@ from cytomoe.core.errors import FcsReadError, InputError
 from cytomoe.core.progress import CancelCheck, ProgressCallback, check_cancel, report
 from cytomoe.core.readers import expand_inputs, read_samples
 from cytomoe.core.sample import Sample
-from cytomoe.core.wells import well_sort_key
+from cytomoe.core.wells import normalise_well, well_sort_key
 
 WELL, SAMPLE, EVENT = "well", "sample", "event"
 
@@ -142,19 +142,37 @@ def _even_quota(sizes: np.ndarray, n: int) -> np.ndarray:
 
 
 def _read_sample_sheet(path: Path, samples: list[Sample]) -> pd.DataFrame:
-    """Condition columns per sample from a CSV keyed by a `file` or a `well` column."""
+    """Condition columns per sample from a CSV with one row per file or per well.
+
+    The key column is the one that names the plate's files (with or without suffix), as
+    `file`, `file_name` or any other heading, or else a `well` column; the others are
+    conditions. Samples the sheet does not name get empty conditions.
+    """
     try:
-        sheet = pd.read_csv(path, dtype=str)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        sheet = pd.read_csv(path, dtype=str, skipinitialspace=True)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such sample sheet.") from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError,
+            pd.errors.EmptyDataError) as error:
         raise InputError(f"{path.name}: cannot read the sample sheet ({error}).") from None
-    columns = {c.lower(): c for c in sheet.columns}
-    key = columns.get("file") or columns.get("filename") or columns.get("well")
-    if key is None:
-        raise InputError(f"{path.name}: the sample sheet needs a 'file' or a 'well' column.")
-    by_key = sheet.set_index(key)
-    rows = []
-    for sample in samples:
-        ident = sample.well if key.lower() == "well" else Path(sample.path).name
-        rows.append(by_key.loc[ident] if ident in by_key.index else
-                    pd.Series(index=by_key.columns, dtype=object))
+    names = {Path(s.path).name for s in samples} | {Path(s.path).stem for s in samples}
+    matches = {c: sheet[c].str.strip().isin(names).sum() for c in sheet.columns}
+    key = max(matches, key=matches.get) if matches and max(matches.values()) else None
+    if key is not None:
+        idents = [_sheet_file_key(sheet[key], Path(s.path)) for s in samples]
+    else:
+        key = next((c for c in sheet.columns if c.strip().lower() == "well"), None)
+        if key is None:
+            raise InputError(f"{path.name}: no column of the sample sheet names the plate's "
+                             "files, and it has no 'well' column.")
+        sheet[key] = sheet[key].map(lambda w: normalise_well(str(w)) or w)
+        idents = [s.well for s in samples]
+    by_key = sheet.assign(**{key: sheet[key].str.strip()}).drop_duplicates(key).set_index(key)
+    rows = [by_key.loc[ident] if ident in by_key.index else
+            pd.Series(index=by_key.columns, dtype=object) for ident in idents]
     return pd.DataFrame(rows).reset_index(drop=True)
+
+
+def _sheet_file_key(column: pd.Series, path: Path) -> str:
+    """The sheet names a file with its suffix or without."""
+    return path.name if (column.str.strip() == path.name).any() else path.stem
