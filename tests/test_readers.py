@@ -55,3 +55,10 @@ def test_empty_table_is_refused_naming_it(tmp_path):
     table.write_text("")
     with pytest.raises(FcsReadError, match="empty.csv: is empty"):
         read_samples(table)
+
+
+def test_row_names_of_an_r_table_are_not_a_channel(tmp_path):
+    table = tmp_path / "from_r.csv"
+    table.write_text('"","CD3","CD4"\n"1",1.5,2\n"2",3,4\n')
+    (sample,) = read_samples(table)
+    assert sample.channels == ["CD3", "CD4"]

@@ -30,6 +30,8 @@ def read_table(path: str | Path) -> Sample:
     if frame.empty:
         raise FcsReadError(path, "holds no events.")
     frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.columns[0] == "" or frame.columns[0].startswith("Unnamed: 0"):
+        frame = frame.iloc[:, 1:]  # row names, as R's write.csv puts them first
     numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
     text = [c for c in frame.columns if c not in numeric]
     if not numeric:
