@@ -1,8 +1,9 @@
 import pytest
 
 from cytomoe.core.errors import InputError
-from cytomoe.core.panel import Panel, is_mass_cytometry
+from cytomoe.core.panel import Panel, is_marker_channel, is_mass_cytometry
 from cytomoe.core.plate import Plate
+from cytomoe.core.readers import read_samples
 
 
 def test_fluorescence_default_leaves_out_scatter_time_and_viability(shared_data):
@@ -52,3 +53,30 @@ def test_loading_a_broken_panel_is_an_input_error(tmp_path):
     (tmp_path / "p.json").write_text("{not json")
     with pytest.raises(InputError, match="p.json"):
         Panel.load(tmp_path / "p.json")
+
+
+def test_fluorescence_instrument_names_are_not_taken_for_mass_cytometry(shared_data):
+    (sample,) = read_samples(shared_data / "instruments/flowio/G11.fcs")
+    assert "Attune NxT" in sample.instrument
+    assert not is_mass_cytometry([sample])
+    assert set(Panel.default_for([sample]).cofactors.values()) == {150.0, None}
+
+
+def test_metal_channel_names_mean_mass_cytometry_without_an_instrument_keyword(tmp_path):
+    import numpy as np
+
+    from cytomoe.core.sample import Sample
+
+    channels = ["Time", "Event_length", "(Nd142)Dd", "Nd143Di", "Sm147Di", "Ir191Di"]
+    markers = ["Time", "Event_length", "CD19", "CD3", "CD20", "DNA1"]
+    sample = Sample(np.zeros((3, 6), np.float32), channels, markers, tmp_path / "x.fcs")
+    panel = Panel.default_for([sample])
+    assert is_mass_cytometry([sample])
+    assert panel.selected == ["(Nd142)Dd", "Nd143Di", "Sm147Di"]
+    assert panel.cofactors["Nd143Di"] == 5.0 and panel.cofactors["Time"] is None
+
+
+@pytest.mark.parametrize("marker", ["PI/PE-Cy5-A", "VIVID / CD14", "DOUBLET", "Zombie NIR",
+                                    "Cisplatin", "Bead1", "FSC-W", "BC3"])
+def test_viability_dump_doublet_scatter_bead_and_barcode_channels_are_left_out(marker):
+    assert not is_marker_channel(marker, marker)

@@ -15,7 +15,9 @@ from cytomoe.core.transform import FLUORESCENCE_COFACTOR, MASS_CYTOMETRY_COFACTO
 PANEL_FORMAT_VERSION = 1
 
 # Mass cytometry: instrument names, and metal-tagged channels such as Nd142Di or (Nd142)Dd.
-_MASS_INSTRUMENT = re.compile(r"cytof|helios|fluidigm|standard biotools|hyperion|xt\b",
+# ("CyTOF XT" contains "cytof"; a bare "XT" would also match fluorescence names such as
+# "Attune NxT".)
+_MASS_INSTRUMENT = re.compile(r"cytof|helios|fluidigm|standard biotools|hyperion",
                               re.IGNORECASE)
 _METALS = ("La|Pr|Nd|Sm|Eu|Gd|Tb|Dy|Ho|Er|Tm|Yb|Lu|Hf|Ta|In|Y|Pt|Ir|Rh|Pd|Cd|Ba|Cs|Xe|I|Ce|"
            "Bi|Tl|Pb|Hg|Sn|Te|Os|Au|Ag|Ru|Sr|Zr|Nb|Mo")
@@ -25,7 +27,8 @@ _METAL_CHANNEL = re.compile(rf"^\(?({_METALS})\d{{2,3}}\)?(D[id])?$|^({_METALS})
 _NOT_A_MARKER = re.compile(
     r"time|event|^fsc|^ssc|^fs\b|^ss\b|scatter|length|width|-w$|height|center|offset|"
     r"residual|gaussian|^bc\d|barcode|bead|dna|ir19[13]|^ce140|eq\d|cisplatin|pt19[4-8]|"
-    r"^rh103|viab|live|dead|l/d|zombie|7-?aad|dapi|^pi$|hdr-|sample|background|^cell_?id|"
+    r"^rh103|viab|live|dead|l/d|zombie|vivid|dump|7-?aad|dapi|\bpi\b|doublet|hdr-|sample|"
+    r"background|^cell_?id|"
     r"^labels?$|^cluster|^population|^class$|^csplr_|^tsne|^umap|^pca?\d",
     re.IGNORECASE)
 _BARCODE_METAL = re.compile(r"^\(?pd1(0[2-9]|10)", re.IGNORECASE)
