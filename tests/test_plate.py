@@ -121,3 +121,17 @@ def test_table_text_columns_travel_into_the_pooled_events(shared_data):
     events = plate.events()
     assert events["labels"].iloc[0] == "CD4_Tcells"
     assert len(events) == 55_621 and plate.channels == [str(i) for i in range(8)]
+
+
+def test_plate_order_runs_along_rows_for_96_and_384_well_plates():
+    from cytomoe.core.wells import well_sort_key
+
+    wells = ["P24", "A10", "B1", None, "A2", "H12", "A1"]
+    assert sorted(wells, key=well_sort_key) == ["A1", "A2", "A10", "B1", "H12", "P24", None]
+
+
+def test_wellid_keyword_wins_over_the_file_name():
+    from cytomoe.core.wells import well_from_keywords
+
+    assert well_from_keywords({"wellid": "D06"}, "Plate_A1.fcs") == "D6"
+    assert well_from_keywords({"src": "Specimen_001_C3"}, "tube.fcs") == "C3"
