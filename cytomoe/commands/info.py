@@ -12,7 +12,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from cytomoe.core.errors import CytomoeError
+    from cytomoe.core.errors import CytomoeError, FcsReadError
     from cytomoe.core.readers import expand_inputs, read_samples
 
     records, failures = [], []
@@ -26,7 +26,8 @@ def main(args: argparse.Namespace) -> int:
             try:
                 records.extend(_record(sample) for sample in read_samples(path))
             except CytomoeError as error:
-                failures.append({"path": str(path), "error": str(error)})
+                problem = error.problem if isinstance(error, FcsReadError) else str(error)
+                failures.append({"path": str(path), "error": problem})
     if args.json:
         print(json.dumps(records + failures, indent=2))
     else:

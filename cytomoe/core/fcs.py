@@ -76,6 +76,11 @@ def _describe(error: Exception | None) -> str:
     return f"cannot be read as FCS ({type(error).__name__}: {message[:120]})."
 
 
+def _truncated(path: Path, n_events: int, n_channels: int) -> FcsReadError:
+    return FcsReadError(path, f"is truncated: it declares {n_events} events x {n_channels} "
+                              "channels, but the file ends before they do.")
+
+
 def _offset(field: bytes) -> int | None:
     text = field.strip()
     return int(text) if text.isdigit() else None
@@ -118,7 +123,7 @@ def _samples_from_datasets(path: Path, raw: bytes, datasets: list, options: dict
         else:
             values = np.asarray(fd.events, dtype=np.float64)
             if values.size < n_events * n_channels:
-                raise FcsReadError(path, "is truncated: the file ends before its events do.")
+                raise _truncated(path, n_events, n_channels)
             events = values[:n_events * n_channels].reshape(n_events, n_channels)
         events = _to_instrument_units(events, keys)
         samples.append(_build_sample(path, index, events, keys, fd.version))
@@ -148,7 +153,7 @@ def _decode(path: Path, raw: bytes, start: int, keys: dict[str, str], n_events: 
     if datatype in ("F", "D"):
         dtype = np.dtype(f"{_byte_order(keys)}f{4 if datatype == 'F' else 8}")
         if start + n_events * n_channels * dtype.itemsize > len(raw):
-            raise FcsReadError(path, "is truncated: the file ends before its events do.")
+            raise _truncated(path, n_events, n_channels)
         events = np.frombuffer(raw, dtype, n_events * n_channels, start)
         return events.reshape(n_events, n_channels).astype(np.float64)
     return _decode_integers(path, raw, start, keys, n_events, n_channels)
@@ -166,7 +171,7 @@ def _decode_integers(path: Path, raw: bytes, start: int, keys: dict[str, str], n
     widths = _integer_widths(keys, n_channels)
     row = sum(widths)
     if start + n_events * row > len(raw):
-        raise FcsReadError(path, "is truncated: the file ends before its events do.")
+        raise _truncated(path, n_events, n_channels)
     data = np.frombuffer(raw, np.uint8, n_events * row, start).reshape(n_events, row)
     little = _byte_order(keys) == "<"
     events = np.empty((n_events, n_channels), dtype=np.float64)
@@ -194,12 +199,12 @@ def _decode_ascii(path: Path, raw: bytes, start: int, keys: dict[str, str], n_ev
     if all(str(keys.get(f"p{i}b", "")).strip() == "*" for i in range(1, n_channels + 1)):
         values = np.array(re.split(rb"[\s,]+", block.strip()), dtype=np.float64)
         if values.size < n_events * n_channels:
-            raise FcsReadError(path, "is truncated: the file ends before its events do.")
+            raise _truncated(path, n_events, n_channels)
         return values[:n_events * n_channels].reshape(n_events, n_channels)
     widths = [int(_number(keys, f"p{i}b")) for i in range(1, n_channels + 1)]
     row = sum(widths)
     if row == 0 or n_events * row > len(block):
-        raise FcsReadError(path, "is truncated: the file ends before its events do.")
+        raise _truncated(path, n_events, n_channels)
     text = np.frombuffer(block, np.uint8, n_events * row).reshape(n_events, row)
     digits = np.where(text == ord(" "), 0, text.astype(np.int64) - ord("0"))
     if ((digits < 0) | (digits > 9)).any():
