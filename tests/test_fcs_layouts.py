@@ -7,12 +7,23 @@ from cytomoe.core.errors import FcsReadError
 from cytomoe.core.fcs import read_fcs
 
 
+def text_segment(pairs: dict[str, str]) -> bytes:
+    return ("/" + "/".join(f"{k}/{v}" for k, v in pairs.items()) + "/").encode("latin-1")
+
+
 def fcs_bytes(keywords: dict[str, str], data: bytes, version: str = "3.0",
-              blank_data_offsets: bool = False) -> bytes:
-    """A one-data-set FCS file: HEADER, TEXT (with $BEGINDATA/$ENDDATA) and DATA."""
+              blank_data_offsets: bool = False, supplemental: dict[str, str] | None = None
+              ) -> bytes:
+    """A one-data-set FCS file: HEADER, TEXT (with $BEGINDATA/$ENDDATA), DATA and an
+    optional supplemental TEXT after the data."""
+    stext = text_segment(supplemental) if supplemental else b""
+
     def text_for(begin: int, end: int) -> bytes:
         pairs = {**keywords, "$BEGINDATA": f"{begin:010d}", "$ENDDATA": f"{end:010d}"}
-        return ("/" + "/".join(f"{k}/{v}" for k, v in pairs.items()) + "/").encode("latin-1")
+        if stext:
+            pairs.update({"$BEGINSTEXT": f"{end + 1:010d}",
+                          "$ENDSTEXT": f"{end + len(stext):010d}"})
+        return text_segment(pairs)
 
     size = len(text_for(0, 0))  # fixed-width offsets: the TEXT size does not depend on them
     begin, end = 58 + size, 58 + size + len(data) - 1
@@ -20,7 +31,7 @@ def fcs_bytes(keywords: dict[str, str], data: bytes, version: str = "3.0",
     offsets = [58, 58 + size - 1] + ([0, 0] if blank_data_offsets else [begin, end]) + [0, 0]
     fields = [" " * 8 if blank_data_offsets and i in (2, 3) else f"{v:8d}"
               for i, v in enumerate(offsets)]
-    return f"FCS{version}    ".encode() + "".join(fields).encode() + text + data
+    return f"FCS{version}    ".encode() + "".join(fields).encode() + text + data + stext
 
 
 def channel_keywords(names: list[str], bits: list, ranges: list[int]) -> dict[str, str]:
@@ -144,3 +155,16 @@ def test_data_segment_beyond_the_end_of_the_file_is_refused(tmp_path):
     path = write(tmp_path, "short.fcs", fcs_bytes(keywords, b"\0" * 400))
     with pytest.raises(FcsReadError, match="short.fcs: is truncated"):
         read_fcs(path)
+
+
+def test_spillover_in_the_supplemental_text_is_read(tmp_path):
+    values = np.arange(4, dtype="<f4").reshape(2, 2)
+    keywords = channel_keywords(["FITC-A", "PE-A"], [32, 32], [262144, 262144])
+    keywords.update({"$TOT": "2", "$DATATYPE": "F", "$BYTEORD": "1,2,3,4", "$CYT": "Test"})
+    spill = {"$SPILLOVER": "2,FITC-A,PE-A,1,0.2,0.05,1", "$CYT": "ignored"}
+    path = write(tmp_path, "stext.fcs", fcs_bytes(keywords, values.tobytes(),
+                                                  supplemental=spill))
+    (sample,) = read_fcs(path)
+    assert sample.spillover.loc["FITC-A", "PE-A"] == 0.2
+    assert sample.instrument == "Test"  # the primary TEXT wins
+    assert np.array_equal(sample.events, values)

@@ -126,9 +126,23 @@ def _samples_from_datasets(path: Path, raw: bytes, datasets: list, options: dict
                 raise _truncated(path, n_events, n_channels)
             events = values[:n_events * n_channels].reshape(n_events, n_channels)
         events = _to_instrument_units(events, keys)
+        keys = {**_supplemental_text(raw, dataset_offset, keys), **keys}
         samples.append(_build_sample(path, index, events, keys, fd.version))
         dataset_offset += int(_number(keys, "nextdata"))
     return samples
+
+
+def _supplemental_text(raw: bytes, offset: int, keys: dict[str, str]) -> dict[str, str]:
+    """Keywords of the FCS 3 supplemental TEXT segment, which flowio does not read (some
+    instruments keep $SPILLOVER there); nothing when absent or unreadable."""
+    start, end = int(_number(keys, "beginstext")), int(_number(keys, "endstext"))
+    if not 0 < start < end < len(raw) - offset:
+        return {}
+    try:
+        text = _parse_text(raw[offset + start:offset + end + 1])
+    except IndexError:
+        return {}
+    return {k.lower().lstrip("$"): v for k, v in text.items()}
 
 
 def _data_start(fd, options: dict) -> int:
@@ -316,7 +330,8 @@ def _read_with_fallback(path: Path, raw: bytes) -> list[Sample]:
             n_events = (end - begin + 1) // _row_bytes(keys, n_channels)
         events = _decode(path, raw, offset + begin, keys, n_events, n_channels)
         events = _to_instrument_units(events, keys)
-        samples.append(_build_sample(path, len(samples), events, text, version))
+        keys = {**_supplemental_text(raw, offset, keys), **keys}
+        samples.append(_build_sample(path, len(samples), events, keys, version))
         step = int(_number(keys, "nextdata"))
         if step <= 0:
             break
