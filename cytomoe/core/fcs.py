@@ -10,6 +10,8 @@ events: $PnE log amplification undone, $PnG gain divided out, time scaled by $TI
 A file that is truly broken raises `FcsReadError` naming the file and the problem.
 """
 
+import mmap
+import os
 import re
 import warnings
 from pathlib import Path
@@ -23,6 +25,7 @@ from cytomoe.core.sample import Sample
 from cytomoe.core.wells import well_from_keywords
 
 HEADER_SIZE = 58
+RawFile = bytes | mmap.mmap  # the file's bytes, memory-mapped when not empty
 # The $BYTEORD values flowio understands; it reads any other value in the machine's order.
 _FLOWIO_BYTE_ORDERS = {"1,2,3,4": "<", "1,2": "<", "4,3,2,1": ">", "2,1": ">"}
 
@@ -31,11 +34,33 @@ def read_fcs(path: str | Path) -> list[Sample]:
     """Every data set of an FCS or LMD file as a `Sample` (events in instrument units)."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            raw = _map(handle)
     except OSError as error:
         raise FcsReadError(path, f"cannot be opened ({error.strerror or error}).") from None
+    try:
+        return _read_mapped(path, raw)
+    finally:
+        _unmap(raw)
+
+
+def _map(handle) -> RawFile:
+    """The file's bytes, memory-mapped so a large file is not copied into memory."""
+    size = os.fstat(handle.fileno()).st_size
+    return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+
+
+def _unmap(raw: RawFile) -> None:
+    if isinstance(raw, mmap.mmap):
+        try:
+            raw.close()
+        except BufferError:  # a view is still referenced (by a traceback): closed when freed
+            pass
+
+
+def _read_mapped(path: Path, raw: RawFile) -> list[Sample]:
     _check_header(path, raw)
-    first_error: Exception | None = None
+    first_problem = ""
     for options in _FLOWIO_ATTEMPTS:
         try:
             with warnings.catch_warnings():
@@ -43,13 +68,13 @@ def read_fcs(path: str | Path) -> list[Sample]:
                 datasets = flowio.read_multiple_data_sets(str(path), **options)
             return _samples_from_datasets(path, raw, datasets, options)
         except Exception as error:  # flowio refuses: try the next, more tolerant, reading
-            first_error = first_error or error
+            first_problem = first_problem or _describe(error)
     try:
         return _read_with_fallback(path, raw)
     except FcsReadError:
         raise
     except Exception:
-        raise FcsReadError(path, _describe(first_error)) from None
+        raise FcsReadError(path, first_problem) from None
 
 
 # From strict to tolerant: HEADER/TEXT disagreements are resolved by flowio towards the
@@ -61,15 +86,15 @@ _FLOWIO_ATTEMPTS = (
 )
 
 
-def _check_header(path: Path, raw: bytes) -> None:
-    if len(raw) < HEADER_SIZE or not raw.startswith(b"FCS"):
+def _check_header(path: Path, raw: RawFile) -> None:
+    if len(raw) < HEADER_SIZE or raw[:3] != b"FCS":
         raise FcsReadError(path, "is not an FCS file (no FCS header).")
     text_start, text_end = _offset(raw[10:18]), _offset(raw[18:26])
     if text_start is None or text_end is None or text_end >= len(raw):
         raise FcsReadError(path, "is truncated or damaged: its TEXT segment is missing.")
 
 
-def _describe(error: Exception | None) -> str:
+def _describe(error: Exception) -> str:
     message = str(error)
     if "greater than file size" in message or "buffer" in message:
         return "is truncated: the file ends before its declared DATA segment."
@@ -109,7 +134,7 @@ def _unique_names(names: list[str]) -> list[str]:
     return unique
 
 
-def _samples_from_datasets(path: Path, raw: bytes, datasets: list, options: dict
+def _samples_from_datasets(path: Path, raw: RawFile, datasets: list, options: dict
                            ) -> list[Sample]:
     samples, dataset_offset = [], 0
     for index, fd in enumerate(datasets):
@@ -132,7 +157,7 @@ def _samples_from_datasets(path: Path, raw: bytes, datasets: list, options: dict
     return samples
 
 
-def _supplemental_text(raw: bytes, offset: int, keys: dict[str, str]) -> dict[str, str]:
+def _supplemental_text(raw: RawFile, offset: int, keys: dict[str, str]) -> dict[str, str]:
     """Keywords of the FCS 3 supplemental TEXT segment, which flowio does not read (some
     instruments keep $SPILLOVER there); nothing when absent or unreadable."""
     start, end = int(_number(keys, "beginstext")), int(_number(keys, "endstext"))
@@ -158,7 +183,7 @@ def _byte_order(keys: dict[str, str]) -> str:
     return ">" if len(order) > 1 and order[0] > order[-1] else "<"
 
 
-def _decode(path: Path, raw: bytes, start: int, keys: dict[str, str], n_events: int,
+def _decode(path: Path, raw: RawFile, start: int, keys: dict[str, str], n_events: int,
             n_channels: int) -> np.ndarray:
     """The stored values of one data set, for any $DATATYPE (I, F, D, A)."""
     datatype = str(keys.get("datatype", "I")).strip().upper() or "I"
@@ -179,7 +204,7 @@ def _integer_widths(keys: dict[str, str], n_channels: int) -> list[int]:
             for i in range(1, n_channels + 1)]
 
 
-def _decode_integers(path: Path, raw: bytes, start: int, keys: dict[str, str], n_events: int,
+def _decode_integers(path: Path, raw: RawFile, start: int, keys: dict[str, str], n_events: int,
                      n_channels: int) -> np.ndarray:
     """Integers of any byte width per channel (8/16/24/32, mixed), masked to $PnR bits."""
     widths = _integer_widths(keys, n_channels)
@@ -205,7 +230,7 @@ def _decode_integers(path: Path, raw: bytes, start: int, keys: dict[str, str], n
     return events
 
 
-def _decode_ascii(path: Path, raw: bytes, start: int, keys: dict[str, str], n_events: int,
+def _decode_ascii(path: Path, raw: RawFile, start: int, keys: dict[str, str], n_events: int,
                   n_channels: int) -> np.ndarray:
     """ASCII data: fixed-width fields of $PnB characters, or separated values ($PnB '*')."""
     end = int(_number(keys, "enddata", len(raw) - 1))
@@ -305,7 +330,7 @@ def _resolve_channel(name: str, channels: list[str]) -> str | None:
 
 # --- tolerant fallback: TEXT is trusted, HEADER data offsets may be blank ---------------
 
-def _read_with_fallback(path: Path, raw: bytes) -> list[Sample]:
+def _read_with_fallback(path: Path, raw: RawFile) -> list[Sample]:
     """Every data set, following $NEXTDATA, read from TEXT keywords alone."""
     samples: list[Sample] = []
     offset, visited = 0, set()
