@@ -87,3 +87,10 @@ def test_spillover_is_left_out_when_its_channels_are_not_exported(shared_data, t
     frame = sample.to_frame()[["FSC-A", "PE-Cy7-A"]]
     (back,) = read_fcs(write_fcs(tmp_path / "two.fcs", frame, keywords=sample.keywords))
     assert back.spillover is None and "spill" not in back.keywords
+
+
+def test_numbered_columns_and_empty_selections_export(tmp_path):
+    (numbered,) = read_fcs(write_fcs(tmp_path / "n.fcs", pd.DataFrame({0: [1.0], 1: [2.0]})))
+    assert numbered.channels == ["0", "1"] and numbered.events.tolist() == [[1.0, 2.0]]
+    (empty,) = read_fcs(write_fcs(tmp_path / "e.fcs", pd.DataFrame({"a": [], "b": []})))
+    assert empty.events.shape == (0, 2)

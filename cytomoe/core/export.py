@@ -69,21 +69,23 @@ def write_fcs(path: str | Path, frame: pd.DataFrame, channels: Sequence[str] | N
     channels = list(frame.columns if channels is None else channels)
     missing = [c for c in channels if c not in frame.columns]
     if missing:
-        raise InputError(f"Cannot export {path.name}: no column(s) {', '.join(missing)}.")
+        raise InputError(f"Cannot export {path.name}: no column(s) "
+                         f"{', '.join(map(str, missing))}.")
     if isinstance(markers, Mapping):
         pns = [markers.get(c, "") for c in channels]
     else:
         pns = list(markers) if markers is not None else ["" for _ in channels]
     pns = [_safe_value(m) if m and m != c else "" for m, c in zip(pns, channels, strict=True)]
     values = np.ascontiguousarray(frame[channels].to_numpy(dtype=np.float32), dtype="<f4")
+    names = [str(c) for c in channels]  # $PnN is text, whatever the column labels are
     data = array("f")
     data.frombytes(values.tobytes())
     metadata = {k: _safe_value(str(v)) for k, v in (keywords or {}).items()
-                if _is_copied(k) and str(v) != "" and _fits_channels(k, str(v), channels)}
+                if _is_copied(k) and str(v) != "" and _fits_channels(k, str(v), names)}
     metadata.update(_ranges(values))
     metadata.update(_provenance(path))
     with atomic_output(path, overwrite) as temporary, open(temporary, "wb") as handle:
-        flowio.create_fcs(handle, data, channels,
+        flowio.create_fcs(handle, data, names,
                           opt_channel_names=pns if any(pns) else None,
                           metadata_dict=metadata)
     return path
