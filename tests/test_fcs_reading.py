@@ -161,3 +161,9 @@ def test_file_with_blank_header_offsets_equals_the_file_it_was_made_from(shared_
     (source,) = read_fcs(folder / "Fortessa/FCS_3.0_Fortessa_PBS_Specimen_001_A1_A01.fcs")
     assert blank.channels == source.channels
     assert np.array_equal(blank.events, source.events)
+
+
+def test_unique_names_do_not_collide_with_existing_ones():
+    from cytomoe.core.fcs import _unique_names
+
+    assert _unique_names(["A", "A", "A_2", "B", "A"]) == ["A", "A_3", "A_2", "B", "A_4"]

@@ -124,13 +124,17 @@ def _number(keys: dict[str, str], key: str, default: float = 0.0) -> float:
 
 
 def _unique_names(names: list[str]) -> list[str]:
-    """Duplicate channel names get a suffix, so every column can be addressed."""
-    seen: dict[str, int] = {}
-    unique = []
+    """Duplicate channel names get a suffix (_2, _3, ...), so every column can be addressed."""
+    taken = set(names)
+    unique: list[str] = []
     for name in names:
-        count = seen.get(name, 0)
-        seen[name] = count + 1
-        unique.append(name if count == 0 else f"{name}_{count + 1}")
+        if name in unique:
+            number = 2
+            while f"{name}_{number}" in taken:
+                number += 1
+            name = f"{name}_{number}"
+            taken.add(name)
+        unique.append(name)
     return unique
 
 
