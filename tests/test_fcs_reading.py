@@ -167,3 +167,17 @@ def test_unique_names_do_not_collide_with_existing_ones():
     from cytomoe.core.fcs import _unique_names
 
     assert _unique_names(["A", "A", "A_2", "B", "A"]) == ["A", "A_3", "A_2", "B", "A_4"]
+
+
+@pytest.mark.parametrize("name", ["fcsparser/GuavaMuse/Guava Muse.fcs",
+                                  "cytoflow/Beckman Coulter - Gallios.LMD"])
+def test_every_data_set_holds_flowkits_raw_events(shared_data, name):
+    import flowkit
+
+    path = shared_data / "instruments" / name
+    expected = flowkit.read_multi_dataset_fcs(str(path), ignore_offset_error=True)
+    samples = read_fcs(path)
+    assert len(samples) == len(expected)
+    for sample, theirs in zip(samples, expected, strict=True):
+        raw = theirs.get_events(source="raw").astype(np.float32)
+        assert np.allclose(sample.events, raw, rtol=1e-6)

@@ -84,6 +84,17 @@ def test_compensation_changes_only_spillover_channels(shared_data):
     assert np.allclose(restored, raw[list(spill.index)].to_numpy(), rtol=1e-4, atol=1e-2)
 
 
+def test_compensation_agrees_with_flowkit(shared_data):
+    import flowkit
+
+    path = shared_data / "labeled/flowsom_68983/68983.fcs"
+    theirs = flowkit.Sample(str(path))
+    theirs.apply_compensation(theirs.metadata["spill"])
+    plate = Plate.open(path)
+    ours = plate.events()[plate.samples[0].channels].to_numpy()
+    assert np.allclose(ours, theirs.get_events(source="comp"), rtol=1e-4, atol=1e-2)
+
+
 def test_sample_sheet_adds_conditions_by_well(shared_data, tmp_path):
     sheet = tmp_path / "sheet.csv"
     sheet.write_text("well,dose\nA3,1\nC7,10\n")
