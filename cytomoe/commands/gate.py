@@ -20,7 +20,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from cytomoe.core.errors import InputError, OutputExistsError
-    from cytomoe.core.export import write_fcs
+    from cytomoe.core.export import source_keywords, write_fcs
     from cytomoe.core.gates import load_gates
     from cytomoe.core.plate import Plate
 
@@ -50,8 +50,7 @@ def main(args: argparse.Namespace) -> int:
     for sample, population, mask, target in jobs:
         write_fcs(target, sample.to_frame()[mask],
                   markers=dict(zip(sample.channels, sample.markers, strict=True)),
-                  keywords={**{k: v for k, v in sample.keywords.items()
-                               if k in ("spillover", "spill", "cyt", "date")},
+                  keywords={**source_keywords(sample.keywords),
                             "CYTOMOE_POPULATION": "/".join((*population.path, population.name))},
                   overwrite=args.overwrite)
         records.append({"sample": sample.name, "population": population.label,

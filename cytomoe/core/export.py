@@ -91,6 +91,16 @@ def write_fcs(path: str | Path, frame: pd.DataFrame, channels: Sequence[str] | N
     return path
 
 
+# Keywords of a source file worth keeping in files derived from it: its spillover (the
+# exported values stay uncompensated), instrument, acquisition date and source.
+SOURCE_KEYWORDS = ("spillover", "spill", "cyt", "date", "src")
+
+
+def source_keywords(keywords: Mapping[str, str]) -> dict[str, str]:
+    """The keywords of a source sample that an export of its events carries over."""
+    return {k: v for k, v in keywords.items() if k in SOURCE_KEYWORDS}
+
+
 def write_csv(path: str | Path, frame: pd.DataFrame, overwrite: bool = False) -> Path:
     """Write ``frame`` as CSV with the same atomic, no-overwrite rules as FCS."""
     with atomic_output(path, overwrite) as temporary:

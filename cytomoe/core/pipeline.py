@@ -17,7 +17,7 @@ import pandas as pd
 from cytomoe import __version__
 from cytomoe.core.analysis import AnalysisSettings, LabelSource
 from cytomoe.core.errors import InputError, OutputExistsError
-from cytomoe.core.export import current_umask, write_csv, write_fcs
+from cytomoe.core.export import current_umask, source_keywords, write_csv, write_fcs
 from cytomoe.core.fmeasure import Evaluation, evaluate
 from cytomoe.core.labels import labels_from_column, labels_from_file
 from cytomoe.core.model import MoESimVAE
@@ -269,9 +269,7 @@ def export_targets(result: AnalysisResult, folder: str | Path,
 
 def _export_keywords(result: AnalysisResult) -> dict[str, str]:
     """The source's spillover (the values stay uncompensated), instrument and provenance."""
-    first = result.plate.samples[0]
-    keywords = {k: v for k, v in first.keywords.items()
-                if k in ("spillover", "spill", "cyt", "date", "src")}
+    keywords = source_keywords(result.plate.samples[0].keywords)
     keywords["CYTOMOE_SOURCES"] = ", ".join(sorted({Path(s.path).name
                                                      for s in result.plate.samples}))[:2000]
     return keywords

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from cytomoe.core.analysis import AnalysisSettings, LabelSource, load_analysis, save_analysis
 from cytomoe.core.density import subsample
 from cytomoe.core.errors import CytomoeError, OutputExistsError
-from cytomoe.core.export import write_fcs
+from cytomoe.core.export import source_keywords, write_fcs
 from cytomoe.core.fmeasure import evaluate
 from cytomoe.core.gates import drawn_gate_set, load_drawn_gates, save_drawn_gates
 from cytomoe.core.labels import clean_labels
@@ -600,8 +600,7 @@ class MainWindow(QMainWindow):
 
     def write_gated(self, gate: str, in_cluster: bool, path: str) -> None:
         frame = self.gated_events(gate, in_cluster)
-        keywords = {k: v for k, v in self.plate.samples[0].keywords.items()
-                    if k in ("spillover", "spill", "cyt")}
+        keywords = source_keywords(self.plate.samples[0].keywords)
         keywords["CYTOMOE_POPULATION"] = gate + (f" & cluster {self.selected_cluster}"
                                                  if in_cluster else "")
         self._write_file(lambda overwrite: write_fcs(path, frame, markers=self.plate.markers,
