@@ -19,12 +19,9 @@ def run_cli(*args, cwd=None):
 
 
 @pytest.fixture(scope="module")
-def small_table(tmp_path_factory, shared_data):
+def small_table(multicenter_subset):
     """2,000 real Multi-Center CyTOF cells with their manual gates."""
-    table = pd.read_csv(shared_data / "labeled/multicenter_cytof/sample2.csv")
-    path = tmp_path_factory.mktemp("data") / "mc2_small.csv"
-    table.sample(n=2000, random_state=0).to_csv(path, index=False)
-    return path
+    return multicenter_subset(sample=2, n=2000, seed=0)
 
 
 @pytest.fixture(scope="module")

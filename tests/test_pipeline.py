@@ -3,7 +3,6 @@ or not at all."""
 
 import json
 
-import pandas as pd
 import pytest
 
 from cytomoe.core.analysis import AnalysisSettings, LabelSource
@@ -21,12 +20,9 @@ from cytomoe.core.settings import ModelSettings
 
 
 @pytest.fixture(scope="module")
-def small_table(tmp_path_factory, shared_data):
+def small_table(multicenter_subset):
     """1,500 real Multi-Center CyTOF cells with their manual gates."""
-    table = pd.read_csv(shared_data / "labeled/multicenter_cytof/sample3.csv")
-    path = tmp_path_factory.mktemp("data") / "mc3_small.csv"
-    table.sample(n=1500, random_state=1).to_csv(path, index=False)
-    return path
+    return multicenter_subset(sample=3, n=1500, seed=1)
 
 
 def fast_settings(path, **changes) -> AnalysisSettings:
