@@ -221,21 +221,23 @@ def export_frame(result: AnalysisResult) -> pd.DataFrame:
 def _write_cluster_files(result: AnalysisResult, folder: Path,
                          progress: ProgressCallback | None, should_cancel: CancelCheck | None
                          ) -> None:
-    export_clusters(result, folder, separate=False, progress=progress,
-                    should_cancel=should_cancel)
-    export_clusters(result, folder, separate=True, progress=progress,
-                    should_cancel=should_cancel)
+    frame = export_frame(result)  # pooled once for both layouts
+    for separate in (False, True):
+        export_clusters(result, folder, separate=separate, progress=progress,
+                        should_cancel=should_cancel, frame=frame)
 
 
 def export_clusters(result: AnalysisResult, folder: str | Path,
                     clusters: Sequence[int] | None = None, separate: bool = True,
                     overwrite: bool = False, file_format: str = "fcs",
                     progress: ProgressCallback | None = None,
-                    should_cancel: CancelCheck | None = None) -> list[Path]:
+                    should_cancel: CancelCheck | None = None,
+                    frame: pd.DataFrame | None = None) -> list[Path]:
     """Write the events of ``clusters`` (default: all) into ``folder``: one file per cluster
     (``cluster_NN.fcs``) or, with ``separate=False``, one ``clusters.fcs`` whose `cluster`
-    channel tells them apart. ``file_format`` "csv" writes tables instead."""
-    frame = export_frame(result)
+    channel tells them apart. ``file_format`` "csv" writes tables instead. ``frame`` is
+    :func:`export_frame` of the result, when the caller already has it."""
+    frame = export_frame(result) if frame is None else frame
     chosen = list(range(result.model.n_clusters_)) if clusters is None else list(clusters)
     jobs = ([(result.clusters == c, str(c)) for c in chosen] if separate else
             [(np.isin(result.clusters, chosen), ",".join(map(str, chosen)))])
