@@ -11,7 +11,7 @@ from sklearn.metrics import adjusted_rand_score
 from cytomoe.core import network
 from cytomoe.core.device import detect_devices, select_device
 from cytomoe.core.errors import Cancelled, InputError
-from cytomoe.core.model import MoESimVAE, keep_populated_experts
+from cytomoe.core.model import MoESimVAE, keep_populated_experts, merge_experts_of_one_population
 from cytomoe.core.settings import ModelSettings
 from cytomoe.core.training import even_subsample
 
@@ -119,6 +119,15 @@ def test_keep_populated_experts_silences_small_experts_and_moves_their_cells():
     assert expert[-1] == 0 and list(counts) == [6, 0, 4]
 
 
+def test_experts_sharing_a_similarity_population_become_one_cluster():
+    # Experts 4 and 1 split population 0; expert 2 holds population 1 and a few of 0;
+    # expert 3 holds cells outside every population.
+    expert = np.array([4] * 6 + [1] * 5 + [2] * 8 + [3] * 4)
+    populations = np.array([0] * 11 + [1] * 6 + [0] * 2 + [-1] * 4)
+    groups = merge_experts_of_one_population([4, 1, 2, 3], expert, populations)
+    assert groups == [[4, 1], [2], [3]]
+
+
 def test_select_device_honours_cpu_and_refuses_what_is_not_here():
     assert select_device("cpu").type == "cpu"
     assert select_device("auto").type in {"cpu", "cuda", "mps"}
@@ -145,7 +154,8 @@ def test_fit_finds_the_labelled_populations_and_numbers_clusters_by_size(fitted)
     sizes = np.bincount(clusters)
     assert list(sizes) == sorted(sizes, reverse=True) and sizes[0] >= 200 * 0.9
     assert model.n_clusters_ == len(model.cluster_sizes_) == 3
-    assert len(model.silenced_experts_) == model.n_experts - model.n_clusters_
+    experts = [k for cluster in model.cluster_experts_ for k in cluster]
+    assert sorted(experts + model.silenced_experts_) == list(range(model.n_experts))
     assert model.markers_ == MARKERS and model.cofactors_ == {m: COFACTOR for m in MARKERS}
     assert {"reconstruction", "kl", "similarity", "depict", "loss"} <= set(model.history_[0])
 

@@ -8,13 +8,17 @@ mapped exactly as the training data was.
 Clusters: every cell goes to the expert with the highest gate probability. Experts that
 receive no training cells are silenced, and so are experts left with fewer training cells
 than the smallest population the similarity allows (``min_population_share``, at least
-10 cells; their cells go to their next most probable expert). The others become clusters
-0..n_clusters_-1, numbered by their number of training cells (0 largest). ``n_experts`` is
-thus an upper bound: the populations of the similarity (similarity.py) decide the number.
+10 cells; their cells go to their next most probable expert). Experts whose training cells
+the similarity puts in one population are then merged into one cluster
+(``merge_experts_of_one_population``). Clusters are numbered 0..n_clusters_-1 by their
+number of training cells (0 largest); a cluster's probability is the sum of its experts'.
+``n_experts`` is thus an upper bound: the populations of the similarity (similarity.py)
+decide the number.
 
-Generation draws z ~ N(μ_k, I) around each cluster's mean latent location over its
-training cells (computed once after training), decodes it with that expert and maps it
-back through the scaler and the arcsinh.
+Generation draws, for each synthetic cell, one of the cluster's experts (in proportion to
+its training cells) and z ~ N(μ_k, I) around that expert's mean latent location over its
+training cells (computed once after training), decodes z with that expert and maps it back
+through the scaler and the arcsinh.
 """
 
 import json
@@ -42,9 +46,10 @@ from cytomoe.core.training import TrainingConfig, even_subsample, train
 from cytomoe.core.transform import arcsinh, inverse_arcsinh
 
 FILE_FORMAT = "cytomoe-moesimvae"
-FILE_VERSION = 1
+FILE_VERSION = 2  # 2: a cluster is a list of experts
 ASSIGN_CHUNK = 65_536  # cells per forward pass when assigning
 SCALER_PERCENTILES = (0.5, 99.5)
+MERGE_OVERLAP = 0.5  # share of same-population pairs between two experts that joins them
 
 
 def keep_populated_experts(
@@ -66,6 +71,38 @@ def keep_populated_experts(
         kept[small[np.argmin(counts[small])]] = False
     order = [int(k) for k in np.argsort(-counts, kind="stable") if kept[k] and counts[k] > 0]
     return order, expert, counts
+
+
+def merge_experts_of_one_population(
+    experts: list[int], expert: np.ndarray, populations: np.ndarray
+) -> list[list[int]]:
+    """Group ``experts`` whose training cells the similarity puts in the same population.
+
+    ``expert`` and ``populations`` give each training cell's expert and similarity
+    population (-1: none). With c_a the share of expert a's cells in each population, the
+    share of same-population pairs between a and b is c_a · c_b; experts linked by at least
+    ``MERGE_OVERLAP`` (directly or through others) form one cluster. Why: a population
+    whose cells the gate splits evenly between two experts is a stationary point of the
+    similarity loss (the gradient of P Pᵀ vanishes at the even split), and DEPICT's
+    balancing target holds it there (Multi-Center sample 1: B cells at P ≈ ½, ½ on two
+    experts, F 0.92 instead of 0.99). The similarity says they are one population.
+    Returns the groups in the order of ``experts``' first members."""
+    from scipy.sparse.csgraph import connected_components
+
+    n_populations = int(populations.max()) + 1 if len(populations) else 0
+    composition = np.zeros((len(experts), max(1, n_populations)))
+    for row, k in enumerate(experts):
+        cells = expert == k
+        counted = populations[cells & (populations >= 0)]
+        composition[row, :n_populations] = np.bincount(counted, minlength=n_populations)
+        composition[row] /= max(1, int(cells.sum()))
+    linked = composition @ composition.T >= MERGE_OVERLAP
+    np.fill_diagonal(linked, True)
+    _, component = connected_components(linked, directed=False)
+    groups: dict[int, list[int]] = {}
+    for row, k in enumerate(experts):
+        groups.setdefault(int(component[row]), []).append(k)
+    return list(groups.values())
 
 
 class MoESimVAE:
@@ -214,11 +251,14 @@ class MoESimVAE:
         active, expert, counts = keep_populated_experts(
             probabilities, min_population_size(len(rows), self.min_population_share)
         )
+        clusters = merge_experts_of_one_population(active, expert, source.populations_)
+        clusters.sort(key=lambda experts: -int(counts[experts].sum()))
         self.silenced_experts_ = sorted(set(range(self.n_experts)) - set(active))
-        self.cluster_experts_ = active  # cluster c is expert cluster_experts_[c]
-        self.n_clusters_ = len(active)
-        self.cluster_sizes_ = [int(counts[k]) for k in active]
-        # Centres for generation: each cluster's mean latent location over its training cells.
+        self.cluster_experts_ = clusters  # cluster c is the experts cluster_experts_[c]
+        self.n_clusters_ = len(clusters)
+        self.cluster_sizes_ = [int(counts[experts].sum()) for experts in clusters]
+        self.expert_sizes_ = [int(c) for c in counts]
+        # Centres for generation: each expert's mean latent location over its training cells.
         means = np.zeros((self.n_experts, self.latent_dim), dtype=np.float32)
         for k in active:
             means[k] = latent[expert == k].mean(0)
@@ -275,7 +315,11 @@ class MoESimVAE:
         _, probabilities = self._forward(
             self._scale(self._markers_of(frame)), progress, should_cancel
         )
-        kept = probabilities[:, self.cluster_experts_]
+        return self._cluster_probabilities(probabilities)
+
+    def _cluster_probabilities(self, probabilities: np.ndarray) -> np.ndarray:
+        """Expert probabilities summed per cluster, renormalised without silenced experts."""
+        kept = np.stack([probabilities[:, e].sum(1) for e in self.cluster_experts_], axis=1)
         return kept / np.clip(kept.sum(1, keepdims=True), 1e-12, None)
 
     def predict(
@@ -293,26 +337,28 @@ class MoESimVAE:
         return latent
 
     def generate(self, cluster: int, n: int, seed: int | None = None) -> pd.DataFrame:
-        """``n`` synthetic cells of ``cluster`` in instrument units: z ~ N(μ_k, I), decoded by
-        its expert. ``result.attrs["generation_accuracy"]`` is the share of samples the gate
-        sends back to that cluster."""
+        """``n`` synthetic cells of ``cluster`` in instrument units: each from one of the
+        cluster's experts k, z ~ N(μ_k, I) decoded by k (module docstring).
+        ``result.attrs["generation_accuracy"]`` is the share of samples the gate sends back
+        to that cluster."""
         self._check_fitted()
         if not 0 <= cluster < self.n_clusters_:
             raise InputError(
                 f"There is no cluster {cluster}; the model has {self.n_clusters_} clusters."
             )
-        expert = self.cluster_experts_[cluster]
+        experts = torch.as_tensor(self.cluster_experts_[cluster])
+        sizes = torch.as_tensor([self.expert_sizes_[k] for k in experts], dtype=torch.float64)
         generator = torch.Generator().manual_seed(self.seed if seed is None else seed)
+        expert = experts[torch.multinomial(sizes, n, replacement=True, generator=generator)]
         z = torch.randn(n, self.latent_dim, generator=generator) + torch.as_tensor(
-            self.cluster_means_[expert]
+            self.cluster_means_[expert.numpy()]
         )
-        z = z.to(self.device_)
+        z, expert = z.to(self.device_), expert.to(self.device_)
         self.net_.eval()
         with torch.no_grad():
-            decoded = torch.sigmoid(
-                self.net_.decode(z, torch.full((n,), expert, device=self.device_))
-            )
-            routed = self.net_.gate(z)[:, self.cluster_experts_].argmax(1).cpu().numpy()
+            decoded = torch.sigmoid(self.net_.decode(z, expert))
+            gate = self.net_.gate(z).cpu().numpy()
+        routed = self._cluster_probabilities(gate).argmax(1)
         events = pd.DataFrame(self._unscale(decoded.cpu().numpy()), columns=self.markers_)
         events.attrs["generation_accuracy"] = (
             float(np.mean(routed == cluster)) if n else float("nan")
@@ -331,6 +377,7 @@ class MoESimVAE:
             "cofactors": self.cofactors_,
             "cluster_experts": self.cluster_experts_,
             "cluster_sizes": self.cluster_sizes_,
+            "expert_sizes": self.expert_sizes_,
             "silenced_experts": self.silenced_experts_,
             "history": self.history_,
             "timings": self.timings_,
@@ -362,9 +409,12 @@ class MoESimVAE:
             raise InputError(
                 f"{path.name}: not a cytomoe model file ({type(error).__name__})."
             ) from None
-        if meta.get("format") != FILE_FORMAT or meta.get("version", 0) > FILE_VERSION:
+        if meta.get("format") != FILE_FORMAT:
+            raise InputError(f"{path.name}: not a cytomoe model file.")
+        if meta.get("version") != FILE_VERSION:
             raise InputError(
-                f"{path.name}: not a cytomoe model file of a version this program reads."
+                f"{path.name}: saved by another version of cytomoe (model format "
+                f"{meta.get('version')}, this one reads {FILE_VERSION}); train the model again."
             )
         params = dict(meta["params"])
         if device is not None:
@@ -376,6 +426,7 @@ class MoESimVAE:
         model.cluster_experts_ = meta["cluster_experts"]
         model.n_clusters_ = len(model.cluster_experts_)
         model.cluster_sizes_ = meta["cluster_sizes"]
+        model.expert_sizes_ = meta["expert_sizes"]
         model.silenced_experts_ = meta["silenced_experts"]
         model.history_ = meta["history"]
         model.timings_ = meta["timings"]
