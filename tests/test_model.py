@@ -90,18 +90,23 @@ def test_depict_target_balances_clusters_and_the_loss_is_its_cross_entropy():
     assert network.depict_loss(skewed, torch.full((2, 2), 0.5)).item() == pytest.approx(expected)
 
 
-def test_batched_experts_equal_running_each_expert_alone():
+@pytest.mark.parametrize("method", ["grouped", "gathered"])
+def test_batched_experts_equal_running_each_expert_alone(method):
     torch.manual_seed(0)
-    experts = network.Experts(n_experts=3, sizes=[2, 5, 4])
-    z = torch.randn(6, 2)
-    chosen = torch.tensor([0, 2, 1, 2, 0, 1])
-    batched = experts(z, chosen)
+    experts = network.Experts(n_experts=4, sizes=[2, 5, 3])  # sizes grouped_mm must pad
+    z = torch.randn(6, 2, requires_grad=True)
+    chosen = torch.tensor([0, 2, 1, 2, 0, 1])  # expert 3 gets no cell
+    batched = getattr(experts, method)(z, chosen)
+    expected = []
     for i in range(6):
         k = chosen[i]
         h = torch.nn.functional.elu(z[i] @ experts.weights[0][k] + experts.biases[0][k])
-        assert torch.allclose(
-            batched[i], h @ experts.weights[1][k] + experts.biases[1][k], atol=1e-6
-        )
+        expected.append(h @ experts.weights[1][k] + experts.biases[1][k])
+    expected = torch.stack(expected)
+    assert torch.allclose(batched, expected, atol=1e-6)
+    (gradient,) = torch.autograd.grad(batched.square().sum(), z)
+    (expected_gradient,) = torch.autograd.grad(expected.square().sum(), z)
+    assert torch.allclose(gradient, expected_gradient, atol=1e-5)
 
 
 # ----------------------------------------------------------------------------- training pieces

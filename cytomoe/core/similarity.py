@@ -267,7 +267,8 @@ class LabelSimilarity:
             from cytomoe.core.errors import InputError
 
             raise InputError(
-                f"The similarity labels have {len(self.populations_)} entries for {len(data)} cells."
+                f"The similarity labels have {len(self.populations_)} entries "
+                f"for {len(data)} cells."
             )
 
     def batch(self, rows: np.ndarray) -> torch.Tensor:
