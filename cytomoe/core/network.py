@@ -69,7 +69,8 @@ class Experts(nn.Module):
         last = len(self.weights) - 1
         for layer, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
             # Zero padding of the inner and outer sizes to grouped_mm's alignment.
-            pad_in, pad_out = -weight.shape[1] % GROUPED_MM_ALIGNMENT, -weight.shape[2] % GROUPED_MM_ALIGNMENT
+            pad_in = -weight.shape[1] % GROUPED_MM_ALIGNMENT
+            pad_out = -weight.shape[2] % GROUPED_MM_ALIGNMENT
             product = F.grouped_mm(
                 F.pad(h, (0, pad_in)), F.pad(weight, (0, pad_out, 0, pad_in)), offs=ends
             )
