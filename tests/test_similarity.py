@@ -9,6 +9,7 @@ from cytomoe.core.errors import InputError
 from cytomoe.core.similarity import (
     LabelSimilarity,
     UmapKnnSimilarity,
+    canberra_neighbours,
     density_populations,
     knn_matrix,
     merge_linked_populations,
@@ -43,6 +44,32 @@ def test_knn_matrix_is_the_symmetrised_nearest_neighbour_graph():
 
 def test_knn_matrix_with_k_above_the_batch_links_everything():
     assert torch.equal(knn_matrix(np.zeros((3, 2)) + np.arange(3)[:, None], k=10), torch.ones(3, 3))
+
+
+def test_knn_matrix_limited_to_some_rows_links_only_their_neighbours():
+    # Same points; only point 3 (at 10) searches: it links to point 2, both ways.
+    s = knn_matrix(np.array([[0.0], [1.0], [3.0], [10.0]]), k=1, rows=np.array([0, 0, 0, 1], bool))
+    expected = torch.eye(4)
+    expected[2, 3] = expected[3, 2] = 1
+    assert torch.equal(s, expected)
+
+
+def test_canberra_neighbours_agree_with_an_exhaustive_search():
+    from scipy.spatial.distance import cdist
+
+    rng = np.random.default_rng(0)
+    centres = rng.random((5, 6))
+    data = (np.repeat(centres, 200, axis=0) + rng.normal(0, 0.03, (1000, 6))).clip(0, 1) + 0.1
+    data[1] = data[0]  # a duplicate must not push a row out of its own first place
+    indices, distances = canberra_neighbours(data, 15)
+    assert indices.shape == distances.shape == (1000, 15)
+    assert np.array_equal(indices[:, 0], np.arange(1000)) and np.all(distances[:, 0] == 0)
+    exact = cdist(data, data, "canberra")
+    assert np.allclose(distances, np.take_along_axis(exact, indices, 1), atol=1e-5)
+    assert np.all(np.diff(distances[:, 1:], axis=1) >= 0)
+    nearest = np.argsort(exact, axis=1)[:, :15]
+    found = np.mean([len(set(a) & set(b)) / 15 for a, b in zip(indices, nearest, strict=True)])
+    assert found > 0.9
 
 
 def test_label_similarity_same_label_is_similar_and_missing_labels_only_to_themselves():
