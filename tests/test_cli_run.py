@@ -59,6 +59,10 @@ def test_clusters_fcs_holds_every_event_with_cluster_columns(finished_run, small
     assert len(per_cluster) == report["n_clusters"]
     sizes = [read_fcs(p)[0].n_events for p in per_cluster]
     assert sizes == report["cluster_sizes"] and sum(sizes) == len(table)
+    experts = [k for cluster in report["cluster_experts"] for k in cluster]
+    assert len(report["cluster_experts"]) == report["n_clusters"]
+    n_experts = report["settings"]["model"]["n_experts"]
+    assert sorted(experts + report["silenced_experts"]) == list(range(n_experts))
 
 
 @pytest.mark.parametrize(("extra", "message"), [

@@ -287,6 +287,7 @@ def build_report(result: AnalysisResult, settings: AnalysisSettings) -> dict:
         "n_clusters": int(result.model.n_clusters_),
         "cluster_sizes": [int(s) for s in sizes],
         "silenced_experts": list(result.model.silenced_experts_),
+        "cluster_experts": [list(experts) for experts in result.model.cluster_experts_],
         "markers": {c: result.panel.display_name(c) for c in result.panel.selected},
         "settings": {
             "model": settings.model.to_dict(),
