@@ -13,7 +13,7 @@ from cytomoe.core.device import detect_devices, select_device
 from cytomoe.core.errors import Cancelled, InputError
 from cytomoe.core.model import MoESimVAE, keep_populated_experts, merge_experts_of_one_population
 from cytomoe.core.settings import ModelSettings
-from cytomoe.core.training import even_subsample
+from cytomoe.core.training import anchor_experts, even_subsample
 
 MARKERS = ["CD3", "CD19", "CD14", "CD56"]
 COFACTOR = 5.0
@@ -273,3 +273,16 @@ def test_weakly_supervised_fit_on_real_mass_cytometry(shared_data):
     labelled = labels.notna().to_numpy()
     clusters = model.predict(table)
     assert adjusted_rand_score(labels[labelled], clusters[labelled]) > 0.8
+
+
+def test_anchor_experts_send_population_p_to_expert_p_and_leave_the_rest_free():
+    populations = np.array([0, 2, -1, 1, 5, 3])
+    assert list(anchor_experts(populations, n_experts=4)) == [0, 2, -1, 1, -1, 3]
+
+
+def test_warm_up_anchors_each_population_to_its_own_expert(fitted):
+    # Labels 0, 1, 2 (200, 150, 100 cells) are populations 0, 1, 2; unanchored, the
+    # similarity loss would leave any of the 6 · 5 · 4 expert choices equally good.
+    model, _, _ = fitted
+    assert model.cluster_experts_ == [[0], [1], [2]]
+    assert "anchor" in model.history_[0] and "anchor" not in model.history_[-1]
