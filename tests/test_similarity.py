@@ -14,6 +14,7 @@ from cytomoe.core.similarity import (
     knn_matrix,
     merge_linked_populations,
     min_population_size,
+    populations_with_rare_islands,
     same_group_matrix,
 )
 
@@ -97,6 +98,17 @@ def test_density_populations_finds_two_separated_blobs():
     assert len(set(found[:200]) - {-1}) == 1 and len(set(found[200:]) - {-1}) == 1
     assert found[0] != found[-1]
     assert (found == -1).mean() < 0.05
+
+
+def test_rare_islands_are_found_among_the_cells_outside_the_main_regions():
+    rng = np.random.default_rng(0)
+    large = [rng.normal(0, 0.3, (200, 2)), rng.normal(10, 0.3, (150, 2))]
+    points = np.vstack([*large, rng.normal((-10, 10), 0.1, (15, 2))])
+    main_only = density_populations(points, min_population=50, min_samples=5)
+    assert (main_only[350:] == -1).all()  # too small for the main pass
+    found = populations_with_rare_islands(points, main_size=50, rare_size=10, min_samples=5)
+    assert len(set(found[350:])) == 1 and found[350] == 2
+    assert list(found[:350]) == list(main_only[:350])
 
 
 def test_merge_linked_populations_joins_the_most_linked_pair_and_keeps_outsiders():

@@ -117,7 +117,7 @@ class MoESimVAE:
         iterations: int = 2_000,
         batch_size: int = 512,
         knn_k: int | None = None,
-        min_population_share: float = 0.005,
+        min_population_share: float = 0.001,
         weight_kl: float = 0.01,
         weight_cluster: float = 0.8,
         weight_depict: float = 0.2,

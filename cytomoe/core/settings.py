@@ -14,7 +14,7 @@ class ModelSettings:
     iterations: int = 2_000
     batch_size: int = 512
     knn_k: int | None = None  # per-batch kNN; None: batch_size // 50 (see similarity.py)
-    min_population_share: float = 0.005  # smallest cluster, as a share of the training cells
+    min_population_share: float = 0.001  # smallest cluster, as a share of the training cells
     weight_kl: float = 0.01  # paper: KL weight near 0 works best; 0.2 merged populations here
     weight_cluster: float = 0.8
     weight_depict: float = 0.2  # 1.0 split large populations, 0.1 lost small ones
