@@ -5,7 +5,7 @@ the Weber & Robinson F-measure (Hungarian one-to-one, unweighted mean over popul
 NMI, ARI and wall time are printed as mean ± sd over the seeds, and written with the
 command to benchmarks/RESULTS.md.
 
-    python benchmarks/compare_methods.py [--seeds 5] [--datasets mc1 mc2 mc3 68983 samusik]
+    python benchmarks/compare_methods.py [--seeds 5] [--datasets mc1 mc2 mc3 mc1-rare 68983 samusik]
 
 The in-process times leave out what every new process pays once (imports, numba
 compilation of UMAP, FlowSOM's own compilation). So the end-to-end comparison on the 50k-cell
@@ -64,6 +64,19 @@ def multicenter(sample: int) -> Dataset:
                    {m: 5.0 for m in markers}, labels_from_column(events, "labels"), experts=15)
 
 
+def multicenter_rare_b_cells(kept: int = 150) -> Dataset:
+    """Multi-Center sample 1 with its B cells thinned (fixed seed) to ``kept`` (~0.3%): does
+    a method still find a rare population?"""
+    data = multicenter(1)
+    b_cells = np.flatnonzero(data.truth.to_numpy(object) == "B_cells")
+    dropped = np.random.default_rng(0).choice(b_cells, len(b_cells) - kept, replace=False)
+    keep = np.ones(len(data.events), dtype=bool)
+    keep[dropped] = False
+    return Dataset(f"Multi-Center sample 1, {kept} B cells",
+                   data.events[keep].reset_index(drop=True), data.markers, data.cofactors,
+                   data.truth[keep].reset_index(drop=True), experts=15)
+
+
 def flowsom_68983() -> Dataset:
     folder = LABELED / "flowsom_68983"
     plate = Plate.open(folder / "68983.fcs")
@@ -84,7 +97,8 @@ def samusik() -> Dataset:
 
 
 DATASETS = {"mc1": lambda: multicenter(1), "mc2": lambda: multicenter(2),
-            "mc3": lambda: multicenter(3), "68983": flowsom_68983, "samusik": samusik}
+            "mc3": lambda: multicenter(3), "mc1-rare": multicenter_rare_b_cells,
+            "68983": flowsom_68983, "samusik": samusik}
 
 
 def transformed(data: Dataset) -> np.ndarray:
