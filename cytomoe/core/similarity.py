@@ -19,7 +19,7 @@ experts, and a large k merges populations):
 2. **S follows the population structure of the embedding.** The dense regions of the
    2-D embedding are found once with HDBSCAN (``MAIN_REGION_SHARE`` of the training cells,
    then rare islands down to ``min_population_share`` among the cells left out, at least
-   ``MIN_POPULATION_CELLS``; ``min_samples`` = ``DENSITY_NEIGHBOURS``); if there are more
+   ``MIN_POPULATION_CELLS``; ``min_samples`` = UMAP's ``n_neighbors``); if there are more
    of them than experts, the pair most linked in UMAP's fuzzy Canberra kNN graph
    (w_ab / sqrt(vol_a · vol_b)) is merged until they fit. S_ij = 1 when i and j lie in
    the same population. A cell in no population (HDBSCAN's noise) is similar to its k
@@ -51,10 +51,6 @@ CANBERRA_OFFSET = 0.1
 MIN_POPULATION_CELLS = 10  # no population is smaller, however few cells are trained on
 CANDIDATES_PER_NEIGHBOUR = 4  # Euclidean candidates in log space per Canberra neighbour
 NEIGHBOUR_CHUNK = 2_048  # rows re-ranked at a time (bounds memory with many markers)
-# HDBSCAN's min_samples: the density of the embedding around a cell is read at its 5th
-# nearest neighbour. UMAP's n_neighbors (15) smoothed small populations away (5 seeds,
-# F of the populations: Samusik 2k 0.536 -> 0.554; Multi-Center 1 and 3, 68983 unchanged).
-DENSITY_NEIGHBOURS = 5
 # Regions of the embedding are first found at this share of the training cells, then rare
 # ones down to ``min_population_share`` among the cells left out (populations_with_rare_islands).
 MAIN_REGION_SHARE = 0.005
@@ -168,9 +164,9 @@ def populations_with_rare_islands(
     One pass with the small size splits large populations into many regions (Multi-Center
     sample 1, 5 seeds: F 0.982 with 0.5% of the cells, 0.890 with 0.1%); with only the large
     size a population of fewer cells is lost in HDBSCAN's noise (Multi-Center 1 with its B
-    cells cut to 0.27%: F 0.917 one pass, 0.977 two). The fine pass runs on every cell, not
-    only the left-out ones: HDBSCAN never returns a lone cluster, so a single island among
-    scattered cells would be missed."""
+    cells cut to 0.27%: F 0.917 one pass, 0.977 two; both measured with min_samples 5).
+    The fine pass runs on every cell, not only the left-out ones: HDBSCAN never returns a
+    lone cluster, so a single island among scattered cells would be missed."""
     populations = density_populations(embedding, main_size, min_samples)
     if rare_size >= main_size:
         return populations
@@ -260,7 +256,7 @@ class UmapKnnSimilarity:
         self.min_population_ = min_population_size(len(data), self.min_population_share)
         main_size = max(self.min_population_, min_population_size(len(data), MAIN_REGION_SHARE))
         populations = populations_with_rare_islands(
-            self.embedding_, main_size, self.min_population_, DENSITY_NEIGHBOURS
+            self.embedding_, main_size, self.min_population_, n_neighbors
         )
         self.populations_ = merge_linked_populations(
             reducer.graph_.tocsr(), populations, self.max_populations

@@ -23,7 +23,8 @@ from cytomoe.core.progress import Progress
 from cytomoe.core.settings import ModelSettings
 
 LOSS_COLORS = {"loss": "k", "reconstruction": "#1f77b4", "kl": "#2ca02c",
-               "similarity": "#d62728", "depict": "#9467bd", "held_out": "#ff7f0e"}
+               "similarity": "#d62728", "depict": "#9467bd", "held_out": "#ff7f0e",
+               "anchor": "#8c564b"}  # the population anchor (training.py)
 STAGE_TEXT = {"load": "Loading", "embed": "Canberra-UMAP similarity", "train": "Training",
               "assign": "Assigning every cell", "export": "Exporting"}
 
