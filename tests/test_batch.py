@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from cytomoe.cli import main as cli
-from cytomoe.core.analysis import load_analysis
+from cytomoe.core.analysis import load_analysis, save_analysis
 from cytomoe.core.batch import (
     COMPLETE_MARKER,
     DONE,
@@ -204,3 +204,36 @@ def test_plates_run_on_an_existing_dask_cluster_by_its_address(two_plates, share
                            scheduler=cluster.scheduler_address)
     assert [o.status for o in result.outcomes] == [DONE, DONE]
     assert f"scheduler {cluster.scheduler_address}" in result.log.read_text()
+
+
+def test_analysis_file_with_a_saved_model_applies_it_unless_told_to_train(two_plates,
+                                                                          shared_data, tmp_path):
+    _, finished, _ = two_plates
+    settings = load_analysis(TINY)
+    settings.model_file = str(finished / "yeast" / "model.cytomoe")
+    config = tmp_path / "with_model.toml"
+    save_analysis(settings, config)
+    plate = _copy_wells(shared_data / "plates" / "yeast", tmp_path / "row_b",
+                        ["Yeast_B1_B01.fcs"])
+    for flags, mode in (([], "mode model"), (["--train"], "mode per_plate")):
+        out = tmp_path / f"out{len(flags)}"
+        code = cli(["batch", str(plate), "--config", str(config), "--out", str(out), "--quiet",
+                    *flags])
+        assert code == 0
+        assert mode in (out / "batch.log").read_text()
+
+
+def test_pooled_model_trains_on_the_plates_that_open_and_fails_the_one_that_does_not(
+        shared_data, tmp_path):
+    yeast = shared_data / "plates" / "yeast"
+    good = _copy_wells(yeast, tmp_path / "row_b", ["Yeast_B1_B01.fcs", "Yeast_B2_B02.fcs"])
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "Garbage_A1.fcs").write_bytes(b"\x00" * 64)
+    out = tmp_path / "out"
+    result = run_batch(load_analysis(TINY), [bad, good], out, mode=POOLED)
+    failed, done = result.outcomes
+    assert failed.status == FAILED and "Garbage_A1.fcs" in failed.error
+    assert done.status == DONE and is_complete(out / "row_b")
+    assert (out / "pooled_model.cytomoe").is_file()
+    assert "bad: cannot be opened" in (out / "batch.log").read_text()

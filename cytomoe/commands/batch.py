@@ -22,7 +22,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
                       help="train one model on all plates pooled (they must share markers) "
                            "instead of one model per plate")
     mode.add_argument("--model", type=Path, metavar="FILE",
-                      help="apply this trained model to every plate instead of training")
+                      help="apply this trained model to every plate instead of training "
+                           "(default: the model the analysis file records, if any)")
+    mode.add_argument("--train", action="store_true",
+                      help="train one model per plate even when the analysis file records "
+                           "a trained model")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, default=1, metavar="N",
                        help="plates in parallel on a local Dask cluster of N processes "
@@ -44,9 +48,12 @@ def main(args: argparse.Namespace) -> int:
                          "as inputs in the analysis file.")
     if not args.out.parent.resolve().is_dir():
         raise InputError(f"{args.out.parent}: the folder to write into does not exist.")
-    mode = POOLED if args.pooled else MODEL if args.model else PER_PLATE
+    # A model saved with the analysis (by the app) is what the analysis means, unless the
+    # command line asks for training.
+    model_file = args.model or (None if args.pooled or args.train else settings.model_file)
+    mode = POOLED if args.pooled else MODEL if model_file else PER_PLATE
     with _PlateBars(args.quiet) as bars:
-        result = run_batch(settings, plates, args.out, mode, args.model, args.workers,
+        result = run_batch(settings, plates, args.out, mode, model_file, args.workers,
                            args.scheduler, progress=bars)
     for outcome in result.outcomes:
         if outcome.status == FAILED:

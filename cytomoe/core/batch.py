@@ -201,23 +201,36 @@ def pooled_panel(settings: AnalysisSettings, plates: Sequence[Plate], names: Seq
 
 
 def fit_pooled_model(settings: AnalysisSettings, jobs: Sequence[PlateJob], out_dir: Path,
-                     log: logging.Logger, should_cancel: CancelCheck | None = None) -> Path:
-    """Train one model on every plate's events (reused when a previous run saved it)."""
+                     log: logging.Logger, should_cancel: CancelCheck | None = None
+                     ) -> tuple[Path, dict[str, str]]:
+    """Train one model on the events of every plate that opens (reused when a previous run
+    saved it). Returns the model file and, by plate name, why a plate could not be opened:
+    one unreadable plate leaves the others their pooled model."""
     from cytomoe.core.pipeline import fit_model
 
     path = out_dir / POOLED_MODEL_FILE
     if path.is_file():  # MoESimVAE.save renames a finished file into place
         log.info("pooled model %s exists: reusing it", path)
-        return path
-    plates = [Plate.open(job.inputs, settings.sample_sheet, should_cancel=should_cancel)
-              for job in jobs]
-    pooled, panel = pooled_panel(settings, plates, [job.name for job in jobs])
+        return path, {}
+    plates, opened, unopenable = [], [], {}
+    for job in jobs:
+        try:
+            plates.append(Plate.open(job.inputs, settings.sample_sheet,
+                                     should_cancel=should_cancel))
+            opened.append(job.name)
+        except CytomoeError as error:
+            unopenable[job.name] = str(error)
+            log.error("%s: cannot be opened, left out of the pooled model: %s", job.name, error)
+    if not plates:
+        raise InputError("None of the plates could be opened: " + "; ".join(
+            f"{name}: {reason}" for name, reason in unopenable.items()))
+    pooled, panel = pooled_panel(settings, plates, opened)
     log.info("training the pooled model on %d events of %d plates, markers %s",
              pooled.n_events, len(plates), ", ".join(panel.selected))
     events = pooled.events(compensate_spillover=panel.compensate)
     model = fit_model(events, panel, settings.model, should_cancel=should_cancel)
     model.save(path)
-    return path
+    return path, unopenable
 
 
 def open_log(out_dir: Path) -> logging.Logger:
@@ -280,7 +293,12 @@ def run_batch(settings: AnalysisSettings, plates: Sequence[str | Path], out_dir:
             else:
                 pending.append(job)
         if pending and mode == POOLED:
-            model_file = fit_pooled_model(settings, jobs, out_dir, log, should_cancel)
+            model_file, unopenable = fit_pooled_model(settings, jobs, out_dir, log,
+                                                      should_cancel)
+            for job in pending:
+                if job.name in unopenable:
+                    outcomes[job.name] = PlateOutcome(job.name, FAILED, unopenable[job.name])
+            pending = [job for job in pending if job.name not in outcomes]
         for job in pending:
             job.model_file = str(model_file) if model_file is not None else None
         tracker = _Tracker(jobs, outcomes, progress, log)
