@@ -49,9 +49,11 @@ class TrainingPanel(QWidget):
         self.batch = _int_box(16, 8192, defaults.batch_size, "Cells per batch", step=64)
         self.knn = _int_box(0, 1000, defaults.knn_k or 0,
                             "Per-batch kNN for cells outside dense populations (0 = auto)")
+        self.knn.setSpecialValueText("auto")  # 0 means batch size / 50, not "no kNN"
         self.weight_kl = _float_box(defaults.weight_kl, "Weight of the latent KL term")
         self.weight_cluster = _float_box(defaults.weight_cluster,
-                                         "Weight of the similarity (clustering) term")
+                                         "Weight of the similarity (clustering) term and of "
+                                         "the anchor of populations to experts")
         self.weight_depict = _float_box(defaults.weight_depict,
                                         "Weight of the DEPICT robustness term")
         self.seed = _int_box(0, 2**31 - 1, defaults.seed, "Random seed")
