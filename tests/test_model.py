@@ -1,6 +1,8 @@
 """MoE-Sim-VAE: loss terms on tiny tensors, the batched experts, training, the estimator."""
 
+import inspect
 import math
+from dataclasses import fields
 
 import numpy as np
 import pandas as pd
@@ -131,6 +133,14 @@ def test_experts_sharing_a_similarity_population_become_one_cluster():
     populations = np.array([0] * 11 + [1] * 6 + [0] * 2 + [-1] * 4)
     groups = merge_experts_of_one_population([4, 1, 2, 3], expert, populations)
     assert groups == [[4, 1], [2], [3]]
+
+
+def test_estimator_defaults_are_the_settings_a_user_gets():
+    # MoESimVAE(...) from a notebook and ModelSettings (CLI, app, analysis files) each state
+    # the defaults; they must not drift apart when one is tuned.
+    parameters = inspect.signature(MoESimVAE.__init__).parameters
+    for setting in fields(ModelSettings):
+        assert parameters[setting.name].default == setting.default, setting.name
 
 
 def test_select_device_honours_cpu_and_refuses_what_is_not_here():

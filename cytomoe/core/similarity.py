@@ -18,7 +18,7 @@ experts, and a large k merges populations):
    relative weighting of low intensities while bounding it.
 2. **S follows the population structure of the embedding.** The dense regions of the
    2-D embedding are found once with HDBSCAN (``MAIN_REGION_SHARE`` of the training cells,
-   then rare islands down to ``min_population_share`` among the cells left out, at least
+   then rare islands down to ``min_population_share`` lying mostly outside those, at least
    ``MIN_POPULATION_CELLS``; ``min_samples`` = UMAP's ``n_neighbors``); if there are more
    of them than experts, the pair most linked in UMAP's fuzzy Canberra kNN graph
    (w_ab / sqrt(vol_a · vol_b)) is merged until they fit. S_ij = 1 when i and j lie in
@@ -52,7 +52,7 @@ MIN_POPULATION_CELLS = 10  # no population is smaller, however few cells are tra
 CANDIDATES_PER_NEIGHBOUR = 4  # Euclidean candidates in log space per Canberra neighbour
 NEIGHBOUR_CHUNK = 2_048  # rows re-ranked at a time (bounds memory with many markers)
 # Regions of the embedding are first found at this share of the training cells, then rare
-# ones down to ``min_population_share`` among the cells left out (populations_with_rare_islands).
+# ones down to ``min_population_share`` lying mostly outside them (populations_with_rare_islands).
 MAIN_REGION_SHARE = 0.005
 
 
