@@ -31,12 +31,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cytomoe.core.fmeasure import evaluate
-from cytomoe.core.labels import labels_from_column, labels_from_file
-from cytomoe.core.model import MoESimVAE
-from cytomoe.core.panel import Panel
-from cytomoe.core.plate import Plate
-from cytomoe.core.transform import arcsinh
+from cytomoe.core.evaluation.fmeasure import evaluate
+from cytomoe.core.evaluation.labels import labels_from_column, labels_from_file
+from cytomoe.core.io.plate import Plate
+from cytomoe.core.model.estimator import MoESimVAE
+from cytomoe.core.preprocessing.panel import Panel
+from cytomoe.core.preprocessing.transform import arcsinh
 
 REPO = Path(__file__).resolve().parents[1]
 LABELED = REPO.parent / "shared" / "data" / "labeled"
@@ -60,8 +60,14 @@ def multicenter(sample: int) -> Dataset:
     plate = Plate.open(LABELED / f"multicenter_cytof/sample{sample}.csv")
     events = plate.events()
     markers = [str(i) for i in range(8)]
-    return Dataset(f"Multi-Center sample {sample}", events, markers,
-                   {m: 5.0 for m in markers}, labels_from_column(events, "labels"), experts=15)
+    return Dataset(
+        f"Multi-Center sample {sample}",
+        events,
+        markers,
+        {m: 5.0 for m in markers},
+        labels_from_column(events, "labels"),
+        experts=15,
+    )
 
 
 def multicenter_rare_b_cells(kept: int = 150) -> Dataset:
@@ -72,9 +78,14 @@ def multicenter_rare_b_cells(kept: int = 150) -> Dataset:
     dropped = np.random.default_rng(0).choice(b_cells, len(b_cells) - kept, replace=False)
     keep = np.ones(len(data.events), dtype=bool)
     keep[dropped] = False
-    return Dataset(f"Multi-Center sample 1, {kept} B cells",
-                   data.events[keep].reset_index(drop=True), data.markers, data.cofactors,
-                   data.truth[keep].reset_index(drop=True), experts=15)
+    return Dataset(
+        f"Multi-Center sample 1, {kept} B cells",
+        data.events[keep].reset_index(drop=True),
+        data.markers,
+        data.cofactors,
+        data.truth[keep].reset_index(drop=True),
+        experts=15,
+    )
 
 
 def flowsom_68983() -> Dataset:
@@ -82,9 +93,13 @@ def flowsom_68983() -> Dataset:
     plate = Plate.open(folder / "68983.fcs")
     events = plate.events(compensate_spillover=True)
     panel = Panel.default_for(plate.samples, plate.channels)  # the 10 marker channels
-    return Dataset("FlowSOM 68983", events, panel.selected,
-                   {m: 150.0 for m in panel.selected},
-                   labels_from_file(folder / "gatingResult.csv", len(events)))
+    return Dataset(
+        "FlowSOM 68983",
+        events,
+        panel.selected,
+        {m: 150.0 for m in panel.selected},
+        labels_from_file(folder / "gatingResult.csv", len(events)),
+    )
 
 
 def samusik() -> Dataset:
@@ -92,13 +107,23 @@ def samusik() -> Dataset:
     plate = Plate.open(folder / "Samusik_01_subset_2000.csv")
     events = plate.events()
     markers = (folder / "regular_channels.txt").read_text().split()
-    return Dataset("Samusik_01 2k", events, markers, {m: 5.0 for m in markers},
-                   labels_from_column(events, "label"))
+    return Dataset(
+        "Samusik_01 2k",
+        events,
+        markers,
+        {m: 5.0 for m in markers},
+        labels_from_column(events, "label"),
+    )
 
 
-DATASETS = {"mc1": lambda: multicenter(1), "mc2": lambda: multicenter(2),
-            "mc3": lambda: multicenter(3), "mc1-rare": multicenter_rare_b_cells,
-            "68983": flowsom_68983, "samusik": samusik}
+DATASETS = {
+    "mc1": lambda: multicenter(1),
+    "mc2": lambda: multicenter(2),
+    "mc3": lambda: multicenter(3),
+    "mc1-rare": multicenter_rare_b_cells,
+    "68983": flowsom_68983,
+    "samusik": samusik,
+}
 
 
 def transformed(data: Dataset) -> np.ndarray:
@@ -117,8 +142,14 @@ def run_flowsom(data: Dataset, seed: int) -> np.ndarray:
     import flowsom
 
     k = max(10, data.n_populations)
-    result = flowsom.FlowSOM(transformed(data), cols_to_use=list(range(len(data.markers))),
-                             n_clusters=k, xdim=10, ydim=10, seed=seed)
+    result = flowsom.FlowSOM(
+        transformed(data),
+        cols_to_use=list(range(len(data.markers))),
+        n_clusters=k,
+        xdim=10,
+        ydim=10,
+        seed=seed,
+    )
     return result.get_cell_data().obs["metaclustering"].to_numpy()
 
 
@@ -126,7 +157,8 @@ def run_kmeans(data: Dataset, seed: int) -> np.ndarray:
     from sklearn.cluster import KMeans
 
     return KMeans(n_clusters=data.n_populations, n_init=10, random_state=seed).fit_predict(
-        transformed(data))
+        transformed(data)
+    )
 
 
 METHODS = {"cytomoe": run_cytomoe, "FlowSOM": run_flowsom, "k-means": run_kmeans}
@@ -141,9 +173,18 @@ def measure(data: Dataset, seeds: int) -> pd.DataFrame:
             clusters = run(data, seed)
             seconds = time.perf_counter() - started
             score = evaluate(data.truth, clusters)
-            rows.append({"data set": data.name, "method": method, "seed": seed,
-                         "F": score.f_measure, "NMI": score.nmi, "ARI": score.ari,
-                         "clusters": len(np.unique(clusters)), "seconds": seconds})
+            rows.append(
+                {
+                    "data set": data.name,
+                    "method": method,
+                    "seed": seed,
+                    "F": score.f_measure,
+                    "NMI": score.nmi,
+                    "ARI": score.ari,
+                    "clusters": len(np.unique(clusters)),
+                    "seconds": seconds,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -164,10 +205,24 @@ def end_to_end() -> dict[str, float]:
     table = LABELED / "multicenter_cytof" / "sample1.csv"
     with tempfile.TemporaryDirectory() as folder:
         commands = {
-            "cytomoe run": [sys.executable, "-m", "cytomoe", "run", str(table), "--out",
-                            f"{folder}/out", "--markers", ",".join(str(i) for i in range(8)),
-                            "--cofactor", "5", "--labels", "labels", "--experts", "15",
-                            "--quiet"],
+            "cytomoe run": [
+                sys.executable,
+                "-m",
+                "cytomoe",
+                "run",
+                str(table),
+                "--out",
+                f"{folder}/out",
+                "--markers",
+                ",".join(str(i) for i in range(8)),
+                "--cofactor",
+                "5",
+                "--labels",
+                "labels",
+                "--experts",
+                "15",
+                "--quiet",
+            ],
             "FlowSOM": [sys.executable, "-c", FLOWSOM_SCRIPT, str(table)],
         }
         seconds = {}
@@ -184,19 +239,22 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
         return f"{values.mean():.3f} ± {values.std(ddof=0):.3f}"
 
     grouped = results.groupby(["data set", "method"], sort=False)
-    return pd.DataFrame({
-        "F-measure": grouped["F"].apply(mean_sd),
-        "NMI": grouped["NMI"].apply(mean_sd),
-        "ARI": grouped["ARI"].apply(mean_sd),
-        "clusters": grouped["clusters"].mean().round(1),
-        "seconds": grouped["seconds"].apply(lambda s: f"{s.mean():.1f}"),
-    }).reset_index()
+    return pd.DataFrame(
+        {
+            "F-measure": grouped["F"].apply(mean_sd),
+            "NMI": grouped["NMI"].apply(mean_sd),
+            "ARI": grouped["ARI"].apply(mean_sd),
+            "clusters": grouped["clusters"].mean().round(1),
+            "seconds": grouped["seconds"].apply(lambda s: f"{s.mean():.1f}"),
+        }
+    ).reset_index()
 
 
 def markdown(table: pd.DataFrame) -> str:
     lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |"
-              for row in table.itertuples(index=False)]
+    lines += [
+        "| " + " | ".join(str(v) for v in row) + " |" for row in table.itertuples(index=False)
+    ]
     return "\n".join(lines)
 
 
@@ -205,8 +263,11 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
     parser.add_argument("--no-write", action="store_true", help="print only")
-    parser.add_argument("--no-end-to-end", action="store_true",
-                        help="skip the fresh-process timing on Multi-Center sample 1")
+    parser.add_argument(
+        "--no-end-to-end",
+        action="store_true",
+        help="skip the fresh-process timing on Multi-Center sample 1",
+    )
     args = parser.parse_args()
     results = pd.concat([measure(DATASETS[name](), args.seeds) for name in args.datasets])
     table = summarise(results)
@@ -215,19 +276,23 @@ def main() -> int:
     if not args.no_end_to_end:
         seconds = end_to_end()
         ratio = seconds["cytomoe run"] / seconds["FlowSOM"]
-        timing = (f"\nEnd to end in a fresh process, Multi-Center sample 1 (55k cells): "
-                  f"`cytomoe run` {seconds['cytomoe run']:.1f} s, FlowSOM "
-                  f"{seconds['FlowSOM']:.1f} s, ratio {ratio:.1f}.\n")
+        timing = (
+            f"\nEnd to end in a fresh process, Multi-Center sample 1 (55k cells): "
+            f"`cytomoe run` {seconds['cytomoe run']:.1f} s, FlowSOM "
+            f"{seconds['FlowSOM']:.1f} s, ratio {ratio:.1f}.\n"
+        )
         print(timing)
     if not args.no_write:
         command = "python benchmarks/compare_methods.py " + " ".join(sys.argv[1:])
         stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-        text = (f"# cytomoe vs FlowSOM vs k-means\n\nMeasured {stamp} on a 2-core CPU "
-                f"machine shared with other work, in one run:\n\n    {command}\n\n"
-                f"{markdown(table)}\n\nSeconds are the wall time of one "
-                "clustering (cytomoe: embedding, training and assignment of every cell; "
-                "for Multi-Center, all ~50k cells, so the cytomoe/FlowSOM ratio there is "
-                f"the 50k-cell comparison within one process).\n{timing}")
+        text = (
+            f"# cytomoe vs FlowSOM vs k-means\n\nMeasured {stamp} on a 2-core CPU "
+            f"machine shared with other work, in one run:\n\n    {command}\n\n"
+            f"{markdown(table)}\n\nSeconds are the wall time of one "
+            "clustering (cytomoe: embedding, training and assignment of every cell; "
+            "for Multi-Center, all ~50k cells, so the cytomoe/FlowSOM ratio there is "
+            f"the 50k-cell comparison within one process).\n{timing}"
+        )
         (REPO / "benchmarks" / "RESULTS.md").write_text(text)
     return 0
 

@@ -55,11 +55,15 @@ def main() -> int:
     elapsed = time.perf_counter() - started
     timer.stop()
     stalls = sorted((g * 1000 - TICK_MS for g in gaps[1:]), reverse=True)
-    print(f"training of {len(window.result.clusters):,} events, {args.iterations} iterations: "
-          f"{elapsed:.1f} s, {len(gaps)} timer ticks")
-    print(f"longest event-loop stall: {stalls[0]:.0f} ms; 99th percentile "
-          f"{stalls[len(stalls) // 100]:.0f} ms; stalls over 100 ms: "
-          f"{sum(s > 100 for s in stalls)}")
+    print(
+        f"training of {len(window.result.clusters):,} events, {args.iterations} iterations: "
+        f"{elapsed:.1f} s, {len(gaps)} timer ticks"
+    )
+    print(
+        f"longest event-loop stall: {stalls[0]:.0f} ms; 99th percentile "
+        f"{stalls[len(stalls) // 100]:.0f} ms; stalls over 100 ms: "
+        f"{sum(s > 100 for s in stalls)}"
+    )
     return 0
 
 

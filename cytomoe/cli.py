@@ -34,8 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Cluster flow and mass cytometry plates with a mixture-of-experts VAE.",
     )
     parser.add_argument("--version", action="version", version=f"cytomoe {__version__}")
-    parser.add_argument("--debug", action="store_true",
-                        help="show the full traceback of unexpected errors")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the full traceback of unexpected errors"
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
         try:
@@ -69,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # never show a traceback to a user unless asked
         if getattr(args, "debug", False):
             raise
-        print(f"cytomoe: unexpected error: {type(error).__name__}: {error} "
-              "(run with --debug for details)", file=sys.stderr)
+        print(
+            f"cytomoe: unexpected error: {type(error).__name__}: {error} "
+            "(run with --debug for details)",
+            file=sys.stderr,
+        )
         return 1

@@ -11,7 +11,7 @@ from pathlib import Path
 import pyqtgraph as pg
 from PySide6.QtWidgets import QApplication
 
-from cytomoe.core.analysis import LabelSource
+from cytomoe.core.analysis.analysis_file import LabelSource
 from cytomoe.gui.main_window import MainWindow
 
 OUT = Path(__file__).resolve().parent

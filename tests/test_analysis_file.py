@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from cytomoe.core.analysis import (
+from cytomoe.core.analysis.analysis_file import (
     ANALYSIS_FORMAT_VERSION,
     AnalysisSettings,
     LabelSource,
@@ -12,8 +12,8 @@ from cytomoe.core.analysis import (
     save_analysis,
 )
 from cytomoe.core.errors import InputError
-from cytomoe.core.panel import Panel
-from cytomoe.core.settings import ModelSettings
+from cytomoe.core.model.settings import ModelSettings
+from cytomoe.core.preprocessing.panel import Panel
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "data" / "analysis"
@@ -26,13 +26,21 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 
 def test_saved_settings_load_back_equal(tmp_path):
-    panel = Panel(["FSC-A", "FITC-A", "PE Cy7-A", "Time"], {"FITC-A": "CD3 \"bright\""},
-                  ["FITC-A", "PE Cy7-A"], {"FITC-A": 150.0, "PE Cy7-A": 5.0}, False)
+    panel = Panel(
+        ["FSC-A", "FITC-A", "PE Cy7-A", "Time"],
+        {"FITC-A": 'CD3 "bright"'},
+        ["FITC-A", "PE Cy7-A"],
+        {"FITC-A": 150.0, "PE Cy7-A": 5.0},
+        False,
+    )
     settings = AnalysisSettings(
-        inputs=[str(tmp_path / "plate"), "/elsewhere/plate2"], panel=panel,
+        inputs=[str(tmp_path / "plate"), "/elsewhere/plate2"],
+        panel=panel,
         model=ModelSettings(iterations=123, hidden_sizes=(16, 8), knn_k=7, device="cpu"),
         labels=LabelSource("column", "labels", ["0", "debris"]),
-        sample_sheet=str(tmp_path / "sheet.csv"), model_file=str(tmp_path / "m.cytomoe"))
+        sample_sheet=str(tmp_path / "sheet.csv"),
+        model_file=str(tmp_path / "m.cytomoe"),
+    )
     path = save_analysis(settings, tmp_path / "a.toml")
     loaded = load_analysis(path)
     assert loaded.model == settings.model
@@ -42,8 +50,7 @@ def test_saved_settings_load_back_equal(tmp_path):
     assert loaded.model_file == settings.model_file
     assert loaded.panel.selected == panel.selected
     assert loaded.panel.display_name("FITC-A") == 'CD3 "bright"'
-    assert loaded.panel.cofactors == {"FSC-A": None, "FITC-A": 150.0, "PE Cy7-A": 5.0,
-                                      "Time": None}
+    assert loaded.panel.cofactors == {"FSC-A": None, "FITC-A": 150.0, "PE Cy7-A": 5.0, "Time": None}
     assert loaded.panel.compensate is False
 
 
@@ -54,16 +61,17 @@ def test_paths_inside_the_folder_are_written_relative(tmp_path):
 
 
 def test_relative_inputs_resolve_against_the_file_folder(tmp_path, monkeypatch):
-    path = _write(tmp_path, 'format_version = 1\ninputs = ["plate1"]\n'
-                            '[labels]\nkind = "gates"\nvalue = "gates.wsp"\n')
+    path = _write(
+        tmp_path,
+        'format_version = 1\ninputs = ["plate1"]\n[labels]\nkind = "gates"\nvalue = "gates.wsp"\n',
+    )
     monkeypatch.chdir(REPO)
     settings = load_analysis(path)
     assert settings.inputs == [str(tmp_path / "plate1")]
     assert settings.labels.value == str(tmp_path / "gates.wsp")
 
 
-@pytest.mark.parametrize("fixture", sorted(FIXTURES.glob("format_v*.toml")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize("fixture", sorted(FIXTURES.glob("format_v*.toml")), ids=lambda p: p.name)
 def test_every_format_version_fixture_still_loads(fixture):
     settings = load_analysis(fixture)
     assert settings.model.iterations == 150
@@ -82,17 +90,23 @@ def test_example_runs_on_any_plate_with_default_settings():
     assert settings.model == ModelSettings()
 
 
-@pytest.mark.parametrize("text, key", [
-    ("format_version = 1\nplates = []\n", "plates"),
-    ("format_version = 1\n[model]\niteration = 5\n", "model.iteration"),
-    ("format_version = 1\n[model]\niterations = \"many\"\n", "model.iterations"),
-    ("format_version = 1\n[model]\niterations = 2.5\n", "model.iterations"),
-    ("format_version = 1\n[model]\nhidden_sizes = 64\n", "model.hidden_sizes"),
-    ("format_version = 1\ninputs = \"plate\"\n", "inputs"),
-    ("format_version = 1\n[labels]\nkind = \"colour\"\nvalue = \"x\"\n", "labels.kind"),
-    ("format_version = 1\n[panel]\nchannels = [\"A\"]\nselected = [\"A\"]\n"
-     "[panel.cofactors]\nA = -1\n", "panel.cofactors.A"),
-])
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ("format_version = 1\nplates = []\n", "plates"),
+        ("format_version = 1\n[model]\niteration = 5\n", "model.iteration"),
+        ('format_version = 1\n[model]\niterations = "many"\n', "model.iterations"),
+        ("format_version = 1\n[model]\niterations = 2.5\n", "model.iterations"),
+        ("format_version = 1\n[model]\nhidden_sizes = 64\n", "model.hidden_sizes"),
+        ('format_version = 1\ninputs = "plate"\n', "inputs"),
+        ('format_version = 1\n[labels]\nkind = "colour"\nvalue = "x"\n', "labels.kind"),
+        (
+            'format_version = 1\n[panel]\nchannels = ["A"]\nselected = ["A"]\n'
+            "[panel.cofactors]\nA = -1\n",
+            "panel.cofactors.A",
+        ),
+    ],
+)
 def test_bad_key_or_type_names_file_and_key(tmp_path, text, key):
     path = _write(tmp_path, text)
     with pytest.raises(InputError) as error:

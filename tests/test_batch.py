@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from cytomoe.cli import main as cli
-from cytomoe.core.analysis import load_analysis, save_analysis
-from cytomoe.core.batch import (
+from cytomoe.core.analysis.analysis_file import load_analysis, save_analysis
+from cytomoe.core.analysis.batch import (
     COMPLETE_MARKER,
     DONE,
     FAILED,
@@ -86,7 +86,7 @@ def test_pooled_refuses_plates_with_different_markers(two_plates, tmp_path):
 # Run in a child process: kill it (SIGKILL, no clean-up possible) while it writes plate01.
 _KILLED_MID_WAY = """
 import os, signal, sys
-import cytomoe.core.pipeline as pipeline
+import cytomoe.core.analysis.pipeline as pipeline
 from cytomoe.cli import main
 
 real_write_fcs = pipeline.write_fcs
@@ -106,10 +106,25 @@ def test_run_killed_mid_plate_is_resumed(two_plates, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     shutil.copytree(finished / "yeast", out / "yeast")  # the first plate had completed
-    command = [sys.executable, "-c", _KILLED_MID_WAY, "batch", *map(str, plates),
-               "--config", str(TINY), "--out", str(out), "--quiet"]
-    killed = subprocess.run(command, capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    command = [
+        sys.executable,
+        "-c",
+        _KILLED_MID_WAY,
+        "batch",
+        *map(str, plates),
+        "--config",
+        str(TINY),
+        "--out",
+        str(out),
+        "--quiet",
+    ]
+    killed = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert list(out.glob(".plate01.*.partial"))  # half-written, under a temporary name
     assert not is_complete(out / "plate01")
@@ -136,16 +151,19 @@ def test_unmarked_output_folder_is_not_taken_for_finished(tmp_path):
 
 
 def test_unreadable_file_is_reported_and_failing_plate_does_not_stop_others(
-        shared_data, tmp_path, capsys):
-    good = _copy_wells(shared_data / "plates" / "plate01", tmp_path / "good",
-                       ["CFP_Well_A4.fcs", "RFP_Well_A3.fcs"])
+    shared_data, tmp_path, capsys
+):
+    good = _copy_wells(
+        shared_data / "plates" / "plate01",
+        tmp_path / "good",
+        ["CFP_Well_A4.fcs", "RFP_Well_A3.fcs"],
+    )
     (good / "Broken_Well_B9.fcs").write_bytes(b"not an FCS file at all")
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "Garbage_A1.fcs").write_bytes(b"\x00" * 64)
     out = tmp_path / "out"
-    code = cli(["batch", str(bad), str(good), "--config", str(TINY), "--out", str(out),
-                "--quiet"])
+    code = cli(["batch", str(bad), str(good), "--config", str(TINY), "--out", str(out), "--quiet"])
     printed = capsys.readouterr().out
     assert code == 1
     assert "bad: FAILED" in printed and "Garbage_A1.fcs" in printed
@@ -157,19 +175,22 @@ def test_unreadable_file_is_reported_and_failing_plate_does_not_stop_others(
     assert "bad: FAILED" in log and "Broken_Well_B9.fcs" in log
 
 
-def test_saved_model_applies_to_a_plate_it_was_not_trained_on(two_plates, shared_data,
-                                                              tmp_path):
+def test_saved_model_applies_to_a_plate_it_was_not_trained_on(two_plates, shared_data, tmp_path):
     _, out, _ = two_plates
     # BD instruments with the yeast plate's FITC-A and PerCP-Cy5-5-A channels
     fcsparser = shared_data / "instruments" / "fcsparser"
     unseen = tmp_path / "bd_plate"
     unseen.mkdir()
     shutil.copy(fcsparser / "Fortessa" / "FCS_3.0_Fortessa_PBS_Specimen_001_A1_A01.fcs", unseen)
-    shutil.copy(fcsparser / "HTS_BD_LSR-II" / "HTS_BD_LSR_II_Mixed_Specimen_001_D6_D06.fcs",
-                unseen)
+    shutil.copy(fcsparser / "HTS_BD_LSR-II" / "HTS_BD_LSR_II_Mixed_Specimen_001_D6_D06.fcs", unseen)
     model = out / "yeast" / "model.cytomoe"
-    result = run_batch(load_analysis(TINY), [unseen, shared_data / "plates" / "plate01"],
-                       tmp_path / "applied", mode=MODEL, model_file=model)
+    result = run_batch(
+        load_analysis(TINY),
+        [unseen, shared_data / "plates" / "plate01"],
+        tmp_path / "applied",
+        mode=MODEL,
+        model_file=model,
+    )
     applied, lacking = result.outcomes
     assert applied.status == DONE
     assert sum(row["events"] for row in applied.wells) == 11585 + 14945
@@ -189,42 +210,50 @@ def test_plates_run_on_a_local_dask_cluster_with_two_workers(shared_data, tmp_pa
     assert len(pd.read_csv(out / "summary.csv")) == 4
 
 
-def test_plates_run_on_an_existing_dask_cluster_by_its_address(two_plates, shared_data,
-                                                               tmp_path):
+def test_plates_run_on_an_existing_dask_cluster_by_its_address(two_plates, shared_data, tmp_path):
     from distributed import LocalCluster
 
     _, finished, _ = two_plates
     yeast = shared_data / "plates" / "yeast"
-    plates = [_copy_wells(yeast, tmp_path / f"row_{row}", [f"Yeast_{row}3_{row}03.fcs"])
-              for row in "BC"]
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster:
-        result = run_batch(load_analysis(TINY), plates, tmp_path / "out", mode=MODEL,
-                           model_file=finished / "yeast" / "model.cytomoe",
-                           scheduler=cluster.scheduler_address)
+    plates = [
+        _copy_wells(yeast, tmp_path / f"row_{row}", [f"Yeast_{row}3_{row}03.fcs"]) for row in "BC"
+    ]
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        result = run_batch(
+            load_analysis(TINY),
+            plates,
+            tmp_path / "out",
+            mode=MODEL,
+            model_file=finished / "yeast" / "model.cytomoe",
+            scheduler=cluster.scheduler_address,
+        )
     assert [o.status for o in result.outcomes] == [DONE, DONE]
     assert f"scheduler {cluster.scheduler_address}" in result.log.read_text()
 
 
-def test_analysis_file_with_a_saved_model_applies_it_unless_told_to_train(two_plates,
-                                                                          shared_data, tmp_path):
+def test_analysis_file_with_a_saved_model_applies_it_unless_told_to_train(
+    two_plates, shared_data, tmp_path
+):
     _, finished, _ = two_plates
     settings = load_analysis(TINY)
     settings.model_file = str(finished / "yeast" / "model.cytomoe")
     config = tmp_path / "with_model.toml"
     save_analysis(settings, config)
-    plate = _copy_wells(shared_data / "plates" / "yeast", tmp_path / "row_b",
-                        ["Yeast_B1_B01.fcs"])
+    plate = _copy_wells(shared_data / "plates" / "yeast", tmp_path / "row_b", ["Yeast_B1_B01.fcs"])
     for flags, mode in (([], "mode model"), (["--train"], "mode per_plate")):
         out = tmp_path / f"out{len(flags)}"
-        code = cli(["batch", str(plate), "--config", str(config), "--out", str(out), "--quiet",
-                    *flags])
+        code = cli(
+            ["batch", str(plate), "--config", str(config), "--out", str(out), "--quiet", *flags]
+        )
         assert code == 0
         assert mode in (out / "batch.log").read_text()
 
 
 def test_pooled_model_trains_on_the_plates_that_open_and_fails_the_one_that_does_not(
-        shared_data, tmp_path):
+    shared_data, tmp_path
+):
     yeast = shared_data / "plates" / "yeast"
     good = _copy_wells(yeast, tmp_path / "row_b", ["Yeast_B1_B01.fcs", "Yeast_B2_B02.fcs"])
     bad = tmp_path / "bad"

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from cytomoe.cli import main as cli
-from cytomoe.core.analysis import load_analysis
-from cytomoe.core.fcs import read_fcs
-from cytomoe.core.pipeline import fit_model, resolve_panel
-from cytomoe.core.plate import Plate
+from cytomoe.core.analysis.analysis_file import load_analysis
+from cytomoe.core.analysis.pipeline import fit_model, resolve_panel
+from cytomoe.core.io.fcs import read_fcs
+from cytomoe.core.io.plate import Plate
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "tests" / "data" / "analysis" / "tiny_training.toml"
@@ -39,16 +39,14 @@ def unseen_plate(shared_data, tmp_path):
     plate = tmp_path / "bd_plate"
     plate.mkdir()
     shutil.copy(fcsparser / "Fortessa" / "FCS_3.0_Fortessa_PBS_Specimen_001_A1_A01.fcs", plate)
-    shutil.copy(fcsparser / "HTS_BD_LSR-II" / "HTS_BD_LSR_II_Mixed_Specimen_001_D6_D06.fcs",
-                plate)
+    shutil.copy(fcsparser / "HTS_BD_LSR-II" / "HTS_BD_LSR_II_Mixed_Specimen_001_D6_D06.fcs", plate)
     return plate
 
 
 def test_apply_assigns_unseen_data_without_training(yeast_model, unseen_plate, tmp_path):
     model_path, model, _ = yeast_model
     out = tmp_path / "applied"
-    assert cli(["apply", str(model_path), str(unseen_plate), "--out", str(out),
-                "--quiet"]) == 0
+    assert cli(["apply", str(model_path), str(unseen_plate), "--out", str(out), "--quiet"]) == 0
     report = json.loads((out / "report.json").read_text())
     assert report["n_events"] == 11585 + 14945
     assert "fit" not in report["timings"]  # assigned, not retrained
@@ -70,8 +68,7 @@ def test_apply_names_the_missing_markers(yeast_model, shared_data, tmp_path, cap
     assert not (tmp_path / "o").exists()
 
 
-def test_apply_refuses_an_existing_output_folder(yeast_model, unseen_plate, tmp_path,
-                                                 capsys):
+def test_apply_refuses_an_existing_output_folder(yeast_model, unseen_plate, tmp_path, capsys):
     out = tmp_path / "exists"
     out.mkdir()
     assert cli(["apply", str(yeast_model[0]), str(unseen_plate), "--out", str(out)]) == 2
@@ -81,8 +78,23 @@ def test_apply_refuses_an_existing_output_folder(yeast_model, unseen_plate, tmp_
 def test_generate_writes_one_experts_cells_in_instrument_units(yeast_model, tmp_path):
     model_path, model, events = yeast_model
     out = tmp_path / "synthetic.fcs"
-    assert cli(["generate", str(model_path), "--expert", "0", "-n", "700", "--out", str(out),
-                "--seed", "3"]) == 0
+    assert (
+        cli(
+            [
+                "generate",
+                str(model_path),
+                "--expert",
+                "0",
+                "-n",
+                "700",
+                "--out",
+                str(out),
+                "--seed",
+                "3",
+            ]
+        )
+        == 0
+    )
     sample = read_fcs(out)[0]
     assert sample.n_events == 700
     assert sample.channels == list(model.markers_)
@@ -98,8 +110,20 @@ def test_generate_writes_one_experts_cells_in_instrument_units(yeast_model, tmp_
 def test_generate_is_repeatable_with_a_seed(yeast_model, tmp_path):
     paths = [tmp_path / "a.fcs", tmp_path / "b.fcs"]
     for path in paths:
-        cli(["generate", str(yeast_model[0]), "--expert", "1", "-n", "50", "--out", str(path),
-             "--seed", "11"])
+        cli(
+            [
+                "generate",
+                str(yeast_model[0]),
+                "--expert",
+                "1",
+                "-n",
+                "50",
+                "--out",
+                str(path),
+                "--seed",
+                "11",
+            ]
+        )
     first, second = (read_fcs(p)[0].events for p in paths)
     np.testing.assert_array_equal(first, second)
 
@@ -107,14 +131,23 @@ def test_generate_is_repeatable_with_a_seed(yeast_model, tmp_path):
 def test_generate_refuses_to_overwrite(yeast_model, tmp_path, capsys):
     out = tmp_path / "keep.fcs"
     out.write_bytes(b"precious")
-    code = cli(["generate", str(yeast_model[0]), "--expert", "0", "-n", "10", "--out",
-                str(out)])
+    code = cli(["generate", str(yeast_model[0]), "--expert", "0", "-n", "10", "--out", str(out)])
     assert code == 2 and "already exists" in capsys.readouterr().err
     assert out.read_bytes() == b"precious"
 
 
 def test_generate_rejects_an_unknown_expert(yeast_model, tmp_path, capsys):
-    code = cli(["generate", str(yeast_model[0]), "--expert", "99", "-n", "10", "--out",
-                str(tmp_path / "x.fcs")])
+    code = cli(
+        [
+            "generate",
+            str(yeast_model[0]),
+            "--expert",
+            "99",
+            "-n",
+            "10",
+            "--out",
+            str(tmp_path / "x.fcs"),
+        ]
+    )
     assert code == 2 and "no cluster 99" in capsys.readouterr().err
     assert not (tmp_path / "x.fcs").exists()

@@ -8,14 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cytomoe.core.fcs import read_fcs
+from cytomoe.core.io.fcs import read_fcs
 
 FAST = ["--iterations", "60", "--train-cells", "1500", "--quiet"]
 
 
 def run_cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "cytomoe", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "cytomoe", *map(str, args)], capture_output=True, text=True, cwd=cwd
+    )
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +28,9 @@ def small_table(multicenter_subset):
 @pytest.fixture(scope="module")
 def finished_run(small_table, tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "out"
-    result = run_cli("run", small_table, "--out", out, "--labels", "labels", "--experts", "8",
-                     *FAST)
+    result = run_cli(
+        "run", small_table, "--out", out, "--labels", "labels", "--experts", "8", *FAST
+    )
     return result, out
 
 
@@ -36,12 +38,24 @@ def test_run_writes_clusters_report_and_model(finished_run):
     result, out = finished_run
     assert result.returncode == 0, result.stderr
     report = json.loads((out / "report.json").read_text())
-    for key in ("f_measure", "f_measure_flowcap", "nmi", "ari", "n_clusters", "populations",
-                "settings", "timings"):
+    for key in (
+        "f_measure",
+        "f_measure_flowcap",
+        "nmi",
+        "ari",
+        "n_clusters",
+        "populations",
+        "settings",
+        "timings",
+    ):
         assert key in report
     assert 0.0 <= report["f_measure"] <= 1.0
     assert {p["population"] for p in report["populations"]} == {
-        "B_cells", "CD4_Tcells", "CD8_Tcells", "Monocytes"}
+        "B_cells",
+        "CD4_Tcells",
+        "CD8_Tcells",
+        "Monocytes",
+    }
     assert (out / "model.cytomoe").is_file()
     assert "F-measure" in result.stdout
 
@@ -52,8 +66,9 @@ def test_clusters_fcs_holds_every_event_with_cluster_columns(finished_run, small
     table = pd.read_csv(small_table)
     assert clusters.n_events == len(table)
     assert clusters.channels[-2:] == ["cluster", "cluster_probability"]
-    assert np.array_equal(clusters.events[:, :8], table[[str(i) for i in range(8)]]
-                          .to_numpy(np.float32))
+    assert np.array_equal(
+        clusters.events[:, :8], table[[str(i) for i in range(8)]].to_numpy(np.float32)
+    )
     report = json.loads((out / "report.json").read_text())
     per_cluster = sorted(out.glob("cluster_*.fcs"))
     assert len(per_cluster) == report["n_clusters"]
@@ -65,13 +80,15 @@ def test_clusters_fcs_holds_every_event_with_cluster_columns(finished_run, small
     assert sorted(experts + report["silenced_experts"]) == list(range(n_experts))
 
 
-@pytest.mark.parametrize(("extra", "message"), [
-    (["--markers", "CD999"], "Unknown marker 'CD999'"),
-    (["--labels", "population"], "no label column 'population'"),
-    (["--cofactor", "-3"], "must be positive"),
-])
-def test_bad_options_exit_2_with_one_sentence_and_no_outputs(small_table, tmp_path, extra,
-                                                              message):
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--markers", "CD999"], "Unknown marker 'CD999'"),
+        (["--labels", "population"], "no label column 'population'"),
+        (["--cofactor", "-3"], "must be positive"),
+    ],
+)
+def test_bad_options_exit_2_with_one_sentence_and_no_outputs(small_table, tmp_path, extra, message):
     out = tmp_path / "out"
     result = run_cli("run", small_table, "--out", out, *FAST, *extra)
     assert result.returncode == 2

@@ -3,17 +3,20 @@ import pandas as pd
 import pytest
 
 from cytomoe.core.errors import OutputExistsError
-from cytomoe.core.export import write_csv, write_fcs
-from cytomoe.core.fcs import read_fcs
+from cytomoe.core.io.export import write_csv, write_fcs
+from cytomoe.core.io.fcs import read_fcs
 
 
 def test_export_round_trip_is_bit_exact_with_added_columns(shared_data, tmp_path):
     (sample,) = read_fcs(shared_data / "labeled/flowsom_68983/68983.fcs")
     frame = sample.to_frame()
     frame["cluster"] = np.arange(sample.n_events) % 7
-    out = write_fcs(tmp_path / "out.fcs", frame,
-                    markers=dict(zip(sample.channels, sample.markers, strict=True)),
-                    keywords=sample.keywords)
+    out = write_fcs(
+        tmp_path / "out.fcs",
+        frame,
+        markers=dict(zip(sample.channels, sample.markers, strict=True)),
+        keywords=sample.keywords,
+    )
     (back,) = read_fcs(out)
     assert back.channels == sample.channels + ["cluster"]
     assert back.markers[sample.channels.index("PE-Cy7-A")] == "CD3"
@@ -50,8 +53,9 @@ def test_failed_export_leaves_no_partial_file(tmp_path):
 
 def test_export_over_99_999_999_bytes_re_reads_bit_exact(tmp_path):
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame(rng.normal(size=(1_260_000, 20)).astype(np.float32),
-                         columns=[f"c{i}" for i in range(20)])
+    frame = pd.DataFrame(
+        rng.normal(size=(1_260_000, 20)).astype(np.float32), columns=[f"c{i}" for i in range(20)]
+    )
     path = write_fcs(tmp_path / "big.fcs", frame)
     assert path.stat().st_size > 99_999_999
     assert np.array_equal(read_fcs(path)[0].events, frame.to_numpy())

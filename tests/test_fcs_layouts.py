@@ -4,16 +4,20 @@ import numpy as np
 import pytest
 
 from cytomoe.core.errors import FcsReadError
-from cytomoe.core.fcs import read_fcs
+from cytomoe.core.io.fcs import read_fcs
 
 
 def text_segment(pairs: dict[str, str]) -> bytes:
     return ("/" + "/".join(f"{k}/{v}" for k, v in pairs.items()) + "/").encode("latin-1")
 
 
-def fcs_bytes(keywords: dict[str, str], data: bytes, version: str = "3.0",
-              blank_data_offsets: bool = False, supplemental: dict[str, str] | None = None
-              ) -> bytes:
+def fcs_bytes(
+    keywords: dict[str, str],
+    data: bytes,
+    version: str = "3.0",
+    blank_data_offsets: bool = False,
+    supplemental: dict[str, str] | None = None,
+) -> bytes:
     """A one-data-set FCS file: HEADER, TEXT (with $BEGINDATA/$ENDDATA), DATA and an
     optional supplemental TEXT after the data."""
     stext = text_segment(supplemental) if supplemental else b""
@@ -21,24 +25,27 @@ def fcs_bytes(keywords: dict[str, str], data: bytes, version: str = "3.0",
     def text_for(begin: int, end: int) -> bytes:
         pairs = {**keywords, "$BEGINDATA": f"{begin:010d}", "$ENDDATA": f"{end:010d}"}
         if stext:
-            pairs.update({"$BEGINSTEXT": f"{end + 1:010d}",
-                          "$ENDSTEXT": f"{end + len(stext):010d}"})
+            pairs.update(
+                {"$BEGINSTEXT": f"{end + 1:010d}", "$ENDSTEXT": f"{end + len(stext):010d}"}
+            )
         return text_segment(pairs)
 
     size = len(text_for(0, 0))  # fixed-width offsets: the TEXT size does not depend on them
     begin, end = 58 + size, 58 + size + len(data) - 1
     text = text_for(begin, end)
     offsets = [58, 58 + size - 1] + ([0, 0] if blank_data_offsets else [begin, end]) + [0, 0]
-    fields = [" " * 8 if blank_data_offsets and i in (2, 3) else f"{v:8d}"
-              for i, v in enumerate(offsets)]
+    fields = [
+        " " * 8 if blank_data_offsets and i in (2, 3) else f"{v:8d}" for i, v in enumerate(offsets)
+    ]
     return f"FCS{version}    ".encode() + "".join(fields).encode() + text + data + stext
 
 
 def channel_keywords(names: list[str], bits: list, ranges: list[int]) -> dict[str, str]:
     keywords = {"$PAR": str(len(names)), "$MODE": "L", "$NEXTDATA": "0"}
     for i, (name, width, value_range) in enumerate(zip(names, bits, ranges, strict=True), 1):
-        keywords.update({f"$P{i}N": name, f"$P{i}B": str(width), f"$P{i}R": str(value_range),
-                         f"$P{i}E": "0,0"})
+        keywords.update(
+            {f"$P{i}N": name, f"$P{i}B": str(width), f"$P{i}R": str(value_range), f"$P{i}E": "0,0"}
+        )
     return keywords
 
 
@@ -51,8 +58,12 @@ def write(tmp_path, name: str, content: bytes):
 def pack_integers(values: np.ndarray, widths: list[int], big_endian: bool) -> bytes:
     rows = []
     for row in values:
-        rows.append(b"".join(int(v).to_bytes(w // 8, "big" if big_endian else "little")
-                             for v, w in zip(row, widths, strict=True)))
+        rows.append(
+            b"".join(
+                int(v).to_bytes(w // 8, "big" if big_endian else "little")
+                for v, w in zip(row, widths, strict=True)
+            )
+        )
     return b"".join(rows)
 
 
@@ -60,12 +71,14 @@ def pack_integers(values: np.ndarray, widths: list[int], big_endian: bool) -> by
 def test_mixed_integer_widths_8_16_24_32_in_either_byte_order(tmp_path, big_endian):
     widths = [8, 16, 24, 32]
     rng = np.random.default_rng(0)
-    values = np.column_stack([rng.integers(0, 2 ** w, 50, dtype=np.uint64) for w in widths])
-    keywords = channel_keywords(["A", "B", "C", "D"], widths, [2 ** w for w in widths])
-    keywords.update({"$TOT": "50", "$DATATYPE": "I",
-                     "$BYTEORD": "4,3,2,1" if big_endian else "1,2,3,4"})
-    path = write(tmp_path, "ints.fcs",
-                 fcs_bytes(keywords, pack_integers(values, widths, big_endian)))
+    values = np.column_stack([rng.integers(0, 2**w, 50, dtype=np.uint64) for w in widths])
+    keywords = channel_keywords(["A", "B", "C", "D"], widths, [2**w for w in widths])
+    keywords.update(
+        {"$TOT": "50", "$DATATYPE": "I", "$BYTEORD": "4,3,2,1" if big_endian else "1,2,3,4"}
+    )
+    path = write(
+        tmp_path, "ints.fcs", fcs_bytes(keywords, pack_integers(values, widths, big_endian))
+    )
     (sample,) = read_fcs(path)
     assert np.array_equal(sample.events, values.astype(np.float32))
 
@@ -91,8 +104,9 @@ def test_blank_header_data_offsets_use_the_text_keywords(tmp_path):
     values = np.arange(12, dtype="<f4").reshape(4, 3)
     keywords = channel_keywords(["X", "Y", "Z"], [32] * 3, [1024] * 3)
     keywords.update({"$TOT": "4", "$DATATYPE": "F", "$BYTEORD": "1,2,3,4"})
-    path = write(tmp_path, "blank.fcs",
-                 fcs_bytes(keywords, values.tobytes(), blank_data_offsets=True))
+    path = write(
+        tmp_path, "blank.fcs", fcs_bytes(keywords, values.tobytes(), blank_data_offsets=True)
+    )
     assert np.array_equal(read_fcs(path)[0].events, values)
 
 
@@ -100,8 +114,9 @@ def test_missing_datatype_reads_as_integers(tmp_path):
     values = np.array([[1, 2], [300, 65535]], dtype=np.uint64)
     keywords = channel_keywords(["A", "B"], [16, 16], [65536, 65536])
     keywords.update({"$TOT": "2", "$BYTEORD": "1,2,3,4"})
-    path = write(tmp_path, "nodatatype.fcs",
-                 fcs_bytes(keywords, pack_integers(values, [16, 16], False)))
+    path = write(
+        tmp_path, "nodatatype.fcs", fcs_bytes(keywords, pack_integers(values, [16, 16], False))
+    )
     assert np.array_equal(read_fcs(path)[0].events, values.astype(np.float32))
 
 
@@ -135,8 +150,17 @@ def test_log_amplification_gain_and_timestep_give_instrument_units(tmp_path):
     # As FlowKit's 'raw' events: 10^(decades * x / range) * floor, / gain, time * timestep.
     values = np.array([[512, 100, 40]], dtype=np.uint64)
     keywords = channel_keywords(["FL1 Log", "FL2", "Time"], [16] * 3, [1024] * 3)
-    keywords.update({"$P1E": "4,1", "$P2G": "2.0", "$P3G": "5.0", "$TIMESTEP": "0.01",
-                     "$TOT": "1", "$DATATYPE": "I", "$BYTEORD": "1,2"})
+    keywords.update(
+        {
+            "$P1E": "4,1",
+            "$P2G": "2.0",
+            "$P3G": "5.0",
+            "$TIMESTEP": "0.01",
+            "$TOT": "1",
+            "$DATATYPE": "I",
+            "$BYTEORD": "1,2",
+        }
+    )
     path = write(tmp_path, "amp.fcs", fcs_bytes(keywords, pack_integers(values, [16] * 3, False)))
     assert np.allclose(read_fcs(path)[0].events, [[100.0, 50.0, 0.4]])
 
@@ -162,8 +186,7 @@ def test_spillover_in_the_supplemental_text_is_read(tmp_path):
     keywords = channel_keywords(["FITC-A", "PE-A"], [32, 32], [262144, 262144])
     keywords.update({"$TOT": "2", "$DATATYPE": "F", "$BYTEORD": "1,2,3,4", "$CYT": "Test"})
     spill = {"$SPILLOVER": "2,FITC-A,PE-A,1,0.2,0.05,1", "$CYT": "ignored"}
-    path = write(tmp_path, "stext.fcs", fcs_bytes(keywords, values.tobytes(),
-                                                  supplemental=spill))
+    path = write(tmp_path, "stext.fcs", fcs_bytes(keywords, values.tobytes(), supplemental=spill))
     (sample,) = read_fcs(path)
     assert sample.spillover.loc["FITC-A", "PE-A"] == 0.2
     assert sample.instrument == "Test"  # the primary TEXT wins

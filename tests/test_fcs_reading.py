@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from cytomoe.core.errors import FcsReadError
-from cytomoe.core.fcs import read_fcs
-from cytomoe.core.readers import read_samples
+from cytomoe.core.io.fcs import read_fcs
+from cytomoe.core.io.readers import read_samples
 
 # events x channels per data set, copied from ../shared/data/MANIFEST.md
 EXPECTED = {
@@ -31,8 +31,9 @@ EXPECTED = {
     "fcsparser/MiltenyiBiotec/FCS2.0/"
     "EY_2013-07-19_PBS_FCS_2.0_Custom_Without_Add_Well_A1.001.fcs": [(10000, 16)],
     "fcsparser/MiltenyiBiotec/FCS3.0/FCS3.0_Custom_Compatible.fcs": [(10000, 16)],
-    "fcsparser/MiltenyiBiotec/FCS3.1/"
-    "EY_2013-07-19_PBS_FCS_3.1_Custom_Add_Well_A1.001.fcs": [(10000, 19)],
+    "fcsparser/MiltenyiBiotec/FCS3.1/EY_2013-07-19_PBS_FCS_3.1_Custom_Add_Well_A1.001.fcs": [
+        (10000, 19)
+    ],
     "fcsparser/MiltenyiBiotec/FCS3.1/"
     "EY_2013-07-19_PBS_FCS_3.1_Custom_Without_Add_Well_A1.001.fcs": [(10000, 19)],
     "fcsparser/MiltenyiBiotec/FCS3.1/EY_2013-07-19_PBS_FCS_3.1_Well_A1.001.fcs": [(10000, 19)],
@@ -118,10 +119,10 @@ def test_ragged_table_is_refused(tmp_path):
         read_samples(table)
 
 
-@pytest.mark.parametrize("name", ["flowio/data1.fcs", "flowio/coulter.lmd",
-                                  "cytoflow/Cytek xP5.fcs"])
-def test_damaged_copies_read_or_raise_fcs_read_error_and_nothing_else(shared_data, tmp_path,
-                                                                      name):
+@pytest.mark.parametrize(
+    "name", ["flowio/data1.fcs", "flowio/coulter.lmd", "cytoflow/Cytek xP5.fcs"]
+)
+def test_damaged_copies_read_or_raise_fcs_read_error_and_nothing_else(shared_data, tmp_path, name):
     data = (shared_data / "instruments" / name).read_bytes()
     rng = np.random.default_rng(1)
     text_end = int(data[18:26])
@@ -140,17 +141,25 @@ def test_damaged_copies_read_or_raise_fcs_read_error_and_nothing_else(shared_dat
             assert path.name in str(error)
 
 
-@pytest.mark.parametrize("name", [
-    "cytoflow/Accuri - C6.fcs", "cytoflow/Beckman Coulter - MoFlo Astrios - log settings.fcs",
-    "flowio/B01 KC-A-W---91-US.fcs", "flowio/3FITC_4PE_004.fcs",
-    "fcsparser/fake_bitmask_error/fcs1_cleaned.lmd", "flowkit/test_comp_example.fcs"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "cytoflow/Accuri - C6.fcs",
+        "cytoflow/Beckman Coulter - MoFlo Astrios - log settings.fcs",
+        "flowio/B01 KC-A-W---91-US.fcs",
+        "flowio/3FITC_4PE_004.fcs",
+        "fcsparser/fake_bitmask_error/fcs1_cleaned.lmd",
+        "flowkit/test_comp_example.fcs",
+    ],
+)
 @pytest.mark.filterwarnings("ignore:FCS file")  # FlowKit's note on off-by-one data ends
 def test_values_are_flowkits_raw_events(shared_data, name):
     import flowkit
 
     path = shared_data / "instruments" / name
-    expected = flowkit.Sample(str(path), ignore_offset_error=True,
-                              ignore_offset_discrepancy=True).get_events(source="raw")
+    expected = flowkit.Sample(
+        str(path), ignore_offset_error=True, ignore_offset_discrepancy=True
+    ).get_events(source="raw")
     (sample,) = read_fcs(path)
     assert np.allclose(sample.events, expected.astype(np.float32), rtol=1e-6)
 
@@ -164,13 +173,14 @@ def test_file_with_blank_header_offsets_equals_the_file_it_was_made_from(shared_
 
 
 def test_unique_names_do_not_collide_with_existing_ones():
-    from cytomoe.core.fcs import _unique_names
+    from cytomoe.core.io.fcs import _unique_names
 
     assert _unique_names(["A", "A", "A_2", "B", "A"]) == ["A", "A_3", "A_2", "B", "A_4"]
 
 
-@pytest.mark.parametrize("name", ["fcsparser/GuavaMuse/Guava Muse.fcs",
-                                  "cytoflow/Beckman Coulter - Gallios.LMD"])
+@pytest.mark.parametrize(
+    "name", ["fcsparser/GuavaMuse/Guava Muse.fcs", "cytoflow/Beckman Coulter - Gallios.LMD"]
+)
 def test_every_data_set_holds_flowkits_raw_events(shared_data, name):
     import flowkit
 

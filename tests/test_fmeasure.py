@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from cytomoe.core.errors import InputError
-from cytomoe.core.fmeasure import evaluate
+from cytomoe.core.evaluation.fmeasure import evaluate
 
 
 def test_perfect_clustering_scores_one_whatever_the_cluster_ids():

@@ -8,8 +8,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from cytomoe.core.fcs import read_fcs  # noqa: E402
-from cytomoe.core.gates import drawn_gate_membership, load_gates  # noqa: E402
+from cytomoe.core.evaluation.gates import drawn_gate_membership, load_gates  # noqa: E402
+from cytomoe.core.io.fcs import read_fcs  # noqa: E402
 from cytomoe.gui.main_window import MainWindow  # noqa: E402
 
 pytestmark = pytest.mark.gui
@@ -44,11 +44,17 @@ def draw(win, channel_x, channel_y, kind, vertices, name, under_first_gate=False
 
 def test_drawn_gates_count_live_nest_and_export(window, tmp_path):
     editor = window.gate_editor
-    cells = draw(window, "FSC-A", "SSC-A", "rectangle", [(80_000, 200_000), (0, 120_000)],
-                 "cells")
+    cells = draw(window, "FSC-A", "SSC-A", "rectangle", [(80_000, 200_000), (0, 120_000)], "cells")
     assert cells is not None and not window.errors
-    cd4 = draw(window, "PE-Cy7-A", "PE-Texas Red-A", "polygon",
-               [(2.0, 2.0), (6.0, 2.0), (6.0, 6.5), (2.0, 6.5)], "CD4_T", under_first_gate=True)
+    cd4 = draw(
+        window,
+        "PE-Cy7-A",
+        "PE-Texas Red-A",
+        "polygon",
+        [(2.0, 2.0), (6.0, 2.0), (6.0, 6.5), (2.0, 6.5)],
+        "CD4_T",
+        under_first_gate=True,
+    )
     assert cd4.parent == "cells"
     counts = editor.membership.sum()
     assert 0 < counts["CD4_T"] < counts["cells"] < len(window.events)
@@ -65,7 +71,7 @@ def test_drawn_gates_count_live_nest_and_export(window, tmp_path):
     assert editor.membership["CD4_T"].sum() != counts["CD4_T"]
 
     # Gating-ML round trip gives the same populations and the same events.
-    from cytomoe.core.gates import save_drawn_gates
+    from cytomoe.core.evaluation.gates import save_drawn_gates
 
     save_drawn_gates(editor.gates, tmp_path / "gates.xml", compensated=False)
     reloaded = load_gates(tmp_path / "gates.xml")

@@ -8,8 +8,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from cytomoe.core.analysis import LabelSource  # noqa: E402
-from cytomoe.core.fcs import read_fcs  # noqa: E402
+from cytomoe.core.analysis.analysis_file import LabelSource  # noqa: E402
+from cytomoe.core.io.fcs import read_fcs  # noqa: E402
 from cytomoe.gui.main_window import MainWindow  # noqa: E402
 
 pytestmark = pytest.mark.gui

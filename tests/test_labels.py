@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from cytomoe.core.errors import InputError
-from cytomoe.core.labels import clean_labels, labels_from_column, labels_from_file
+from cytomoe.core.evaluation.labels import clean_labels, labels_from_column, labels_from_file
 
 
 def test_unlabelled_spellings_become_missing():

@@ -10,12 +10,16 @@ import pytest
 import torch
 from sklearn.metrics import adjusted_rand_score
 
-from cytomoe.core import network
-from cytomoe.core.device import detect_devices, select_device
 from cytomoe.core.errors import Cancelled, InputError
-from cytomoe.core.model import MoESimVAE, keep_populated_experts, merge_experts_of_one_population
-from cytomoe.core.settings import ModelSettings
-from cytomoe.core.training import anchor_experts, even_subsample
+from cytomoe.core.model import network
+from cytomoe.core.model.device import detect_devices, select_device
+from cytomoe.core.model.estimator import (
+    MoESimVAE,
+    keep_populated_experts,
+    merge_experts_of_one_population,
+)
+from cytomoe.core.model.settings import ModelSettings
+from cytomoe.core.model.training import anchor_experts, even_subsample
 
 MARKERS = ["CD3", "CD19", "CD14", "CD56"]
 COFACTOR = 5.0

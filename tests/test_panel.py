@@ -1,9 +1,9 @@
 import pytest
 
 from cytomoe.core.errors import InputError
-from cytomoe.core.panel import Panel, is_marker_channel, is_mass_cytometry
-from cytomoe.core.plate import Plate
-from cytomoe.core.readers import read_samples
+from cytomoe.core.io.plate import Plate
+from cytomoe.core.io.readers import read_samples
+from cytomoe.core.preprocessing.panel import Panel, is_marker_channel, is_mass_cytometry
 
 
 def test_fluorescence_default_leaves_out_scatter_time_and_viability(shared_data):
@@ -65,7 +65,7 @@ def test_fluorescence_instrument_names_are_not_taken_for_mass_cytometry(shared_d
 def test_metal_channel_names_mean_mass_cytometry_without_an_instrument_keyword(tmp_path):
     import numpy as np
 
-    from cytomoe.core.sample import Sample
+    from cytomoe.core.io.sample import Sample
 
     channels = ["Time", "Event_length", "(Nd142)Dd", "Nd143Di", "Sm147Di", "Ir191Di"]
     markers = ["Time", "Event_length", "CD19", "CD3", "CD20", "DNA1"]
@@ -76,7 +76,9 @@ def test_metal_channel_names_mean_mass_cytometry_without_an_instrument_keyword(t
     assert panel.cofactors["Nd143Di"] == 5.0 and panel.cofactors["Time"] is None
 
 
-@pytest.mark.parametrize("marker", ["PI/PE-Cy5-A", "VIVID / CD14", "DOUBLET", "Zombie NIR",
-                                    "Cisplatin", "Bead1", "FSC-W", "BC3"])
+@pytest.mark.parametrize(
+    "marker",
+    ["PI/PE-Cy5-A", "VIVID / CD14", "DOUBLET", "Zombie NIR", "Cisplatin", "Bead1", "FSC-W", "BC3"],
+)
 def test_viability_dump_doublet_scatter_bead_and_barcode_channels_are_left_out(marker):
     assert not is_marker_channel(marker, marker)

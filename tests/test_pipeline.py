@@ -5,10 +5,8 @@ import json
 
 import pytest
 
-from cytomoe.core.analysis import AnalysisSettings, LabelSource
-from cytomoe.core.errors import Cancelled, InputError, OutputExistsError
-from cytomoe.core.fcs import read_fcs
-from cytomoe.core.pipeline import (
+from cytomoe.core.analysis.analysis_file import AnalysisSettings, LabelSource
+from cytomoe.core.analysis.pipeline import (
     CLUSTERS_FILE,
     REPORT_FILE,
     analyse,
@@ -16,7 +14,9 @@ from cytomoe.core.pipeline import (
     resolve_panel,
     write_outputs,
 )
-from cytomoe.core.settings import ModelSettings
+from cytomoe.core.errors import Cancelled, InputError, OutputExistsError
+from cytomoe.core.io.fcs import read_fcs
+from cytomoe.core.model.settings import ModelSettings
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +27,9 @@ def small_table(multicenter_subset):
 
 def fast_settings(path, **changes) -> AnalysisSettings:
     model = ModelSettings(n_experts=6, iterations=40, n_train=1000, seed=3, device="cpu")
-    return AnalysisSettings(inputs=[str(path)], model=model,
-                            labels=LabelSource("column", "labels"), **changes)
+    return AnalysisSettings(
+        inputs=[str(path)], model=model, labels=LabelSource("column", "labels"), **changes
+    )
 
 
 @pytest.fixture(scope="module")

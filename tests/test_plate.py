@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from cytomoe.core.errors import InputError
-from cytomoe.core.plate import Plate
-from cytomoe.core.wells import normalise_well, well_in_name
+from cytomoe.core.io.plate import Plate
+from cytomoe.core.io.wells import normalise_well, well_in_name
 
 
 def test_yeast_plate_reads_as_24_wells_in_plate_order(shared_data):
@@ -19,10 +19,17 @@ def test_plate01_reads_as_seven_wells(shared_data):
     assert len(plate.channels) == 16
 
 
-@pytest.mark.parametrize(("name", "well"), [
-    ("Yeast_B1_B01.fcs", "B1"), ("RFP_Well_A6.fcs", "A6"),
-    ("EY_2013-07-19_PBS_FCS_3.1_Well_A1.001.fcs", "A1"), ("G11.fcs", "G11"),
-    ("sample.fcs", None), ("CD4_Tcells.csv", None)])
+@pytest.mark.parametrize(
+    ("name", "well"),
+    [
+        ("Yeast_B1_B01.fcs", "B1"),
+        ("RFP_Well_A6.fcs", "A6"),
+        ("EY_2013-07-19_PBS_FCS_3.1_Well_A1.001.fcs", "A1"),
+        ("G11.fcs", "G11"),
+        ("sample.fcs", None),
+        ("CD4_Tcells.csv", None),
+    ],
+)
 def test_well_ids_come_from_file_names(name, well):
     assert well_in_name(name) == well
 
@@ -52,7 +59,7 @@ def test_training_subsample_is_even_across_wells(shared_data):
 
 
 def test_training_subsample_takes_everything_from_small_wells():
-    from cytomoe.core.plate import _even_quota
+    from cytomoe.core.io.plate import _even_quota
 
     quota = _even_quota(np.array([10, 1000, 1000]), 600)
     assert quota.tolist() == [10, 295, 295]
@@ -114,8 +121,9 @@ def test_samples_without_a_common_channel_are_refused(shared_data, tmp_path):
 def test_sample_sheet_finds_the_column_naming_the_files(shared_data):
     folder = shared_data / "cytof_unlabeled/cytonorm"
     plate = Plate.open(folder, sample_sheet=folder / "metadata.csv")
-    by_file = dict(zip([s.path.name for s in plate.samples], plate.conditions["batch"],
-                       strict=True))
+    by_file = dict(
+        zip([s.path.name for s in plate.samples], plate.conditions["batch"], strict=True)
+    )
     assert by_file["Gates_PTLG021_Unstim_Control_1.fcs"] == "1"
     assert set(plate.conditions.columns) == {"reference", "batch"}
 
@@ -135,14 +143,14 @@ def test_table_text_columns_travel_into_the_pooled_events(shared_data):
 
 
 def test_plate_order_runs_along_rows_for_96_and_384_well_plates():
-    from cytomoe.core.wells import well_sort_key
+    from cytomoe.core.io.wells import well_sort_key
 
     wells = ["P24", "A10", "B1", None, "A2", "H12", "A1"]
     assert sorted(wells, key=well_sort_key) == ["A1", "A2", "A10", "B1", "H12", "P24", None]
 
 
 def test_wellid_keyword_wins_over_the_file_name():
-    from cytomoe.core.wells import well_from_keywords
+    from cytomoe.core.io.wells import well_from_keywords
 
     assert well_from_keywords({"wellid": "D06"}, "Plate_A1.fcs") == "D6"
     assert well_from_keywords({"src": "Specimen_001_C3"}, "tube.fcs") == "C3"

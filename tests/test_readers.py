@@ -1,7 +1,7 @@
 import pytest
 
 from cytomoe.core.errors import FcsReadError, InputError
-from cytomoe.core.readers import expand_inputs, read_samples
+from cytomoe.core.io.readers import expand_inputs, read_samples
 
 
 def test_folder_gives_its_fcs_files_sorted_and_leaves_tables_beside_them(shared_data):

@@ -6,7 +6,7 @@ import scipy.sparse as sp
 import torch
 
 from cytomoe.core.errors import InputError
-from cytomoe.core.similarity import (
+from cytomoe.core.model.similarity import (
     LabelSimilarity,
     UmapKnnSimilarity,
     canberra_neighbours,

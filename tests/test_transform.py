@@ -1,6 +1,6 @@
 import numpy as np
 
-from cytomoe.core.transform import arcsinh, inverse_arcsinh
+from cytomoe.core.preprocessing.transform import arcsinh, inverse_arcsinh
 
 
 def test_arcsinh_uses_each_channel_cofactor():

@@ -8,44 +8,75 @@ EXIT_SOME_FAILED = 1
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("plates", nargs="*", metavar="PLATE",
-                        help="plate folders (or single data files); default: the analysis "
-                             "file's inputs, one plate each")
-    parser.add_argument("--config", type=Path, metavar="ANALYSIS",
-                        help="analysis file (TOML), e.g. examples/analysis.toml; default "
-                             "settings without one")
-    parser.add_argument("--out", required=True, type=Path, metavar="DIR",
-                        help="output folder: one folder per plate, summary.csv, batch.log; "
-                             "re-running into it skips the plates already finished")
+    parser.add_argument(
+        "plates",
+        nargs="*",
+        metavar="PLATE",
+        help="plate folders (or single data files); default: the analysis "
+        "file's inputs, one plate each",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="ANALYSIS",
+        help="analysis file (TOML), e.g. examples/analysis.toml; default settings without one",
+    )
+    parser.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="DIR",
+        help="output folder: one folder per plate, summary.csv, batch.log; "
+        "re-running into it skips the plates already finished",
+    )
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--pooled", action="store_true",
-                      help="train one model on all plates pooled (they must share markers) "
-                           "instead of one model per plate")
-    mode.add_argument("--model", type=Path, metavar="FILE",
-                      help="apply this trained model to every plate instead of training "
-                           "(default: the model the analysis file records, if any)")
-    mode.add_argument("--train", action="store_true",
-                      help="train one model per plate even when the analysis file records "
-                           "a trained model")
+    mode.add_argument(
+        "--pooled",
+        action="store_true",
+        help="train one model on all plates pooled (they must share markers) "
+        "instead of one model per plate",
+    )
+    mode.add_argument(
+        "--model",
+        type=Path,
+        metavar="FILE",
+        help="apply this trained model to every plate instead of training "
+        "(default: the model the analysis file records, if any)",
+    )
+    mode.add_argument(
+        "--train",
+        action="store_true",
+        help="train one model per plate even when the analysis file records a trained model",
+    )
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int, default=1, metavar="N",
-                       help="plates in parallel on a local Dask cluster of N processes "
-                            "(default 1: in this process, without Dask)")
-    where.add_argument("--scheduler", metavar="ADDRESS",
-                       help="run on an existing Dask cluster, e.g. tcp://host:8786")
+    where.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="plates in parallel on a local Dask cluster of N processes "
+        "(default 1: in this process, without Dask)",
+    )
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on an existing Dask cluster, e.g. tcp://host:8786",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def main(args: argparse.Namespace) -> int:
-    from cytomoe.core.analysis import AnalysisSettings, load_analysis
-    from cytomoe.core.batch import FAILED, MODEL, PER_PLATE, POOLED, run_batch
+    from cytomoe.core.analysis.analysis_file import AnalysisSettings, load_analysis
+    from cytomoe.core.analysis.batch import FAILED, MODEL, PER_PLATE, POOLED, run_batch
     from cytomoe.core.errors import InputError
 
     settings = load_analysis(args.config) if args.config else AnalysisSettings()
     plates = [str(p) for p in args.plates] or list(settings.inputs)
     if not plates:
-        raise InputError("No plates: name plate folders on the command line or list them "
-                         "as inputs in the analysis file.")
+        raise InputError(
+            "No plates: name plate folders on the command line or list them "
+            "as inputs in the analysis file."
+        )
     if not args.out.parent.resolve().is_dir():
         raise InputError(f"{args.out.parent}: the folder to write into does not exist.")
     # A model saved with the analysis (by the app) is what the analysis means, unless the
@@ -53,8 +84,16 @@ def main(args: argparse.Namespace) -> int:
     model_file = args.model or (None if args.pooled or args.train else settings.model_file)
     mode = POOLED if args.pooled else MODEL if model_file else PER_PLATE
     with _PlateBars(args.quiet) as bars:
-        result = run_batch(settings, plates, args.out, mode, model_file, args.workers,
-                           args.scheduler, progress=bars)
+        result = run_batch(
+            settings,
+            plates,
+            args.out,
+            mode,
+            model_file,
+            args.workers,
+            args.scheduler,
+            progress=bars,
+        )
     for outcome in result.outcomes:
         if outcome.status == FAILED:
             print(f"{outcome.name}: FAILED: {outcome.error}")
@@ -64,8 +103,10 @@ def main(args: argparse.Namespace) -> int:
         for failure in outcome.unreadable:
             print(f"{outcome.name}: unreadable file left out: {failure}")
     failed = len(result.failed)
-    print(f"{len(result.outcomes) - failed} of {len(result.outcomes)} plate(s) finished; "
-          f"summary: {result.summary or 'none'}; log: {result.log}")
+    print(
+        f"{len(result.outcomes) - failed} of {len(result.outcomes)} plate(s) finished; "
+        f"summary: {result.summary or 'none'}; log: {result.log}"
+    )
     return EXIT_SOME_FAILED if failed else 0
 
 
@@ -82,9 +123,14 @@ class _PlateBars:
         from tqdm import tqdm
 
         if stage not in self.bars:
-            self.bars[stage] = tqdm(total=total, desc=stage.capitalize(), unit=stage[:-1],
-                                    position=len(self.bars), file=sys.stderr,
-                                    dynamic_ncols=True)
+            self.bars[stage] = tqdm(
+                total=total,
+                desc=stage.capitalize(),
+                unit=stage[:-1],
+                position=len(self.bars),
+                file=sys.stderr,
+                dynamic_ncols=True,
+            )
         bar = self.bars[stage]
         bar.n = done
         if outcome is not None and stage == "plates":

@@ -6,39 +6,35 @@ from pathlib import Path
 
 from cytomoe.commands.run import add_analysis_arguments
 
-DEMO_FILE = "demo/multicenter_pbmc_sample1_6k.csv"
-DEMO_LABELS = "labels"
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Cluster 6,000 PBMC from the Multi-Center CyTOF study (bundled, GPL-3) and score "
-        "the clusters against their manual gates.")
-    parser.add_argument("--out", type=Path, metavar="DIR",
-                        help="keep the outputs in DIR (default: a temporary folder)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="replace DIR if it exists")
+        "the clusters against their manual gates."
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="keep the outputs in DIR (default: a temporary folder)",
+    )
+    parser.add_argument("--overwrite", action="store_true", help="replace DIR if it exists")
     add_analysis_arguments(parser, inputs=False)
-
-
-def demo_settings():
-    from cytomoe.core.analysis import AnalysisSettings, LabelSource
-    from cytomoe.resources import resource_path
-
-    return AnalysisSettings(inputs=[str(resource_path(DEMO_FILE))],
-                            labels=LabelSource("column", DEMO_LABELS))
 
 
 def main(args: argparse.Namespace) -> int:
     from cytomoe.commands.run import run_with_arguments, settings_from_arguments
+    from cytomoe.core.analysis.demo import demo_settings
 
     settings = settings_from_arguments(args)
     demo = demo_settings()
     settings.inputs = demo.inputs
     if settings.labels is None:
         settings.labels = demo.labels
-    print(f"cytomoe demo: {Path(settings.inputs[0]).name} (Multi-Center CyTOF PBMC, "
-          "manual gates in the 'labels' column)")
+    print(
+        f"cytomoe demo: {Path(settings.inputs[0]).name} (Multi-Center CyTOF PBMC, "
+        "manual gates in the 'labels' column)"
+    )
     if args.out is not None:
         report = run_with_arguments(args, settings, args.out)
     else:

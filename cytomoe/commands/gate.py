@@ -7,22 +7,36 @@ from pathlib import Path
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="FCS files or folders")
-    parser.add_argument("--gates", required=True, type=Path, metavar="FILE",
-                        help="FlowJo workspace (.wsp) or Gating-ML 2.0 file (.xml)")
-    parser.add_argument("--out", required=True, type=Path, metavar="DIR",
-                        help="folder for the population files (created if missing)")
-    parser.add_argument("--population", nargs="+", metavar="NAME",
-                        help="only these populations (default: all)")
-    parser.add_argument("--json", action="store_true",
-                        help="print a JSON list of {sample, population, parent, events}")
+    parser.add_argument(
+        "--gates",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="FlowJo workspace (.wsp) or Gating-ML 2.0 file (.xml)",
+    )
+    parser.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="DIR",
+        help="folder for the population files (created if missing)",
+    )
+    parser.add_argument(
+        "--population", nargs="+", metavar="NAME", help="only these populations (default: all)"
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON list of {sample, population, parent, events}",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace existing files")
 
 
 def main(args: argparse.Namespace) -> int:
     from cytomoe.core.errors import InputError, OutputExistsError
-    from cytomoe.core.export import source_keywords, write_fcs
-    from cytomoe.core.gates import load_gates
-    from cytomoe.core.plate import Plate
+    from cytomoe.core.evaluation.gates import load_gates
+    from cytomoe.core.io.export import source_keywords, write_fcs
+    from cytomoe.core.io.plate import Plate
 
     plate = Plate.open(args.inputs)
     gates = load_gates(args.gates, plate.samples)
@@ -31,8 +45,10 @@ def main(args: argparse.Namespace) -> int:
         known = {p.label: p for p in gates.populations} | {p.name: p for p in gates.populations}
         unknown = [n for n in args.population if n not in known]
         if unknown:
-            raise InputError(f"No population {', '.join(unknown)} in {args.gates.name}; "
-                             f"populations: {', '.join(p.label for p in gates.populations)}.")
+            raise InputError(
+                f"No population {', '.join(unknown)} in {args.gates.name}; "
+                f"populations: {', '.join(p.label for p in gates.populations)}."
+            )
         chosen = [known[n] for n in args.population]
     several = len(plate.samples) > 1
     jobs = []
@@ -40,28 +56,42 @@ def main(args: argparse.Namespace) -> int:
         membership = gates.membership(sample)
         for population in chosen:
             name = _file_name(population.label, sample.name if several else None)
-            jobs.append((sample, population, membership[population.label].to_numpy(),
-                         args.out / name))
+            jobs.append(
+                (sample, population, membership[population.label].to_numpy(), args.out / name)
+            )
     existing = [str(target) for *_, target in jobs if target.exists()]
     if existing and not args.overwrite:
         raise OutputExistsError(f"{existing[0]} already exists; use --overwrite to replace.")
     args.out.mkdir(parents=True, exist_ok=True)
     records = []
     for sample, population, mask, target in jobs:
-        write_fcs(target, sample.to_frame()[mask],
-                  markers=dict(zip(sample.channels, sample.markers, strict=True)),
-                  keywords={**source_keywords(sample.keywords),
-                            "CYTOMOE_POPULATION": "/".join((*population.path, population.name))},
-                  overwrite=args.overwrite)
-        records.append({"sample": sample.name, "population": population.label,
-                        "parent": population.parent, "events": int(mask.sum())})
+        write_fcs(
+            target,
+            sample.to_frame()[mask],
+            markers=dict(zip(sample.channels, sample.markers, strict=True)),
+            keywords={
+                **source_keywords(sample.keywords),
+                "CYTOMOE_POPULATION": "/".join((*population.path, population.name)),
+            },
+            overwrite=args.overwrite,
+        )
+        records.append(
+            {
+                "sample": sample.name,
+                "population": population.label,
+                "parent": population.parent,
+                "events": int(mask.sum()),
+            }
+        )
     if args.json:
         print(json.dumps(records, indent=2))
     else:
         for record in records:
             prefix = f"{record['sample']}: " if several else ""
-            print(f"{prefix}{record['population']}: {record['events']} events "
-                  f"(parent {record['parent']})")
+            print(
+                f"{prefix}{record['population']}: {record['events']} events "
+                f"(parent {record['parent']})"
+            )
         print(f"wrote {len(records)} file(s) to {args.out}")
     return 0
 

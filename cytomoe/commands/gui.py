@@ -11,8 +11,13 @@ from pathlib import Path
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                        help="plate folders, FCS files or CSV tables to open")
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="plate folders, FCS files or CSV tables to open",
+    )
     parser.add_argument("--demo", action="store_true", help="open the bundled demo data")
 
 
@@ -26,8 +31,11 @@ def has_display() -> bool:
 
 def main(args: argparse.Namespace) -> int:
     if not has_display():
-        print("cytomoe: no display found, so the desktop app cannot open; running the demo "
-              "analysis in the terminal instead (`cytomoe demo`).", file=sys.stderr)
+        print(
+            "cytomoe: no display found, so the desktop app cannot open; running the demo "
+            "analysis in the terminal instead (`cytomoe demo`).",
+            file=sys.stderr,
+        )
         from cytomoe.cli import main as cli_main
 
         return cli_main(["demo"])

@@ -6,14 +6,18 @@ import sys
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="+", metavar="PATH",
-                        help="FCS/LMD files, event tables (CSV/TSV) or folders of them")
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="FCS/LMD files, event tables (CSV/TSV) or folders of them",
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON list of records")
 
 
 def main(args: argparse.Namespace) -> int:
     from cytomoe.core.errors import CytomoeError, FcsReadError
-    from cytomoe.core.readers import expand_inputs, read_samples
+    from cytomoe.core.io.readers import expand_inputs, read_samples
 
     records, failures = [], []
     for item in args.paths:
@@ -55,9 +59,11 @@ def _record(sample) -> dict:
 def _line(record: dict) -> str:
     named = [m for c, m in zip(record["channels"], record["markers"], strict=True) if m != c]
     kind = "table" if record["fcs_version"] == "table" else f"FCS {record['fcs_version']}"
-    return (f"{record['path']} [data set {record['data_set']}]: {kind}, "
-            f"{record['events']} events x {len(record['channels'])} channels, "
-            f"well {record['well'] or '-'}, instrument {record['instrument'] or '-'}, "
-            f"spillover {'yes' if record['spillover'] else 'no'}; "
-            f"channels {', '.join(record['channels'])}"
-            + (f"; markers {', '.join(named)}" if named else ""))
+    return (
+        f"{record['path']} [data set {record['data_set']}]: {kind}, "
+        f"{record['events']} events x {len(record['channels'])} channels, "
+        f"well {record['well'] or '-'}, instrument {record['instrument'] or '-'}, "
+        f"spillover {'yes' if record['spillover'] else 'no'}; "
+        f"channels {', '.join(record['channels'])}"
+        + (f"; markers {', '.join(named)}" if named else "")
+    )

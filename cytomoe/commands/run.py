@@ -3,59 +3,99 @@
 import argparse
 from pathlib import Path
 
-from cytomoe.core.settings import ModelSettings
+from cytomoe.core.model.settings import ModelSettings
 
 _DEFAULTS = ModelSettings()
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     add_analysis_arguments(parser)
-    parser.add_argument("--out", required=True, type=Path, metavar="DIR",
-                        help="output folder (must not exist unless --overwrite)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="replace the output folder if it exists")
+    parser.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="DIR",
+        help="output folder (must not exist unless --overwrite)",
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace the output folder if it exists"
+    )
 
 
 def add_analysis_arguments(parser: argparse.ArgumentParser, inputs: bool = True) -> None:
     """Arguments shared by `run` and `demo`: data, panel, labels and model settings."""
     if inputs:
-        parser.add_argument("inputs", nargs="*", metavar="INPUT",
-                            help="FCS files, plate folders or CSV/TSV event tables")
-        parser.add_argument("--config", type=Path, metavar="ANALYSIS",
-                            help="analysis file (TOML) with inputs, panel, model and labels")
-        parser.add_argument("--sample-sheet", type=Path, metavar="CSV",
-                            help="CSV of conditions per file or well")
+        parser.add_argument(
+            "inputs",
+            nargs="*",
+            metavar="INPUT",
+            help="FCS files, plate folders or CSV/TSV event tables",
+        )
+        parser.add_argument(
+            "--config",
+            type=Path,
+            metavar="ANALYSIS",
+            help="analysis file (TOML) with inputs, panel, model and labels",
+        )
+        parser.add_argument(
+            "--sample-sheet", type=Path, metavar="CSV", help="CSV of conditions per file or well"
+        )
     data = parser.add_argument_group("panel")
-    data.add_argument("--markers", metavar="NAMES",
-                      help="comma-separated channels ($PnN) or markers ($PnS) to cluster on "
-                           "(default: every marker channel, leaving out scatter, time, DNA, "
-                           "beads, barcodes and viability)")
-    data.add_argument("--cofactor", metavar="C|CH=C,...",
-                      help="arcsinh cofactor for all markers, or per channel "
-                           "(default: 5 for mass cytometry, 150 for fluorescence)")
-    data.add_argument("--no-transform", action="store_true",
-                      help="the data is already transformed: no arcsinh")
-    data.add_argument("--no-compensation", action="store_true",
-                      help="do not apply the files' spillover matrices")
+    data.add_argument(
+        "--markers",
+        metavar="NAMES",
+        help="comma-separated channels ($PnN) or markers ($PnS) to cluster on "
+        "(default: every marker channel, leaving out scatter, time, DNA, "
+        "beads, barcodes and viability)",
+    )
+    data.add_argument(
+        "--cofactor",
+        metavar="C|CH=C,...",
+        help="arcsinh cofactor for all markers, or per channel "
+        "(default: 5 for mass cytometry, 150 for fluorescence)",
+    )
+    data.add_argument(
+        "--no-transform", action="store_true", help="the data is already transformed: no arcsinh"
+    )
+    data.add_argument(
+        "--no-compensation", action="store_true", help="do not apply the files' spillover matrices"
+    )
     labels = parser.add_argument_group("manual labels (for the F-measure)")
     source = labels.add_mutually_exclusive_group()
     source.add_argument("--labels", metavar="COLUMN", help="column of the data holding labels")
-    source.add_argument("--labels-file", type=Path, metavar="FILE",
-                        help="file with one label per event")
-    source.add_argument("--gates", type=Path, metavar="FILE",
-                        help="FlowJo workspace (.wsp) or Gating-ML (.xml): leaf gates")
-    labels.add_argument("--unlabeled", nargs="+", default=[], metavar="VALUE",
-                        help="label values meaning 'not gated' besides NaN, empty, "
-                             "Unlabeled, Unknown and unassigned (e.g. 0)")
+    source.add_argument(
+        "--labels-file", type=Path, metavar="FILE", help="file with one label per event"
+    )
+    source.add_argument(
+        "--gates",
+        type=Path,
+        metavar="FILE",
+        help="FlowJo workspace (.wsp) or Gating-ML (.xml): leaf gates",
+    )
+    labels.add_argument(
+        "--unlabeled",
+        nargs="+",
+        default=[],
+        metavar="VALUE",
+        help="label values meaning 'not gated' besides NaN, empty, "
+        "Unlabeled, Unknown and unassigned (e.g. 0)",
+    )
     model = parser.add_argument_group("model")
-    model.add_argument("--experts", type=int, metavar="K",
-                       help=f"number of experts, an upper bound on clusters "
-                            f"(default {_DEFAULTS.n_experts})")
-    model.add_argument("--iterations", type=int, help=f"training iterations "
-                                                      f"(default {_DEFAULTS.iterations})")
-    model.add_argument("--train-cells", type=int, metavar="N",
-                       help=f"training cells, drawn evenly across wells "
-                            f"(default {_DEFAULTS.n_train})")
+    model.add_argument(
+        "--experts",
+        type=int,
+        metavar="K",
+        help=f"number of experts, an upper bound on clusters (default {_DEFAULTS.n_experts})",
+    )
+    model.add_argument(
+        "--iterations", type=int, help=f"training iterations (default {_DEFAULTS.iterations})"
+    )
+    model.add_argument(
+        "--train-cells",
+        type=int,
+        metavar="N",
+        help=f"training cells, drawn evenly across wells (default {_DEFAULTS.n_train})",
+    )
     model.add_argument("--seed", type=int, help=f"random seed (default {_DEFAULTS.seed})")
     model.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -65,21 +105,27 @@ def settings_from_arguments(args: argparse.Namespace):
     """An `AnalysisSettings` from an analysis file (if given) overridden by the options."""
     from dataclasses import replace
 
-    from cytomoe.core.analysis import AnalysisSettings, LabelSource
+    from cytomoe.core.analysis.analysis_file import AnalysisSettings, LabelSource
 
     settings = AnalysisSettings()
     if getattr(args, "config", None):
-        from cytomoe.core.analysis import load_analysis
+        from cytomoe.core.analysis.analysis_file import load_analysis
 
         settings = load_analysis(args.config)
     if getattr(args, "inputs", None):
         settings.inputs = [str(p) for p in args.inputs]
     if getattr(args, "sample_sheet", None):
         settings.sample_sheet = str(args.sample_sheet)
-    overrides = {"n_experts": args.experts, "iterations": args.iterations,
-                 "n_train": args.train_cells, "seed": args.seed, "device": args.device}
-    settings.model = replace(settings.model,
-                             **{k: v for k, v in overrides.items() if v is not None})
+    overrides = {
+        "n_experts": args.experts,
+        "iterations": args.iterations,
+        "n_train": args.train_cells,
+        "seed": args.seed,
+        "device": args.device,
+    }
+    settings.model = replace(
+        settings.model, **{k: v for k, v in overrides.items() if v is not None}
+    )
     if args.labels:
         settings.labels = LabelSource("column", args.labels, list(args.unlabeled))
     elif args.labels_file:
@@ -110,7 +156,7 @@ def _cofactors(text: str) -> str | dict[str, str]:
 def run_with_arguments(args: argparse.Namespace, settings, out_dir: Path) -> dict:
     """Open the data, check every option, then train, assign, evaluate and write."""
     from cytomoe.commands.terminal import TerminalProgress
-    from cytomoe.core.pipeline import (
+    from cytomoe.core.analysis.pipeline import (
         analyse,
         build_report,
         check_output_folder,
@@ -133,17 +179,24 @@ def run_with_arguments(args: argparse.Namespace, settings, out_dir: Path) -> dic
 def print_summary(report: dict, result, out_dir: Path) -> None:
     sizes = report["cluster_sizes"]
     total = max(1, sum(sizes))
-    print(f"{report['n_events']} events from {len(result.plate.samples)} sample(s), "
-          f"{len(report['markers'])} markers -> {report['n_clusters']} clusters "
-          f"({', '.join(f'{100 * s / total:.1f}%' for s in sizes[:8])}"
-          f"{', ...' if len(sizes) > 8 else ''})")
+    print(
+        f"{report['n_events']} events from {len(result.plate.samples)} sample(s), "
+        f"{len(report['markers'])} markers -> {report['n_clusters']} clusters "
+        f"({', '.join(f'{100 * s / total:.1f}%' for s in sizes[:8])}"
+        f"{', ...' if len(sizes) > 8 else ''})"
+    )
     if "f_measure" in report:
-        print(f"F-measure {report['f_measure']:.3f} (FlowCAP-I weighted "
-              f"{report['f_measure_flowcap']:.3f}), NMI {report['nmi']:.3f}, "
-              f"ARI {report['ari']:.3f} over {report['n_labelled']} labelled events")
+        print(
+            f"F-measure {report['f_measure']:.3f} (FlowCAP-I weighted "
+            f"{report['f_measure_flowcap']:.3f}), NMI {report['nmi']:.3f}, "
+            f"ARI {report['ari']:.3f} over {report['n_labelled']} labelled events"
+        )
     timing = report["timings"]
-    print(f"time: {sum(timing.values()):.1f} s (" +
-          ", ".join(f"{k} {v:.1f} s" for k, v in timing.items()) + ")")
+    print(
+        f"time: {sum(timing.values()):.1f} s ("
+        + ", ".join(f"{k} {v:.1f} s" for k, v in timing.items())
+        + ")"
+    )
     print(f"written to {out_dir}")
 
 

@@ -6,8 +6,14 @@ from tqdm import tqdm
 
 from cytomoe.core.progress import Progress
 
-STAGE_NAMES = {"load": "Loading", "embed": "Similarity (UMAP)", "train": "Training",
-               "assign": "Assigning", "export": "Exporting", "plates": "Plates"}
+STAGE_NAMES = {
+    "load": "Loading",
+    "embed": "Similarity (UMAP)",
+    "train": "Training",
+    "assign": "Assigning",
+    "export": "Exporting",
+    "plates": "Plates",
+}
 
 
 class TerminalProgress:
@@ -24,10 +30,14 @@ class TerminalProgress:
         if progress.stage != self._stage:
             self.close()
             self._stage = progress.stage
-            self._bar = tqdm(total=progress.total, desc=STAGE_NAMES.get(progress.stage,
-                                                                          progress.stage),
-                             file=sys.stderr, leave=False, dynamic_ncols=True,
-                             disable=None)  # None: no bar when stderr is not a terminal
+            self._bar = tqdm(
+                total=progress.total,
+                desc=STAGE_NAMES.get(progress.stage, progress.stage),
+                file=sys.stderr,
+                leave=False,
+                dynamic_ncols=True,
+                disable=None,
+            )  # None: no bar when stderr is not a terminal
         bar = self._bar
         if bar.disable:
             return

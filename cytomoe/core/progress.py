@@ -31,8 +31,14 @@ ProgressCallback = Callable[[Progress], None]
 CancelCheck = Callable[[], bool]
 
 
-def report(callback: ProgressCallback | None, stage: str, done: float, total: float | None = None,
-           message: str = "", **values: float) -> None:
+def report(
+    callback: ProgressCallback | None,
+    stage: str,
+    done: float,
+    total: float | None = None,
+    message: str = "",
+    **values: float,
+) -> None:
     if callback is not None:
         callback(Progress(stage, done, total, message, dict(values)))
 

@@ -45,8 +45,9 @@ class ExportDialog(QDialog):
         layout_group.addButton(self.together)
         self.file_format = QComboBox()
         self.file_format.addItems(["FCS 3.1", "CSV"])
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
-                                   QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form = QFormLayout(self)

@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cytomoe.core.analysis import LabelSource
-from cytomoe.core.fmeasure import Evaluation
-from cytomoe.core.plate import EVENT, SAMPLE, WELL
+from cytomoe.core.analysis.analysis_file import LabelSource
+from cytomoe.core.evaluation.fmeasure import Evaluation
+from cytomoe.core.io.plate import EVENT, SAMPLE, WELL
 
 FILE_CHOICE = "Labels file (one per event)…"
 GATES_CHOICE = "Gates (FlowJo .wsp / Gating-ML .xml)…"
@@ -52,20 +52,19 @@ class FMeasureView(QWidget):
         self.unlabeled.setPlaceholderText("also unlabelled, e.g. 0 (comma-separated)")
         self.compute = QPushButton("Compute F-measure")
         self.compute.clicked.connect(self._request)
-        self.score = QLabel("Train a model, choose where the manual gates come from, and "
-                            "compute.")
+        self.score = QLabel("Train a model, choose where the manual gates come from, and compute.")
         self.score.setTextFormat(Qt.TextFormat.RichText)
         self.score.setWordWrap(True)
         self.table = QTableWidget(0, 6)
-        self.table.setHorizontalHeaderLabels(["Population", "Events", "Cluster", "Precision",
-                                              "Recall", "F1"])
+        self.table.setHorizontalHeaderLabels(
+            ["Population", "Events", "Cluster", "Precision", "Recall", "F1"]
+        )
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.heatmap = pg.PlotWidget(background="w", title="Share of each population per "
-                                                           "cluster")
+        self.heatmap = pg.PlotWidget(background="w", title="Share of each population per cluster")
         self.heatmap_image = pg.ImageItem()
         self.heatmap_image.setColorMap(pg.colormap.get("viridis"))
         self.heatmap.addItem(self.heatmap_image)
@@ -99,8 +98,11 @@ class FMeasureView(QWidget):
         unlabeled = [v.strip() for v in self.unlabeled.text().split(",") if v.strip()]
         if text in (FILE_CHOICE, GATES_CHOICE):
             kind = "file" if text == FILE_CHOICE else "gates"
-            pattern = ("Labels (*.csv *.txt *.tsv);;All files (*)" if kind == "file"
-                       else "Gates (*.wsp *.xml);;All files (*)")
+            pattern = (
+                "Labels (*.csv *.txt *.tsv);;All files (*)"
+                if kind == "file"
+                else "Gates (*.wsp *.xml);;All files (*)"
+            )
             path, _ = QFileDialog.getOpenFileName(self, text.rstrip("…"), "", pattern)
             if not path:
                 return
@@ -108,8 +110,7 @@ class FMeasureView(QWidget):
         elif text == DRAWN_CHOICE:
             self.compute_requested.emit(LabelSource("drawn", "gates drawn here", unlabeled))
         elif self.source.currentData() is not None:
-            self.compute_requested.emit(LabelSource("column", self.source.currentData(),
-                                                    unlabeled))
+            self.compute_requested.emit(LabelSource("column", self.source.currentData(), unlabeled))
 
     def show_evaluation(self, evaluation: Evaluation, source: str) -> None:
         self.score.setText(
@@ -117,13 +118,19 @@ class FMeasureView(QWidget):
             f" &nbsp; FlowCAP-I weighted {evaluation.f_measure_flowcap:.3f} &nbsp; "
             f"NMI {evaluation.nmi:.3f} &nbsp; ARI {evaluation.ari:.3f} &nbsp; "
             f"<span style='color:#555'>({evaluation.n_labelled:,} labelled events, {source})"
-            f"</span>")
+            f"</span>"
+        )
         populations = evaluation.populations
         self.table.setRowCount(len(populations))
         for row, record in enumerate(populations.itertuples(index=False)):
-            values = [record.population, f"{record.size:,}",
-                      "—" if record.cluster is None else str(record.cluster),
-                      f"{record.precision:.3f}", f"{record.recall:.3f}", f"{record.f1:.3f}"]
+            values = [
+                record.population,
+                f"{record.size:,}",
+                "—" if record.cluster is None else str(record.cluster),
+                f"{record.precision:.3f}",
+                f"{record.recall:.3f}",
+                f"{record.f1:.3f}",
+            ]
             for column, value in enumerate(values):
                 self.table.setItem(row, column, QTableWidgetItem(value))
         self._show_confusion(evaluation.confusion)

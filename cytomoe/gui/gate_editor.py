@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from cytomoe.core.errors import CytomoeError
-from cytomoe.core.gates import DrawnGate, drawn_gate_membership, gate_id
+from cytomoe.core.evaluation.gates import DrawnGate, drawn_gate_membership, gate_id
 
 GATE_PEN = pg.mkPen("#c2185b", width=2)
 
@@ -77,7 +77,7 @@ class GateEditor(QWidget):
 
     def show_axes(self, x_channel: str, y_channel: str) -> None:
         for gate in self.gates:
-            shown = gate.channels == (x_channel, y_channel)[:len(gate.channels)]
+            shown = gate.channels == (x_channel, y_channel)[: len(gate.channels)]
             self.rois[gate.name].setVisible(shown)
 
     def selected_gate(self) -> str | None:
@@ -98,12 +98,20 @@ class GateEditor(QWidget):
         (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
         if vertices is None:
             cx, cy, w, h = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 6, (y1 - y0) / 6
-            vertices = ([(cx - w, cy - h), (cx + w, cy - h), (cx + w, cy + h), (cx - w, cy + h)]
-                        if kind == "polygon" else [(cx - w, cx + w), (cy - h, cy + h)])
+            vertices = (
+                [(cx - w, cy - h), (cx + w, cy - h), (cx + w, cy + h), (cx - w, cy + h)]
+                if kind == "polygon"
+                else [(cx - w, cx + w), (cy - h, cy + h)]
+            )
         try:
-            gate = DrawnGate(name, kind, (x_channel, y_channel),
-                             (self.cofactors.get(x_channel), self.cofactors.get(y_channel)),
-                             [tuple(v) for v in vertices], parent=self.selected_gate())
+            gate = DrawnGate(
+                name,
+                kind,
+                (x_channel, y_channel),
+                (self.cofactors.get(x_channel), self.cofactors.get(y_channel)),
+                [tuple(v) for v in vertices],
+                parent=self.selected_gate(),
+            )
         except CytomoeError as error:
             self.error.emit(str(error))
             self.name.setText(gate_id(name))
@@ -139,8 +147,9 @@ class GateEditor(QWidget):
 
     def _moved(self, gate: DrawnGate, roi: pg.ROI) -> None:
         if gate.kind == "polygon":
-            gate.vertices = [(p.x(), p.y()) for p in
-                             (roi.mapToParent(h["item"].pos()) for h in roi.handles)]
+            gate.vertices = [
+                (p.x(), p.y()) for p in (roi.mapToParent(h["item"].pos()) for h in roi.handles)
+            ]
         elif gate.kind == "range":
             gate.vertices = [tuple(roi.getRegion())]
         else:
@@ -179,8 +188,11 @@ class GateEditor(QWidget):
         total = 0 if self.events is None else len(self.events)
         for gate in self.gates:
             count = int(self.membership[gate.name].sum()) if self.membership is not None else 0
-            parent_count = (int(self.membership[gate.parent].sum()) if gate.parent and
-                            self.membership is not None else total)
+            parent_count = (
+                int(self.membership[gate.parent].sum())
+                if gate.parent and self.membership is not None
+                else total
+            )
             share = 100 * count / parent_count if parent_count else 0.0
             item = QTreeWidgetItem([gate.name, f"{count:,}", f"{share:.1f}"])
             item.setData(0, 256, gate.name)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cytomoe.core.density import density_image, plot_range, point_density, subsample
+from cytomoe.core.evaluation.density import density_image, plot_range, point_density, subsample
 from cytomoe.gui.colors import cluster_color, density_colormap, grey_lookup_table
 
 OVERLAY_LIMIT = 6000  # dots drawn over the density image for a highlighted cluster
@@ -40,13 +40,17 @@ class DensityPlot(pg.PlotWidget):
         self.grey = grey
         self.image = pg.ImageItem()
         self.addItem(self.image)
-        lookup = grey_lookup_table() if grey else density_colormap().getLookupTable(
-            nPts=DENSITY_LEVELS, alpha=True)
+        lookup = (
+            grey_lookup_table()
+            if grey
+            else density_colormap().getLookupTable(nPts=DENSITY_LEVELS, alpha=True)
+        )
         levels = np.linspace(0, len(lookup) - 1, DENSITY_LEVELS).astype(int)
         self.dots = []
         for level in levels:
-            item = pg.ScatterPlotItem(size=2 if compact else 3, pen=None,
-                                      brush=QBrush(QColor(*lookup[level][:3])))
+            item = pg.ScatterPlotItem(
+                size=2 if compact else 3, pen=None, brush=QBrush(QColor(*lookup[level][:3]))
+            )
             self.addItem(item)
             self.dots.append(item)
         self.overlay = pg.ScatterPlotItem(size=3 if compact else 4, pen=None)
@@ -66,10 +70,16 @@ class DensityPlot(pg.PlotWidget):
         self.scene().sigMouseClicked.connect(self._on_click)
         self.channels = ("", "")
 
-    def show_events(self, x: np.ndarray, y: np.ndarray, x_label: str, y_label: str,
-                    x_channel: str = "", y_channel: str = "",
-                    ranges: tuple[tuple[float, float], tuple[float, float]] | None = None
-                    ) -> None:
+    def show_events(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        x_label: str,
+        y_label: str,
+        x_channel: str = "",
+        y_channel: str = "",
+        ranges: tuple[tuple[float, float], tuple[float, float]] | None = None,
+    ) -> None:
         x_range, y_range = ranges or (plot_range(x), plot_range(y))
         if len(x) <= DOT_LIMIT:
             self.image.clear()
@@ -81,8 +91,9 @@ class DensityPlot(pg.PlotWidget):
             image = density.log_counts()
             top = np.nanmax(image) if np.isfinite(image).any() else 1.0
             self.image.setImage(image, levels=(0, max(top, 1e-6)), autoLevels=False)
-            self.image.setRect(QRectF(x_range[0], y_range[0], x_range[1] - x_range[0],
-                                      y_range[1] - y_range[0]))
+            self.image.setRect(
+                QRectF(x_range[0], y_range[0], x_range[1] - x_range[0], y_range[1] - y_range[0])
+            )
         self.setXRange(*x_range, padding=0)
         self.setYRange(*y_range, padding=0)
         self.setLabel("bottom", x_label)
@@ -95,8 +106,11 @@ class DensityPlot(pg.PlotWidget):
 
     def _draw_dots(self, x: np.ndarray, y: np.ndarray) -> None:
         """Pseudocolour dots: each event coloured by the density around it."""
-        level = (point_density(x, y) * (DENSITY_LEVELS - 1)).round().astype(int) if len(x) \
+        level = (
+            (point_density(x, y) * (DENSITY_LEVELS - 1)).round().astype(int)
+            if len(x)
             else np.zeros(0, dtype=int)
+        )
         for index, item in enumerate(self.dots):
             members = level == index
             item.setData(x[members], y[members])
@@ -181,8 +195,15 @@ class ExpertGrid(QScrollArea):
         self.setWidget(self._container)
         self.panels: list[DensityPlot] = []
 
-    def show_clusters(self, x: np.ndarray, y: np.ndarray, clusters: np.ndarray,
-                      n_clusters: int, x_label: str, y_label: str) -> None:
+    def show_clusters(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        clusters: np.ndarray,
+        n_clusters: int,
+        x_label: str,
+        y_label: str,
+    ) -> None:
         while self._layout.count():
             item = self._layout.takeAt(0)
             if item.widget() is not None:
@@ -197,9 +218,11 @@ class ExpertGrid(QScrollArea):
             box = QWidget()
             column = QVBoxLayout(box)
             column.setContentsMargins(0, 0, 0, 0)
-            title = QLabel(f"<b style='color:{cluster_color(cluster)}'>Expert cluster "
-                           f"{cluster}</b> &nbsp; {members.sum():,} events "
-                           f"({100 * members.sum() / total:.1f}%)")
+            title = QLabel(
+                f"<b style='color:{cluster_color(cluster)}'>Expert cluster "
+                f"{cluster}</b> &nbsp; {members.sum():,} events "
+                f"({100 * members.sum() / total:.1f}%)"
+            )
             panel = DensityPlot(grey=True, compact=True)
             panel.setFixedHeight(240)
             panel.setMinimumWidth(self.PANEL_WIDTH - 30)
@@ -241,7 +264,8 @@ class LatentView(pg.PlotWidget):
             members = labels == cluster
             color = QColor(cluster_color(int(cluster)))
             color.setAlpha(230 if selected in (-1, cluster) else 40)
-            item = pg.ScatterPlotItem(flat[members, 0], flat[members, 1], size=3, pen=None,
-                                      brush=QBrush(color))
+            item = pg.ScatterPlotItem(
+                flat[members, 0], flat[members, 1], size=3, pen=None, brush=QBrush(color)
+            )
             self.addItem(item)
             self._items.append(item)

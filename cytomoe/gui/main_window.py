@@ -30,24 +30,30 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cytomoe.core.analysis import AnalysisSettings, LabelSource, load_analysis, save_analysis
-from cytomoe.core.density import subsample
-from cytomoe.core.errors import CytomoeError, OutputExistsError
-from cytomoe.core.export import source_keywords, write_fcs
-from cytomoe.core.fmeasure import evaluate
-from cytomoe.core.gates import drawn_gate_set, load_drawn_gates, save_drawn_gates
-from cytomoe.core.labels import clean_labels
-from cytomoe.core.panel import Panel
-from cytomoe.core.pipeline import (
+from cytomoe.core.analysis.analysis_file import (
+    AnalysisSettings,
+    LabelSource,
+    load_analysis,
+    save_analysis,
+)
+from cytomoe.core.analysis.demo import demo_settings
+from cytomoe.core.analysis.pipeline import (
     AnalysisResult,
     analyse,
     export_clusters,
     export_targets,
     truth_labels,
 )
-from cytomoe.core.plate import SAMPLE, Plate
+from cytomoe.core.errors import CytomoeError, OutputExistsError
+from cytomoe.core.evaluation.density import subsample
+from cytomoe.core.evaluation.fmeasure import evaluate
+from cytomoe.core.evaluation.gates import drawn_gate_set, load_drawn_gates, save_drawn_gates
+from cytomoe.core.evaluation.labels import clean_labels
+from cytomoe.core.io.export import source_keywords, write_fcs
+from cytomoe.core.io.plate import SAMPLE, Plate
+from cytomoe.core.preprocessing.panel import Panel
+from cytomoe.core.preprocessing.transform import arcsinh
 from cytomoe.core.progress import Progress
-from cytomoe.core.transform import arcsinh
 from cytomoe.gui.colors import cluster_color
 from cytomoe.gui.export_dialog import ExportDialog
 from cytomoe.gui.fmeasure_view import FMeasureView, label_columns
@@ -58,11 +64,10 @@ from cytomoe.gui.plate_view import PlateView
 from cytomoe.gui.training_panel import TrainingPanel
 from cytomoe.gui.worker import Worker
 
-DEMO_LABEL_COLUMN = "labels"
 
-
-def load_plate(paths: list[str], progress=None, should_cancel=None
-               ) -> tuple[Plate, Panel, pd.DataFrame]:
+def load_plate(
+    paths: list[str], progress=None, should_cancel=None
+) -> tuple[Plate, Panel, pd.DataFrame]:
     """Off the GUI thread: read the files, choose the default panel, pool the events."""
     plate = Plate.open(paths, progress=progress, should_cancel=should_cancel)
     panel = Panel.default_for(plate.samples, plate.channels)
@@ -151,17 +156,19 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
 
         self.plate_dock = self._dock("Plate", self.plate_view, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.marker_dock = self._dock("Markers", self.marker_panel,
-                                      Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.gate_dock = self._dock("Gates", self.gate_editor,
-                                    Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.marker_dock = self._dock(
+            "Markers", self.marker_panel, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self.gate_dock = self._dock("Gates", self.gate_editor, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.tabifyDockWidget(self.plate_dock, self.marker_dock)
         self.tabifyDockWidget(self.marker_dock, self.gate_dock)
         self.plate_dock.raise_()
-        self.training_dock = self._dock("Training", self.training_panel,
-                                        Qt.DockWidgetArea.RightDockWidgetArea)
-        self.resizeDocks([self.plate_dock, self.training_dock], [420, 340],
-                         Qt.Orientation.Horizontal)
+        self.training_dock = self._dock(
+            "Training", self.training_panel, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.resizeDocks(
+            [self.plate_dock, self.training_dock], [420, 340], Qt.Orientation.Horizontal
+        )
 
         self.status_text = QLabel("Ready.")
         self.status_progress = QProgressBar()
@@ -206,33 +213,60 @@ class MainWindow(QMainWindow):
                 item.setShortcut(shortcut)
             return item
 
-        self.open_folder_action = action("Open plate folder…", self.choose_folder,
-                                         sp.SP_DirOpenIcon, QKeySequence.StandardKey.Open)
+        self.open_folder_action = action(
+            "Open plate folder…",
+            self.choose_folder,
+            sp.SP_DirOpenIcon,
+            QKeySequence.StandardKey.Open,
+        )
         self.open_files_action = action("Open files…", self.choose_files, sp.SP_FileIcon)
         self.demo_action = action("Open demo data", self.open_demo, sp.SP_ComputerIcon)
         self.open_analysis_action = action("Open analysis…", self.open_analysis)
-        self.save_analysis_action = action("Save analysis…", self.save_analysis,
-                                           sp.SP_DialogSaveButton, QKeySequence.StandardKey.Save)
+        self.save_analysis_action = action(
+            "Save analysis…",
+            self.save_analysis,
+            sp.SP_DialogSaveButton,
+            QKeySequence.StandardKey.Save,
+        )
         self.train_action = action("Train", self.train, sp.SP_MediaPlay)
         self.cancel_action = action("Cancel", self.cancel, sp.SP_MediaStop)
-        self.export_action = action("Export clusters…", self.export_clusters,
-                                    sp.SP_ArrowDown)
-        self.export_plot_action = action("Export plot as PNG/SVG…", self.export_plot,
-                                         sp.SP_FileDialogDetailedView)
+        self.export_action = action("Export clusters…", self.export_clusters, sp.SP_ArrowDown)
+        self.export_plot_action = action(
+            "Export plot as PNG/SVG…", self.export_plot, sp.SP_FileDialogDetailedView
+        )
         quit_action = action("Quit", self.close, shortcut=QKeySequence.StandardKey.Quit)
         about = action("About cytomoe", self.about)
 
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main toolbar")
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for item in (self.open_folder_action, self.open_files_action, self.demo_action, None,
-                     self.train_action, self.cancel_action, None, self.export_action,
-                     self.export_plot_action, self.save_analysis_action):
+        for item in (
+            self.open_folder_action,
+            self.open_files_action,
+            self.demo_action,
+            None,
+            self.train_action,
+            self.cancel_action,
+            None,
+            self.export_action,
+            self.export_plot_action,
+            self.save_analysis_action,
+        ):
             toolbar.addSeparator() if item is None else toolbar.addAction(item)
         menu = self.menuBar().addMenu("&File")
-        for item in (self.open_folder_action, self.open_files_action, self.demo_action, None,
-                     self.open_analysis_action, self.save_analysis_action, None,
-                     self.export_action, self.export_plot_action, None, quit_action):
+        for item in (
+            self.open_folder_action,
+            self.open_files_action,
+            self.demo_action,
+            None,
+            self.open_analysis_action,
+            self.save_analysis_action,
+            None,
+            self.export_action,
+            self.export_plot_action,
+            None,
+            quit_action,
+        ):
             menu.addSeparator() if item is None else menu.addAction(item)
         analysis = self.menuBar().addMenu("&Analysis")
         analysis.addAction(self.train_action)
@@ -250,8 +284,12 @@ class MainWindow(QMainWindow):
         self.training_panel.start.setEnabled(loaded and not busy)
         self.cancel_action.setEnabled(busy)
         self.training_panel.cancel.setEnabled(busy)
-        for item in (self.open_folder_action, self.open_files_action, self.demo_action,
-                     self.open_analysis_action):
+        for item in (
+            self.open_folder_action,
+            self.open_files_action,
+            self.demo_action,
+            self.open_analysis_action,
+        ):
             item.setEnabled(not busy)
         self.export_action.setEnabled(trained and not busy)
         self.generate_button.setEnabled(trained and self.selected_cluster >= 0)
@@ -314,22 +352,27 @@ class MainWindow(QMainWindow):
 
     def choose_files(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(
-            self, "Open FCS files or event tables", "",
-            "Cytometry data (*.fcs *.FCS *.lmd *.LMD *.csv *.tsv);;All files (*)")
+            self,
+            "Open FCS files or event tables",
+            "",
+            "Cytometry data (*.fcs *.FCS *.lmd *.LMD *.csv *.tsv);;All files (*)",
+        )
         if files:
             self.open_paths(files)
 
     def open_demo(self) -> None:
-        from cytomoe.commands.demo import demo_settings
-
-        self.open_paths(demo_settings().inputs, label_column=DEMO_LABEL_COLUMN)
+        demo = demo_settings()
+        self.open_paths(demo.inputs, label_column=demo.labels.value)
 
     def open_paths(self, paths: list[str], label_column: str | None = None) -> None:
         if self.worker is not None:
             return
         self.inputs = [str(p) for p in paths]
-        self._run(partial(load_plate, self.inputs),
-                  partial(self._plate_loaded, label_column=label_column), "Reading files…")
+        self._run(
+            partial(load_plate, self.inputs),
+            partial(self._plate_loaded, label_column=label_column),
+            "Reading files…",
+        )
 
     def _plate_loaded(self, loaded, label_column: str | None = None) -> None:
         self.plate, self.panel, self.events = loaded
@@ -348,11 +391,14 @@ class MainWindow(QMainWindow):
         if label_column in columns:
             self.fmeasure_view.source.setCurrentIndex(columns.index(label_column))
         self.setWindowTitle(f"cytomoe: {self.plate.name}")
-        self.status_text.setText(f"Opened {len(self.plate.samples)} sample(s), "
-                                 f"{self.plate.n_events:,} events.")
+        self.status_text.setText(
+            f"Opened {len(self.plate.samples)} sample(s), {self.plate.n_events:,} events."
+        )
         if self.plate.failures:
-            self.show_error(f"{len(self.plate.failures)} file(s) could not be read and are "
-                            f"listed in the Plate panel; the others are open.")
+            self.show_error(
+                f"{len(self.plate.failures)} file(s) could not be read and are "
+                f"listed in the Plate panel; the others are open."
+            )
         self.redraw()
 
     def _fill_channel_pickers(self) -> None:
@@ -388,15 +434,13 @@ class MainWindow(QMainWindow):
                 name = self.panel.display_name(channel)
                 box.setItemText(index, name if name == channel else f"{name} ({channel})")
             box.blockSignals(False)
-        if (selected_x, selected_y) == (self.x_channel.currentData(),
-                                        self.y_channel.currentData()):
+        if (selected_x, selected_y) == (self.x_channel.currentData(), self.y_channel.currentData()):
             self.redraw()
 
     def save_panel(self) -> None:
         if self.panel is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Save panel", "panel.json",
-                                              "Panel (*.json)")
+        path, _ = QFileDialog.getSaveFileName(self, "Save panel", "panel.json", "Panel (*.json)")
         if path:
             self.panel.save(path)
 
@@ -408,8 +452,9 @@ class MainWindow(QMainWindow):
             panel = Panel.load(path)
             missing = [c for c in panel.selected if c not in self.plate.channels]
             if missing:
-                raise CytomoeError(f"The data has no channel(s) {', '.join(missing)} of "
-                                   f"{Path(path).name}.")
+                raise CytomoeError(
+                    f"The data has no channel(s) {', '.join(missing)} of {Path(path).name}."
+                )
         except CytomoeError as error:
             self.show_error(str(error))
             return
@@ -419,8 +464,9 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ training
     def analysis_settings(self) -> AnalysisSettings:
-        return AnalysisSettings(inputs=list(self.inputs), panel=self.panel,
-                                model=self.training_panel.settings())
+        return AnalysisSettings(
+            inputs=list(self.inputs), panel=self.panel, model=self.training_panel.settings()
+        )
 
     def train(self) -> None:
         if self.plate is None or self.worker is not None:
@@ -430,8 +476,12 @@ class MainWindow(QMainWindow):
             return
         settings = self.analysis_settings()
         self.training_panel.set_running(True)
-        self._run(partial(analyse, settings, plate=self.plate), self._trained,
-                  "Training MoE-Sim-VAE…", in_process=True)
+        self._run(
+            partial(analyse, settings, plate=self.plate),
+            self._trained,
+            "Training MoE-Sim-VAE…",
+            in_process=True,
+        )
 
     def _trained(self, result: AnalysisResult) -> None:
         self.result = result
@@ -441,9 +491,11 @@ class MainWindow(QMainWindow):
         sizes = np.bincount(result.clusters, minlength=result.model.n_clusters_).tolist()
         self.legend.set_clusters(sizes)
         silenced = len(result.model.silenced_experts_)
-        text = (f"{result.model.n_clusters_} clusters ({silenced} experts silenced) on "
-                f"{len(result.clusters):,} events; embedding {result.timings.get('embed', 0):.0f}"
-                f" s, training {result.timings.get('train', 0):.0f} s.")
+        text = (
+            f"{result.model.n_clusters_} clusters ({silenced} experts silenced) on "
+            f"{len(result.clusters):,} events; embedding {result.timings.get('embed', 0):.0f}"
+            f" s, training {result.timings.get('train', 0):.0f} s."
+        )
         self.training_panel.status.setText(text)
         self.status_text.setText(text)
         rows = subsample(len(self.events), LatentView.LIMIT)
@@ -469,18 +521,28 @@ class MainWindow(QMainWindow):
             return
         x_channel, y_channel = self.x_channel.currentData(), self.y_channel.currentData()
         visible = self._visible()
-        self._shown = (self.display_values(x_channel)[visible],
-                       self.display_values(y_channel)[visible], visible)
+        self._shown = (
+            self.display_values(x_channel)[visible],
+            self.display_values(y_channel)[visible],
+            visible,
+        )
         x, y, _ = self._shown
         x_label, y_label = self.x_channel.currentText(), self.y_channel.currentText()
-        scales = [f"{self.panel.display_name(c)}: " +
-                  (f"arcsinh(x/{self.panel.cofactors[c]:g})" if self.panel.cofactors.get(c)
-                   else "linear") for c in (x_channel, y_channel)]
+        scales = [
+            f"{self.panel.display_name(c)}: "
+            + (
+                f"arcsinh(x/{self.panel.cofactors[c]:g})"
+                if self.panel.cofactors.get(c)
+                else "linear"
+            )
+            for c in (x_channel, y_channel)
+        ]
         self.scale_note.setText("   ".join(scales))
         self.gating_plot.show_events(x, y, x_label, y_label, x_channel, y_channel)
         if self.result is not None:
-            self.expert_grid.show_clusters(x, y, self.result.clusters[visible],
-                                           self.result.model.n_clusters_, x_label, y_label)
+            self.expert_grid.show_clusters(
+                x, y, self.result.clusters[visible], self.result.model.n_clusters_, x_label, y_label
+            )
         self._show_selection()
         self._update_enabled()
 
@@ -491,8 +553,7 @@ class MainWindow(QMainWindow):
         x, y, visible = self._shown
         if self.selected_cluster >= 0:
             members = self.result.clusters[visible] == self.selected_cluster
-            self.gating_plot.highlight(x[members], y[members],
-                                       cluster_color(self.selected_cluster))
+            self.gating_plot.highlight(x[members], y[members], cluster_color(self.selected_cluster))
         else:
             self.gating_plot.clear_highlight()
         self.expert_grid.mark(self.selected_cluster)
@@ -540,18 +601,19 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ gates
     def drawn_gate_labels(self, unlabeled: list[str]) -> pd.Series:
         if not self.gate_editor.gates or self.gate_editor.membership is None:
-            raise CytomoeError("Draw gates first (Gates panel): their leaf gates are the "
-                               "manual labels.")
+            raise CytomoeError(
+                "Draw gates first (Gates panel): their leaf gates are the manual labels."
+            )
         gates = drawn_gate_set(self.gate_editor.gates)
-        return clean_labels(gates.labels_from_membership(self.gate_editor.membership),
-                            unlabeled)
+        return clean_labels(gates.labels_from_membership(self.gate_editor.membership), unlabeled)
 
     def save_gates(self) -> None:
         if not self.gate_editor.gates:
             self.show_error("There are no gates to save yet.")
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Save gates as Gating-ML", "gates.xml",
-                                              "Gating-ML 2.0 (*.xml)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save gates as Gating-ML", "gates.xml", "Gating-ML 2.0 (*.xml)"
+        )
         if path and (not Path(path).exists() or self._confirm_overwrite(Path(path).name)):
             try:
                 save_drawn_gates(self.gate_editor.gates, path, self.panel.compensate)
@@ -561,8 +623,9 @@ class MainWindow(QMainWindow):
             self.status_text.setText(f"Saved {path}")
 
     def load_gates(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load gates (Gating-ML)", "",
-                                              "Gating-ML 2.0 (*.xml)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Load gates (Gating-ML)", "", "Gating-ML 2.0 (*.xml)"
+        )
         if path:
             self.load_gates_file(path)
 
@@ -571,8 +634,10 @@ class MainWindow(QMainWindow):
             gates = load_drawn_gates(path)
             missing = sorted({c for g in gates for c in g.channels} - set(self.plate.channels))
             if missing:
-                raise CytomoeError(f"{Path(path).name} gates channel(s) {', '.join(missing)}, "
-                                   "which the data does not have.")
+                raise CytomoeError(
+                    f"{Path(path).name} gates channel(s) {', '.join(missing)}, "
+                    "which the data does not have."
+                )
         except CytomoeError as error:
             self.show_error(str(error))
             return
@@ -593,31 +658,37 @@ class MainWindow(QMainWindow):
             return
         in_cluster = self.selected_cluster >= 0
         suffix = f"_cluster_{self.selected_cluster:02d}" if in_cluster else ""
-        path, _ = QFileDialog.getSaveFileName(self, "Export gated events", f"{gate}{suffix}.fcs",
-                                              "FCS (*.fcs)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export gated events", f"{gate}{suffix}.fcs", "FCS (*.fcs)"
+        )
         if path:
             self.write_gated(gate, in_cluster, path)
 
     def write_gated(self, gate: str, in_cluster: bool, path: str) -> None:
         frame = self.gated_events(gate, in_cluster)
         keywords = source_keywords(self.plate.samples[0].keywords)
-        keywords["CYTOMOE_POPULATION"] = gate + (f" & cluster {self.selected_cluster}"
-                                                 if in_cluster else "")
-        self._write_file(lambda overwrite: write_fcs(path, frame, markers=self.plate.markers,
-                                                     keywords=keywords, overwrite=overwrite),
-                         path)
+        keywords["CYTOMOE_POPULATION"] = gate + (
+            f" & cluster {self.selected_cluster}" if in_cluster else ""
+        )
+        self._write_file(
+            lambda overwrite: write_fcs(
+                path, frame, markers=self.plate.markers, keywords=keywords, overwrite=overwrite
+            ),
+            path,
+        )
 
     # ------------------------------------------------------------------ generation
     def generate_cells(self) -> None:
         if self.result is None or self.selected_cluster < 0:
             return
-        self.synthetic = self.result.model.generate(self.selected_cluster,
-                                                    self.generate_count.value())
+        self.synthetic = self.result.model.generate(
+            self.selected_cluster, self.generate_count.value()
+        )
         accuracy = self.synthetic.attrs.get("generation_accuracy")
         self.generation_note.setText(
             f"{len(self.synthetic):,} synthetic cells of cluster {self.selected_cluster}"
-            + (f"; the gate sends {100 * accuracy:.0f}% back to it" if accuracy is not None
-               else ""))
+            + (f"; the gate sends {100 * accuracy:.0f}% back to it" if accuracy is not None else "")
+        )
         self._show_synthetic()
         self._update_enabled()
 
@@ -626,11 +697,17 @@ class MainWindow(QMainWindow):
             return
         channels = (self.x_channel.currentData(), self.y_channel.currentData())
         if not all(c in self.synthetic.columns for c in channels):
-            self.generation_note.setText("Synthetic cells have only the model's markers: "
-                                         "choose two of them as X and Y to see them.")
+            self.generation_note.setText(
+                "Synthetic cells have only the model's markers: "
+                "choose two of them as X and Y to see them."
+            )
             return
-        values = [arcsinh(self.synthetic[[c]].to_numpy(np.float64), [c],
-                          {c: self.panel.cofactors.get(c)})[:, 0] for c in channels]
+        values = [
+            arcsinh(
+                self.synthetic[[c]].to_numpy(np.float64), [c], {c: self.panel.cofactors.get(c)}
+            )[:, 0]
+            for c in channels
+        ]
         self.gating_plot.show_synthetic(*values)
         if 0 <= self.selected_cluster < len(self.expert_grid.panels):
             self.expert_grid.panels[self.selected_cluster].show_synthetic(*values)
@@ -639,13 +716,18 @@ class MainWindow(QMainWindow):
         if self.synthetic is None:
             return
         path, _ = QFileDialog.getSaveFileName(
-            self, "Export synthetic cells", f"synthetic_cluster_{self.selected_cluster:02d}.fcs",
-            "FCS (*.fcs)")
+            self,
+            "Export synthetic cells",
+            f"synthetic_cluster_{self.selected_cluster:02d}.fcs",
+            "FCS (*.fcs)",
+        )
         if not path:
             return
         markers = {c: self.panel.display_name(c) for c in self.synthetic.columns}
-        self._write_file(lambda overwrite: write_fcs(path, self.synthetic, markers=markers,
-                                                     overwrite=overwrite), path)
+        self._write_file(
+            lambda overwrite: write_fcs(path, self.synthetic, markers=markers, overwrite=overwrite),
+            path,
+        )
 
     def _write_file(self, write, path: str) -> None:
         """Write, asking before replacing an existing file."""
@@ -667,56 +749,79 @@ class MainWindow(QMainWindow):
     def export_clusters(self) -> None:
         if self.result is None or self.worker is not None:
             return
-        dialog = ExportDialog(1 if self.selected_cluster >= 0 else 0,
-                              str(Path(self.inputs[0]).parent) if self.inputs else "", self)
+        dialog = ExportDialog(
+            1 if self.selected_cluster >= 0 else 0,
+            str(Path(self.inputs[0]).parent) if self.inputs else "",
+            self,
+        )
         if not dialog.exec():
             return
-        self.start_export(dialog.target, [self.selected_cluster] if dialog.use_selected else None,
-                          separate=dialog.separate.isChecked(),
-                          file_format="csv" if dialog.csv else "fcs")
+        self.start_export(
+            dialog.target,
+            [self.selected_cluster] if dialog.use_selected else None,
+            separate=dialog.separate.isChecked(),
+            file_format="csv" if dialog.csv else "fcs",
+        )
 
-    def start_export(self, folder: Path, clusters: list[int] | None, separate: bool = True,
-                     file_format: str = "fcs") -> None:
+    def start_export(
+        self,
+        folder: Path,
+        clusters: list[int] | None,
+        separate: bool = True,
+        file_format: str = "fcs",
+    ) -> None:
         if not folder.is_dir():
             self.show_error(f"{folder} is not a folder.")
             return
-        job = partial(export_clusters, self.result, folder, clusters, separate,
-                      file_format=file_format)
+        job = partial(
+            export_clusters, self.result, folder, clusters, separate, file_format=file_format
+        )
         try:  # ask before replacing files: the worker then runs with overwrite
-            existing = [p.name for p in export_targets(self.result, folder, clusters, separate,
-                                                        file_format) if p.exists()]
+            existing = [
+                p.name
+                for p in export_targets(self.result, folder, clusters, separate, file_format)
+                if p.exists()
+            ]
         except CytomoeError as error:
             self.show_error(str(error))
             return
         if existing and not self._confirm_overwrite(", ".join(existing[:3])):
             return
-        self._run(partial(job, overwrite=bool(existing)),
-                  lambda paths: self.status_text.setText(
-                      f"Exported {len(paths)} file(s) to {folder}"), "Exporting…")
+        self._run(
+            partial(job, overwrite=bool(existing)),
+            lambda paths: self.status_text.setText(f"Exported {len(paths)} file(s) to {folder}"),
+            "Exporting…",
+        )
 
     def export_plot(self) -> None:
-        widget = {0: self.gating_plot, 2: self.latent_view,
-                  3: self.fmeasure_view.heatmap}.get(self.tabs.currentIndex())
+        widget = {0: self.gating_plot, 2: self.latent_view, 3: self.fmeasure_view.heatmap}.get(
+            self.tabs.currentIndex()
+        )
         if widget is None and self.expert_grid.panels:
             widget = self.expert_grid.panels[max(self.selected_cluster, 0)]
         if widget is None:
             self.show_error("There is no plot to export yet.")
             return
-        path, chosen = QFileDialog.getSaveFileName(self, "Export plot", "plot.png",
-                                                   "PNG image (*.png);;SVG drawing (*.svg)")
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Export plot", "plot.png", "PNG image (*.png);;SVG drawing (*.svg)"
+        )
         if not path:
             return
         if Path(path).exists() and not self._confirm_overwrite(Path(path).name):
             return
-        exporter = (pg_exporters.SVGExporter if path.lower().endswith(".svg")
-                    else pg_exporters.ImageExporter)(widget.getPlotItem())
+        exporter = (
+            pg_exporters.SVGExporter
+            if path.lower().endswith(".svg")
+            else pg_exporters.ImageExporter
+        )(widget.getPlotItem())
         exporter.export(path)
         self.status_text.setText(f"Wrote {path}")
 
     # ------------------------------------------------------------------ analysis files
     def save_analysis(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save analysis", "analysis.toml",
-                                              "cytomoe analysis (*.toml)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save analysis", "analysis.toml", "cytomoe analysis (*.toml)"
+        )
         if not path:
             return
         settings = self.analysis_settings()
@@ -732,8 +837,9 @@ class MainWindow(QMainWindow):
         self.status_text.setText(f"Saved {path}")
 
     def open_analysis(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open analysis", "",
-                                              "cytomoe analysis (*.toml)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open analysis", "", "cytomoe analysis (*.toml)"
+        )
         if not path:
             return
         try:
@@ -748,7 +854,10 @@ class MainWindow(QMainWindow):
     def about(self) -> None:
         from cytomoe import __version__
 
-        QMessageBox.about(self, "About cytomoe",
-                          f"<b>cytomoe {__version__}</b><br>MoE-Sim-VAE clustering of flow "
-                          "and mass cytometry (Kopf et al., PLOS Comput Biol 2021).<br>"
-                          "Licence: GPL-3.0-or-later.")
+        QMessageBox.about(
+            self,
+            "About cytomoe",
+            f"<b>cytomoe {__version__}</b><br>MoE-Sim-VAE clustering of flow "
+            "and mass cytometry (Kopf et al., PLOS Comput Biol 2021).<br>"
+            "Licence: GPL-3.0-or-later.",
+        )

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cytomoe.core.panel import Panel
+from cytomoe.core.preprocessing.panel import Panel
 
 USE, CHANNEL, MARKER, COFACTOR = range(4)
 
@@ -29,8 +29,7 @@ class MarkerPanel(QWidget):
         super().__init__(parent)
         self.panel: Panel | None = None
         self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["Use", "Channel ($PnN)", "Marker ($PnS)",
-                                              "Cofactor"])
+        self.table.setHorizontalHeaderLabels(["Use", "Channel ($PnN)", "Marker ($PnS)", "Cofactor"])
         self.table.verticalHeader().setVisible(False)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         header = self.table.horizontalHeader()
@@ -60,23 +59,26 @@ class MarkerPanel(QWidget):
         for row, channel in enumerate(panel.channels):
             use = QTableWidgetItem()
             use.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled)
-            use.setCheckState(Qt.CheckState.Checked if channel in panel.selected
-                              else Qt.CheckState.Unchecked)
+            use.setCheckState(
+                Qt.CheckState.Checked if channel in panel.selected else Qt.CheckState.Unchecked
+            )
             name = QTableWidgetItem(channel)
             name.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
             cofactor = panel.cofactors.get(channel)
             self.table.setItem(row, USE, use)
             self.table.setItem(row, CHANNEL, name)
             self.table.setItem(row, MARKER, QTableWidgetItem(panel.display_name(channel)))
-            self.table.setItem(row, COFACTOR,
-                               QTableWidgetItem("" if cofactor is None else f"{cofactor:g}"))
+            self.table.setItem(
+                row, COFACTOR, QTableWidgetItem("" if cofactor is None else f"{cofactor:g}")
+            )
         self.table.blockSignals(False)
 
     def set_use(self, channel: str, use: bool) -> None:
         """Check or uncheck a channel, as a click would."""
         row = self.panel.channels.index(channel)
         self.table.item(row, USE).setCheckState(
-            Qt.CheckState.Checked if use else Qt.CheckState.Unchecked)
+            Qt.CheckState.Checked if use else Qt.CheckState.Unchecked
+        )
 
     def _check_all(self, use: bool) -> None:
         for channel in list(self.panel.channels if self.panel else []):

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cytomoe.core.plate import Plate
+from cytomoe.core.io.plate import Plate
 
 
 class PlateView(QWidget):
@@ -37,13 +37,13 @@ class PlateView(QWidget):
         self.samples.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.samples.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.samples.verticalHeader().setVisible(False)
-        self.samples.horizontalHeader().setSectionResizeMode(
-            0, QHeaderView.ResizeMode.Stretch)
+        self.samples.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.failures = QListWidget()
         self.failures.setMaximumHeight(80)
         self.failures_label = QLabel("Files that could not be read:")
-        self.summary = QLabel("Open a plate folder, FCS files or CSV tables "
-                              "(File menu, toolbar, or drop them here).")
+        self.summary = QLabel(
+            "Open a plate folder, FCS files or CSV tables (File menu, toolbar, or drop them here)."
+        )
         self.summary.setWordWrap(True)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.grid)
@@ -59,8 +59,10 @@ class PlateView(QWidget):
         self._show_failures([])
 
     def set_plate(self, plate: Plate) -> None:
-        self.summary.setText(f"<b>{plate.name}</b>: {len(plate.samples)} sample(s), "
-                             f"{plate.n_events:,} events, {len(plate.channels)} channels")
+        self.summary.setText(
+            f"<b>{plate.name}</b>: {len(plate.samples)} sample(s), "
+            f"{plate.n_events:,} events, {len(plate.channels)} channels"
+        )
         self._fill_grid(plate)
         self.grid.setVisible(any(s.well for s in plate.samples))
         self._fill_table(plate)
@@ -110,9 +112,13 @@ class PlateView(QWidget):
         self.failures_label.setVisible(bool(messages))
 
     def _grid_selection(self) -> None:
-        chosen = sorted({self._cell_sample[(i.row(), i.column())]
-                         for i in self.grid.selectedIndexes()
-                         if (i.row(), i.column()) in self._cell_sample})
+        chosen = sorted(
+            {
+                self._cell_sample[(i.row(), i.column())]
+                for i in self.grid.selectedIndexes()
+                if (i.row(), i.column()) in self._cell_sample
+            }
+        )
         self.wells_selected.emit(chosen)
 
     def _table_selection(self) -> None:

@@ -18,15 +18,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cytomoe.core.device import detect_devices
+from cytomoe.core.model.device import detect_devices
+from cytomoe.core.model.settings import ModelSettings
 from cytomoe.core.progress import Progress
-from cytomoe.core.settings import ModelSettings
 
-LOSS_COLORS = {"loss": "k", "reconstruction": "#1f77b4", "kl": "#2ca02c",
-               "similarity": "#d62728", "depict": "#9467bd", "held_out": "#ff7f0e",
-               "anchor": "#8c564b"}  # the population anchor (training.py)
-STAGE_TEXT = {"load": "Loading", "embed": "Canberra-UMAP similarity", "train": "Training",
-              "assign": "Assigning every cell", "export": "Exporting"}
+LOSS_COLORS = {
+    "loss": "k",
+    "reconstruction": "#1f77b4",
+    "kl": "#2ca02c",
+    "similarity": "#d62728",
+    "depict": "#9467bd",
+    "held_out": "#ff7f0e",
+    "anchor": "#8c564b",
+}  # the population anchor (training.py)
+STAGE_TEXT = {
+    "load": "Loading",
+    "embed": "Canberra-UMAP similarity",
+    "train": "Training",
+    "assign": "Assigning every cell",
+    "export": "Exporting",
+}
 
 
 class TrainingPanel(QWidget):
@@ -38,37 +49,56 @@ class TrainingPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         defaults = ModelSettings()
-        self.experts = _int_box(1, 100, defaults.n_experts,
-                                "Upper bound on clusters: unneeded experts fall silent")
+        self.experts = _int_box(
+            1, 100, defaults.n_experts, "Upper bound on clusters: unneeded experts fall silent"
+        )
         self.latent = _int_box(2, 64, defaults.latent_dim, "Latent dimensions")
-        self.train_cells = _int_box(500, 1_000_000, defaults.n_train,
-                                    "Cells used for training, drawn evenly across wells",
-                                    step=1000)
-        self.iterations = _int_box(10, 100_000, defaults.iterations, "Training iterations",
-                                   step=100)
+        self.train_cells = _int_box(
+            500,
+            1_000_000,
+            defaults.n_train,
+            "Cells used for training, drawn evenly across wells",
+            step=1000,
+        )
+        self.iterations = _int_box(
+            10, 100_000, defaults.iterations, "Training iterations", step=100
+        )
         self.batch = _int_box(16, 8192, defaults.batch_size, "Cells per batch", step=64)
-        self.knn = _int_box(0, 1000, defaults.knn_k or 0,
-                            "Per-batch kNN for cells outside dense populations (0 = auto)")
+        self.knn = _int_box(
+            0,
+            1000,
+            defaults.knn_k or 0,
+            "Per-batch kNN for cells outside dense populations (0 = auto)",
+        )
         self.knn.setSpecialValueText("auto")  # 0 means batch size / 50, not "no kNN"
         self.weight_kl = _float_box(defaults.weight_kl, "Weight of the latent KL term")
-        self.weight_cluster = _float_box(defaults.weight_cluster,
-                                         "Weight of the similarity (clustering) term and of "
-                                         "the anchor of populations to experts")
-        self.weight_depict = _float_box(defaults.weight_depict,
-                                        "Weight of the DEPICT robustness term")
+        self.weight_cluster = _float_box(
+            defaults.weight_cluster,
+            "Weight of the similarity (clustering) term and of "
+            "the anchor of populations to experts",
+        )
+        self.weight_depict = _float_box(
+            defaults.weight_depict, "Weight of the DEPICT robustness term"
+        )
         self.seed = _int_box(0, 2**31 - 1, defaults.seed, "Random seed")
         devices = detect_devices()
         self.device = QComboBox()
         self.device.addItems(devices.choices)
         self.device.setToolTip(devices.describe())
         form = QFormLayout()
-        for label, widget in (("Experts (K)", self.experts), ("Latent size", self.latent),
-                              ("Training cells", self.train_cells),
-                              ("Iterations", self.iterations), ("Batch size", self.batch),
-                              ("kNN k", self.knn), ("KL weight", self.weight_kl),
-                              ("Cluster weight", self.weight_cluster),
-                              ("DEPICT weight", self.weight_depict), ("Seed", self.seed),
-                              ("Device", self.device)):
+        for label, widget in (
+            ("Experts (K)", self.experts),
+            ("Latent size", self.latent),
+            ("Training cells", self.train_cells),
+            ("Iterations", self.iterations),
+            ("Batch size", self.batch),
+            ("kNN k", self.knn),
+            ("KL weight", self.weight_kl),
+            ("Cluster weight", self.weight_cluster),
+            ("DEPICT weight", self.weight_depict),
+            ("Seed", self.seed),
+            ("Device", self.device),
+        ):
             form.addRow(label, widget)
         detected = QLabel(f"Detected: {devices.describe()}")
         detected.setWordWrap(True)
@@ -103,23 +133,34 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.loss_plot, 1)
 
     def settings(self) -> ModelSettings:
-        return replace(ModelSettings(), n_experts=self.experts.value(),
-                       latent_dim=self.latent.value(), n_train=self.train_cells.value(),
-                       iterations=self.iterations.value(), batch_size=self.batch.value(),
-                       knn_k=self.knn.value() or None, weight_kl=self.weight_kl.value(),
-                       weight_cluster=self.weight_cluster.value(),
-                       weight_depict=self.weight_depict.value(), seed=self.seed.value(),
-                       device=self.device.currentText())
+        return replace(
+            ModelSettings(),
+            n_experts=self.experts.value(),
+            latent_dim=self.latent.value(),
+            n_train=self.train_cells.value(),
+            iterations=self.iterations.value(),
+            batch_size=self.batch.value(),
+            knn_k=self.knn.value() or None,
+            weight_kl=self.weight_kl.value(),
+            weight_cluster=self.weight_cluster.value(),
+            weight_depict=self.weight_depict.value(),
+            seed=self.seed.value(),
+            device=self.device.currentText(),
+        )
 
     def set_settings(self, settings: ModelSettings) -> None:
-        for box, value in ((self.experts, settings.n_experts), (self.latent, settings.latent_dim),
-                           (self.train_cells, settings.n_train),
-                           (self.iterations, settings.iterations),
-                           (self.batch, settings.batch_size), (self.knn, settings.knn_k or 0),
-                           (self.weight_kl, settings.weight_kl),
-                           (self.weight_cluster, settings.weight_cluster),
-                           (self.weight_depict, settings.weight_depict),
-                           (self.seed, settings.seed)):
+        for box, value in (
+            (self.experts, settings.n_experts),
+            (self.latent, settings.latent_dim),
+            (self.train_cells, settings.n_train),
+            (self.iterations, settings.iterations),
+            (self.batch, settings.batch_size),
+            (self.knn, settings.knn_k or 0),
+            (self.weight_kl, settings.weight_kl),
+            (self.weight_cluster, settings.weight_cluster),
+            (self.weight_depict, settings.weight_depict),
+            (self.seed, settings.seed),
+        ):
             box.setValue(value)
         index = self.device.findText(settings.device)
         self.device.setCurrentIndex(max(index, 0))
@@ -156,7 +197,8 @@ class TrainingPanel(QWidget):
             ys.append(value)
             if name not in self._curves:
                 self._curves[name] = self.loss_plot.plot(
-                    pen=pg.mkPen(LOSS_COLORS.get(name, "#777"), width=2), name=name)
+                    pen=pg.mkPen(LOSS_COLORS.get(name, "#777"), width=2), name=name
+                )
             self._curves[name].setData(xs, ys)
 
 

@@ -46,8 +46,13 @@ class Worker(QThread):
         return self._stop.is_set()
 
     def run(self) -> None:
-        outcome = self._run_in_process() if self._in_process else _call(
-            self._function, self._args, self._kwargs, self.progressed.emit, self._stop.is_set)
+        outcome = (
+            self._run_in_process()
+            if self._in_process
+            else _call(
+                self._function, self._args, self._kwargs, self.progressed.emit, self._stop.is_set
+            )
+        )
         kind, value = outcome
         if kind == "result":
             self.succeeded.emit(value)
@@ -60,8 +65,11 @@ class Worker(QThread):
     def _run_in_process(self) -> tuple[str, object]:
         context = multiprocessing.get_context("spawn")
         messages, stop = context.Queue(), context.Event()
-        child = context.Process(target=_child, daemon=True,
-                                args=(self._function, self._args, self._kwargs, messages, stop))
+        child = context.Process(
+            target=_child,
+            daemon=True,
+            args=(self._function, self._args, self._kwargs, messages, stop),
+        )
         child.start()
         try:
             while True:
@@ -87,15 +95,16 @@ def _call(function, args, kwargs, report, should_cancel) -> tuple[str, object]:
     """Run ``function`` and say how it ended: ("result", value), ("cancelled", None) or
     ("failed", (one sentence, traceback))."""
     try:
-        return "result", function(*args, progress=report, should_cancel=should_cancel,
-                                  **kwargs)
+        return "result", function(*args, progress=report, should_cancel=should_cancel, **kwargs)
     except Cancelled:
         return "cancelled", None
     except CytomoeError as error:
         return "failed", (str(error), "")
     except Exception as error:  # shown as one sentence; the traceback goes to the log
-        return "failed", (f"Unexpected error: {type(error).__name__}: {error}",
-                          traceback.format_exc())
+        return "failed", (
+            f"Unexpected error: {type(error).__name__}: {error}",
+            traceback.format_exc(),
+        )
 
 
 def _child(function, args, kwargs, messages, stop) -> None:

@@ -21,9 +21,9 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from cytomoe.core import network
+from cytomoe.core.model import network
+from cytomoe.core.model.similarity import SimilaritySource
 from cytomoe.core.progress import CancelCheck, ProgressCallback, check_cancel, report
-from cytomoe.core.similarity import SimilaritySource
 
 HELD_OUT_SHARE = 0.1  # of the training cells, for early stopping
 MAX_HELD_OUT = 2_048

@@ -20,8 +20,9 @@ class DensityImage:
         return image
 
 
-def plot_range(values: np.ndarray, low: float = 0.1, high: float = 99.9,
-               margin: float = 0.05) -> tuple[float, float]:
+def plot_range(
+    values: np.ndarray, low: float = 0.1, high: float = 99.9, margin: float = 0.05
+) -> tuple[float, float]:
     """Axis range that keeps outliers from squeezing the populations into a corner."""
     finite = values[np.isfinite(values)]
     if finite.size == 0:
@@ -33,9 +34,13 @@ def plot_range(values: np.ndarray, low: float = 0.1, high: float = 99.9,
     return (float(lo - pad), float(hi + pad))
 
 
-def density_image(x: np.ndarray, y: np.ndarray, x_range: tuple[float, float] | None = None,
-                  y_range: tuple[float, float] | None = None,
-                  bins: int = DEFAULT_BINS) -> DensityImage:
+def density_image(
+    x: np.ndarray,
+    y: np.ndarray,
+    x_range: tuple[float, float] | None = None,
+    y_range: tuple[float, float] | None = None,
+    bins: int = DEFAULT_BINS,
+) -> DensityImage:
     """Events per bin over the plot area; a million events take a few tens of ms."""
     x_range = x_range or plot_range(x)
     y_range = y_range or plot_range(y)

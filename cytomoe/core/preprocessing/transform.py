@@ -16,8 +16,11 @@ def _cofactor_row(channels: Sequence[str], cofactors: Mapping[str, float | None]
     return np.array([np.nan if cofactors.get(c) is None else float(cofactors[c]) for c in channels])
 
 
-def arcsinh(values: np.ndarray, channels: Sequence[str],
-            cofactors: Mapping[str, float | None] | float | None) -> np.ndarray:
+def arcsinh(
+    values: np.ndarray,
+    channels: Sequence[str],
+    cofactors: Mapping[str, float | None] | float | None,
+) -> np.ndarray:
     """``asinh(x / cofactor)`` column by column; channels without a cofactor pass through."""
     values = np.asarray(values, dtype=np.float64)
     row = _cofactor_row(channels, cofactors)
@@ -27,8 +30,11 @@ def arcsinh(values: np.ndarray, channels: Sequence[str],
     return out.astype(np.float32)
 
 
-def inverse_arcsinh(values: np.ndarray, channels: Sequence[str],
-                    cofactors: Mapping[str, float | None] | float | None) -> np.ndarray:
+def inverse_arcsinh(
+    values: np.ndarray,
+    channels: Sequence[str],
+    cofactors: Mapping[str, float | None] | float | None,
+) -> np.ndarray:
     """``sinh(y) * cofactor``, the inverse of :func:`arcsinh`."""
     values = np.asarray(values, dtype=np.float64)
     row = _cofactor_row(channels, cofactors)

@@ -21,15 +21,19 @@ def dask_client(workers: int = 2, scheduler: str | None = None) -> Iterator:
         try:
             client = Client(scheduler, timeout="20s")
         except (OSError, TimeoutError) as error:
-            raise InputError(f"Cannot reach the Dask scheduler at {scheduler} ({error}).") \
-                from None
+            raise InputError(f"Cannot reach the Dask scheduler at {scheduler} ({error}).") from None
         try:
             yield client
         finally:
             client.close()
         return
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=logging.ERROR)
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
     try:
         with Client(cluster) as client:
             yield client

@@ -15,16 +15,16 @@ import numpy as np
 import pandas as pd
 
 from cytomoe import __version__
-from cytomoe.core.analysis import AnalysisSettings, LabelSource
+from cytomoe.core.analysis.analysis_file import AnalysisSettings, LabelSource
 from cytomoe.core.errors import InputError, OutputExistsError
-from cytomoe.core.export import current_umask, source_keywords, write_csv, write_fcs
-from cytomoe.core.fmeasure import Evaluation, evaluate
-from cytomoe.core.labels import labels_from_column, labels_from_file
-from cytomoe.core.model import MoESimVAE
-from cytomoe.core.panel import Panel
-from cytomoe.core.plate import SAMPLE, Plate
+from cytomoe.core.evaluation.fmeasure import Evaluation, evaluate
+from cytomoe.core.evaluation.labels import labels_from_column, labels_from_file
+from cytomoe.core.io.export import current_umask, source_keywords, write_csv, write_fcs
+from cytomoe.core.io.plate import SAMPLE, Plate
+from cytomoe.core.model.estimator import MoESimVAE
+from cytomoe.core.model.settings import ModelSettings
+from cytomoe.core.preprocessing.panel import Panel
 from cytomoe.core.progress import CancelCheck, ProgressCallback, check_cancel, report
-from cytomoe.core.settings import ModelSettings
 
 CLUSTER, PROBABILITY = "cluster", "cluster_probability"
 MODEL_FILE, REPORT_FILE, CLUSTERS_FILE = "model.cytomoe", "report.json", "clusters.fcs"
@@ -43,8 +43,11 @@ class AnalysisResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def open_plate(settings: AnalysisSettings, progress: ProgressCallback | None = None,
-               should_cancel: CancelCheck | None = None) -> Plate:
+def open_plate(
+    settings: AnalysisSettings,
+    progress: ProgressCallback | None = None,
+    should_cancel: CancelCheck | None = None,
+) -> Plate:
     if not settings.inputs:
         raise InputError("No input files or folders were given.")
     return Plate.open(settings.inputs, settings.sample_sheet, progress, should_cancel)
@@ -53,12 +56,17 @@ def open_plate(settings: AnalysisSettings, progress: ProgressCallback | None = N
 def resolve_panel(settings: AnalysisSettings, plate: Plate) -> Panel:
     """The analysis's panel (or the plate's defaults) with its overrides applied: markers,
     cofactors, no transform, compensation; checked against the plate."""
-    panel = (Panel.from_dict(settings.panel.to_dict()) if settings.panel is not None
-             else Panel.default_for(plate.samples, plate.channels))
+    panel = (
+        Panel.from_dict(settings.panel.to_dict())
+        if settings.panel is not None
+        else Panel.default_for(plate.samples, plate.channels)
+    )
     missing = [c for c in panel.selected if c not in plate.channels]
     if missing:
-        raise InputError(f"The data has no channel(s) {', '.join(missing)} of the panel; "
-                         f"channels: {', '.join(plate.channels)}.")
+        raise InputError(
+            f"The data has no channel(s) {', '.join(missing)} of the panel; "
+            f"channels: {', '.join(plate.channels)}."
+        )
     if settings.markers:
         panel = panel.select(settings.markers)
     if not settings.transform:
@@ -85,8 +93,9 @@ def _positive(value) -> float:
     return number
 
 
-def truth_labels(source: LabelSource | None, events: pd.DataFrame, plate: Plate
-                 ) -> pd.Series | None:
+def truth_labels(
+    source: LabelSource | None, events: pd.DataFrame, plate: Plate
+) -> pd.Series | None:
     """Manual labels per event from the analysis's label source, or None."""
     if source is None:
         return None
@@ -95,32 +104,50 @@ def truth_labels(source: LabelSource | None, events: pd.DataFrame, plate: Plate
     if source.kind == "file":
         return labels_from_file(source.value, len(events), source.unlabeled)
     if source.kind == "gates":
-        from cytomoe.core.gates import leaf_labels_for_plate
+        from cytomoe.core.evaluation.gates import leaf_labels_for_plate
 
         return leaf_labels_for_plate(source.value, plate)
     raise InputError(f"Unknown label source '{source.kind}' (column, file or gates).")
 
 
-def fit_model(events: pd.DataFrame, panel: Panel, settings: ModelSettings,
-              progress: ProgressCallback | None = None,
-              should_cancel: CancelCheck | None = None) -> MoESimVAE:
+def fit_model(
+    events: pd.DataFrame,
+    panel: Panel,
+    settings: ModelSettings,
+    progress: ProgressCallback | None = None,
+    should_cancel: CancelCheck | None = None,
+) -> MoESimVAE:
     model = MoESimVAE.from_settings(settings)
     cofactors = {c: panel.cofactors.get(c) for c in panel.selected}
-    return model.fit(events, panel.selected, cofactors, groups=events[SAMPLE].to_numpy(),
-                     progress=progress, should_cancel=should_cancel)
+    return model.fit(
+        events,
+        panel.selected,
+        cofactors,
+        groups=events[SAMPLE].to_numpy(),
+        progress=progress,
+        should_cancel=should_cancel,
+    )
 
 
-def assign(model: MoESimVAE, events: pd.DataFrame, progress: ProgressCallback | None = None,
-           should_cancel: CancelCheck | None = None) -> tuple[np.ndarray, np.ndarray]:
+def assign(
+    model: MoESimVAE,
+    events: pd.DataFrame,
+    progress: ProgressCallback | None = None,
+    should_cancel: CancelCheck | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Cluster of every event and its probability."""
     probabilities = model.predict_proba(events, progress, should_cancel)
     clusters = probabilities.argmax(axis=1)
     return clusters, probabilities[np.arange(len(clusters)), clusters].astype(np.float32)
 
 
-def analyse(settings: AnalysisSettings, plate: Plate | None = None,
-            model: MoESimVAE | None = None, progress: ProgressCallback | None = None,
-            should_cancel: CancelCheck | None = None) -> AnalysisResult:
+def analyse(
+    settings: AnalysisSettings,
+    plate: Plate | None = None,
+    model: MoESimVAE | None = None,
+    progress: ProgressCallback | None = None,
+    should_cancel: CancelCheck | None = None,
+) -> AnalysisResult:
     """Everything but writing: train a new model (or use ``model``), assign, evaluate."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -140,25 +167,33 @@ def analyse(settings: AnalysisSettings, plate: Plate | None = None,
         started = time.perf_counter()
         evaluation = evaluate(truth, clusters)
         timings["evaluate"] = time.perf_counter() - started
-    return AnalysisResult(plate, panel, events, model, clusters, probability, truth,
-                          evaluation, timings)
+    return AnalysisResult(
+        plate, panel, events, model, clusters, probability, truth, evaluation, timings
+    )
 
 
 def _panel_of_model(model: MoESimVAE, plate: Plate) -> Panel:
     """A saved model brings its own markers and cofactors; the plate must have them."""
     missing = [m for m in model.markers_ if m not in plate.channels]
     if missing:
-        raise InputError(f"The data lacks the model's marker channel(s) {', '.join(missing)}; "
-                         f"channels: {', '.join(plate.channels)}.")
+        raise InputError(
+            f"The data lacks the model's marker channel(s) {', '.join(missing)}; "
+            f"channels: {', '.join(plate.channels)}."
+        )
     panel = Panel.default_for(plate.samples, plate.channels)
     panel.selected = list(model.markers_)
     panel.cofactors.update(model.cofactors_)
     return panel
 
 
-def run_analysis(settings: AnalysisSettings, out_dir: str | Path, overwrite: bool = False,
-                 model: MoESimVAE | None = None, progress: ProgressCallback | None = None,
-                 should_cancel: CancelCheck | None = None) -> AnalysisResult:
+def run_analysis(
+    settings: AnalysisSettings,
+    out_dir: str | Path,
+    overwrite: bool = False,
+    model: MoESimVAE | None = None,
+    progress: ProgressCallback | None = None,
+    should_cancel: CancelCheck | None = None,
+) -> AnalysisResult:
     """Analyse and write ``out_dir`` (``clusters.fcs``, one FCS per cluster, ``report.json``,
     the model). Nothing appears at ``out_dir`` unless everything succeeded."""
     out_dir = Path(out_dir)
@@ -170,27 +205,35 @@ def run_analysis(settings: AnalysisSettings, out_dir: str | Path, overwrite: boo
 
 def check_output_folder(out_dir: Path, overwrite: bool) -> None:
     if out_dir.exists() and not overwrite:
-        raise OutputExistsError(f"{out_dir} already exists; choose another folder or use "
-                                "--overwrite.")
+        raise OutputExistsError(
+            f"{out_dir} already exists; choose another folder or use --overwrite."
+        )
     if not out_dir.parent.exists():
         raise InputError(f"{out_dir.parent}: the folder to write into does not exist.")
 
 
-def write_outputs(result: AnalysisResult, settings: AnalysisSettings, out_dir: Path,
-                  overwrite: bool = False, progress: ProgressCallback | None = None,
-                  should_cancel: CancelCheck | None = None) -> None:
+def write_outputs(
+    result: AnalysisResult,
+    settings: AnalysisSettings,
+    out_dir: Path,
+    overwrite: bool = False,
+    progress: ProgressCallback | None = None,
+    should_cancel: CancelCheck | None = None,
+) -> None:
     """Write into a hidden temporary folder beside ``out_dir``, then rename it into place."""
     check_output_folder(out_dir, overwrite)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial",
-                                    dir=out_dir.parent))
+    staging = Path(
+        tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent)
+    )
     staging.chmod(0o777 & ~current_umask())  # mkdtemp makes it private
     try:
         started = time.perf_counter()
         _write_cluster_files(result, staging, progress, should_cancel)
         result.model.save(staging / MODEL_FILE)
         result.timings["export"] = time.perf_counter() - started
-        (staging / REPORT_FILE).write_text(json.dumps(build_report(result, settings), indent=2,
-                                                      default=_json_default) + "\n")
+        (staging / REPORT_FILE).write_text(
+            json.dumps(build_report(result, settings), indent=2, default=_json_default) + "\n"
+        )
         _replace_folder(staging, out_dir)
     finally:
         if staging.exists():
@@ -218,34 +261,53 @@ def export_frame(result: AnalysisResult) -> pd.DataFrame:
     return frame
 
 
-def _write_cluster_files(result: AnalysisResult, folder: Path,
-                         progress: ProgressCallback | None, should_cancel: CancelCheck | None
-                         ) -> None:
+def _write_cluster_files(
+    result: AnalysisResult,
+    folder: Path,
+    progress: ProgressCallback | None,
+    should_cancel: CancelCheck | None,
+) -> None:
     frame = export_frame(result)  # pooled once for both layouts
     for separate in (False, True):
-        export_clusters(result, folder, separate=separate, progress=progress,
-                        should_cancel=should_cancel, frame=frame)
+        export_clusters(
+            result,
+            folder,
+            separate=separate,
+            progress=progress,
+            should_cancel=should_cancel,
+            frame=frame,
+        )
 
 
-def export_clusters(result: AnalysisResult, folder: str | Path,
-                    clusters: Sequence[int] | None = None, separate: bool = True,
-                    overwrite: bool = False, file_format: str = "fcs",
-                    progress: ProgressCallback | None = None,
-                    should_cancel: CancelCheck | None = None,
-                    frame: pd.DataFrame | None = None) -> list[Path]:
+def export_clusters(
+    result: AnalysisResult,
+    folder: str | Path,
+    clusters: Sequence[int] | None = None,
+    separate: bool = True,
+    overwrite: bool = False,
+    file_format: str = "fcs",
+    progress: ProgressCallback | None = None,
+    should_cancel: CancelCheck | None = None,
+    frame: pd.DataFrame | None = None,
+) -> list[Path]:
     """Write the events of ``clusters`` (default: all) into ``folder``: one file per cluster
     (``cluster_NN.fcs``) or, with ``separate=False``, one ``clusters.fcs`` whose `cluster`
     channel tells them apart. ``file_format`` "csv" writes tables instead. ``frame`` is
     :func:`export_frame` of the result, when the caller already has it."""
     frame = export_frame(result) if frame is None else frame
     chosen = list(range(result.model.n_clusters_)) if clusters is None else list(clusters)
-    jobs = ([(result.clusters == c, str(c)) for c in chosen] if separate else
-            [(np.isin(result.clusters, chosen), ",".join(map(str, chosen)))])
+    jobs = (
+        [(result.clusters == c, str(c)) for c in chosen]
+        if separate
+        else [(np.isin(result.clusters, chosen), ",".join(map(str, chosen)))]
+    )
     targets = export_targets(result, folder, clusters, separate, file_format)
     existing = [t.name for t in targets if t.exists()]
     if existing and not overwrite:
-        raise OutputExistsError(f"{folder} already holds {', '.join(existing[:3])}; "
-                                "choose another folder or allow overwriting.")
+        raise OutputExistsError(
+            f"{folder} already holds {', '.join(existing[:3])}; "
+            "choose another folder or allow overwriting."
+        )
     keywords = _export_keywords(result)
     for done, ((mask, label), target) in enumerate(zip(jobs, targets, strict=True)):
         check_cancel(should_cancel)
@@ -253,15 +315,24 @@ def export_clusters(result: AnalysisResult, folder: str | Path,
         if file_format == "csv":
             write_csv(target, frame[mask], overwrite=overwrite)
         else:
-            write_fcs(target, frame[mask], markers=result.plate.markers,
-                      keywords={**keywords, "CYTOMOE_CLUSTERS": label}, overwrite=overwrite)
+            write_fcs(
+                target,
+                frame[mask],
+                markers=result.plate.markers,
+                keywords={**keywords, "CYTOMOE_CLUSTERS": label},
+                overwrite=overwrite,
+            )
     report(progress, "export", len(jobs), len(jobs), "Exported")
     return targets
 
 
-def export_targets(result: AnalysisResult, folder: str | Path,
-                   clusters: Sequence[int] | None = None, separate: bool = True,
-                   file_format: str = "fcs") -> list[Path]:
+def export_targets(
+    result: AnalysisResult,
+    folder: str | Path,
+    clusters: Sequence[int] | None = None,
+    separate: bool = True,
+    file_format: str = "fcs",
+) -> list[Path]:
     """The files :func:`export_clusters` writes, so a caller can ask before replacing them."""
     suffix = ".csv" if file_format == "csv" else ".fcs"
     chosen = range(result.model.n_clusters_) if clusters is None else clusters
@@ -272,8 +343,9 @@ def export_targets(result: AnalysisResult, folder: str | Path,
 def _export_keywords(result: AnalysisResult) -> dict[str, str]:
     """The source's spillover (the values stay uncompensated), instrument and provenance."""
     keywords = source_keywords(result.plate.samples[0].keywords)
-    keywords["CYTOMOE_SOURCES"] = ", ".join(sorted({Path(s.path).name
-                                                     for s in result.plate.samples}))[:2000]
+    keywords["CYTOMOE_SOURCES"] = ", ".join(
+        sorted({Path(s.path).name for s in result.plate.samples})
+    )[:2000]
     return keywords
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 
 from cytomoe.core.errors import FcsReadError
-from cytomoe.core.sample import Sample
-from cytomoe.core.wells import well_in_name
+from cytomoe.core.io.sample import Sample
+from cytomoe.core.io.wells import well_in_name
 
 
 def read_table(path: str | Path) -> Sample:

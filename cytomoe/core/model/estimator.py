@@ -31,19 +31,19 @@ import numpy as np
 import pandas as pd
 import torch
 
-from cytomoe.core import network
-from cytomoe.core.device import compute_threads, select_device
 from cytomoe.core.errors import InputError
-from cytomoe.core.progress import CancelCheck, ProgressCallback, check_cancel, report
-from cytomoe.core.settings import ModelSettings
-from cytomoe.core.similarity import (
+from cytomoe.core.model import network
+from cytomoe.core.model.device import compute_threads, select_device
+from cytomoe.core.model.settings import ModelSettings
+from cytomoe.core.model.similarity import (
     LabelSimilarity,
     SimilaritySource,
     UmapKnnSimilarity,
     min_population_size,
 )
-from cytomoe.core.training import TrainingConfig, even_subsample, train
-from cytomoe.core.transform import arcsinh, inverse_arcsinh
+from cytomoe.core.model.training import TrainingConfig, even_subsample, train
+from cytomoe.core.preprocessing.transform import arcsinh, inverse_arcsinh
+from cytomoe.core.progress import CancelCheck, ProgressCallback, check_cancel, report
 
 FILE_FORMAT = "cytomoe-moesimvae"
 FILE_VERSION = 2  # 2: a cluster is a list of experts

@@ -19,9 +19,21 @@ from cytomoe.core.errors import InputError, OutputExistsError
 
 # Keywords flowio computes itself, and $TIMESTEP (our time values are already scaled):
 # copying them from a source file would corrupt the output.
-_LAYOUT_KEYWORDS = {"beginanalysis", "endanalysis", "begindata", "enddata", "beginstext",
-                    "endstext", "nextdata", "byteord", "datatype", "mode", "par", "tot",
-                    "timestep"}
+_LAYOUT_KEYWORDS = {
+    "beginanalysis",
+    "endanalysis",
+    "begindata",
+    "enddata",
+    "beginstext",
+    "endstext",
+    "nextdata",
+    "byteord",
+    "datatype",
+    "mode",
+    "par",
+    "tot",
+    "timestep",
+}
 # Per-channel keywords ($PnG, $PnE, ...) describe the source's channel numbering and its
 # stored (not instrument-unit) values; ours are written anew.
 _CHANNEL_KEYWORD = re.compile(r"^p\d+[a-z]+$")
@@ -35,12 +47,10 @@ def atomic_output(path: str | Path, overwrite: bool = False):
     """
     path = Path(path)
     if path.exists() and not overwrite:
-        raise OutputExistsError(f"{path} already exists; choose another name or allow "
-                                "overwriting.")
+        raise OutputExistsError(f"{path} already exists; choose another name or allow overwriting.")
     if not path.parent.is_dir():
         raise InputError(f"{path.parent}: the output folder does not exist.")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part",
-                                         dir=path.parent)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(handle)
     try:
         yield Path(temporary)
@@ -57,9 +67,14 @@ def current_umask() -> int:
     return mask
 
 
-def write_fcs(path: str | Path, frame: pd.DataFrame, channels: Sequence[str] | None = None,
-              markers: Mapping[str, str] | Sequence[str] | None = None,
-              keywords: Mapping[str, str] | None = None, overwrite: bool = False) -> Path:
+def write_fcs(
+    path: str | Path,
+    frame: pd.DataFrame,
+    channels: Sequence[str] | None = None,
+    markers: Mapping[str, str] | Sequence[str] | None = None,
+    keywords: Mapping[str, str] | None = None,
+    overwrite: bool = False,
+) -> Path:
     """Write ``frame``'s columns (or ``channels``) as an FCS 3.1 file of float32 events.
 
     ``markers`` gives $PnS names (a mapping from $PnN or a list); ``keywords`` are copied
@@ -69,8 +84,7 @@ def write_fcs(path: str | Path, frame: pd.DataFrame, channels: Sequence[str] | N
     channels = list(frame.columns if channels is None else channels)
     missing = [c for c in channels if c not in frame.columns]
     if missing:
-        raise InputError(f"Cannot export {path.name}: no column(s) "
-                         f"{', '.join(map(str, missing))}.")
+        raise InputError(f"Cannot export {path.name}: no column(s) {', '.join(map(str, missing))}.")
     if isinstance(markers, Mapping):
         pns = [markers.get(c, "") for c in channels]
     else:
@@ -80,14 +94,17 @@ def write_fcs(path: str | Path, frame: pd.DataFrame, channels: Sequence[str] | N
     names = [str(c) for c in channels]  # $PnN is text, whatever the column labels are
     data = array("f")
     data.frombytes(values.tobytes())
-    metadata = {k: _safe_value(str(v)) for k, v in (keywords or {}).items()
-                if _is_copied(k) and str(v) != "" and _fits_channels(k, str(v), names)}
+    metadata = {
+        k: _safe_value(str(v))
+        for k, v in (keywords or {}).items()
+        if _is_copied(k) and str(v) != "" and _fits_channels(k, str(v), names)
+    }
     metadata.update(_ranges(values))
     metadata.update(_provenance(path))
     with atomic_output(path, overwrite) as temporary, open(temporary, "wb") as handle:
-        flowio.create_fcs(handle, data, names,
-                          opt_channel_names=pns if any(pns) else None,
-                          metadata_dict=metadata)
+        flowio.create_fcs(
+            handle, data, names, opt_channel_names=pns if any(pns) else None, metadata_dict=metadata
+        )
     return path
 
 
@@ -131,15 +148,17 @@ def _fits_channels(keyword: str, value: str, channels: Sequence[str]) -> bool:
     parts = [p.strip() for p in value.split(",")]
     if not parts[0].isdigit():
         return False
-    return set(parts[1:int(parts[0]) + 1]) <= set(channels)
+    return set(parts[1 : int(parts[0]) + 1]) <= set(channels)
 
 
 def _ranges(values: np.ndarray) -> dict[str, str]:
     """$PnR: FlowJo's usual 262144, or the next power of two above the largest value."""
     finite = np.where(np.isfinite(values), np.abs(values), 0.0)
     top = finite.max(axis=0, initial=0.0) if values.size else []
-    return {f"P{i + 1}R": str(max(262144, 1 << int(np.ceil(np.log2(max(v, 1.0)) + 1e-9))))
-            for i, v in enumerate(top)}
+    return {
+        f"P{i + 1}R": str(max(262144, 1 << int(np.ceil(np.log2(max(v, 1.0)) + 1e-9))))
+        for i, v in enumerate(top)
+    }
 
 
 def _provenance(path: Path) -> dict[str, str]:

@@ -25,12 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from cytomoe.core.errors import InputError
-from cytomoe.core.panel import Panel
-from cytomoe.core.settings import ModelSettings
+from cytomoe.core.model.settings import ModelSettings
+from cytomoe.core.preprocessing.panel import Panel
 
 ANALYSIS_FORMAT_VERSION = 1
-
-UNLABELED_DEFAULTS = ("", "nan", "none", "unlabeled", "unlabelled", "unknown", "unassigned")
 
 LABEL_KINDS = ("column", "file", "gates")
 
@@ -45,7 +43,7 @@ class LabelSource:
 
     kind: str
     value: str
-    unlabeled: list[str] = field(default_factory=list)  # added to UNLABELED_DEFAULTS
+    unlabeled: list[str] = field(default_factory=list)  # added to labels.UNLABELED_DEFAULTS
 
 
 @dataclass
@@ -101,11 +99,27 @@ class _Reader:
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             raise self.fail("format_version", "must be a positive whole number")
         if version > ANALYSIS_FORMAT_VERSION:
-            raise InputError(f"{self.path}: saved by a newer cytomoe (format {version}; this "
-                             f"version reads up to {ANALYSIS_FORMAT_VERSION}).")
-        self.unknown_keys(data, "", {"format_version", "inputs", "sample_sheet", "model_file",
-                                     "panel", "model", "labels", "markers", "cofactors",
-                                     "transform", "compensate"})
+            raise InputError(
+                f"{self.path}: saved by a newer cytomoe (format {version}; this "
+                f"version reads up to {ANALYSIS_FORMAT_VERSION})."
+            )
+        self.unknown_keys(
+            data,
+            "",
+            {
+                "format_version",
+                "inputs",
+                "sample_sheet",
+                "model_file",
+                "panel",
+                "model",
+                "labels",
+                "markers",
+                "cofactors",
+                "transform",
+                "compensate",
+            },
+        )
         settings = AnalysisSettings()
         settings.inputs = [self.resolve(p) for p in self.strings(data, "inputs")]
         if "sample_sheet" in data:
@@ -132,15 +146,19 @@ class _Reader:
     def cofactors(self, value: Any) -> float | dict[str, float]:
         values = value.values() if isinstance(value, dict) else [value]
         if not all(_is_number(v) and v > 0 for v in values):
-            raise self.fail("cofactors", "must be a positive number or a table of "
-                                         "marker = positive number")
+            raise self.fail(
+                "cofactors", "must be a positive number or a table of marker = positive number"
+            )
         return dict(value) if isinstance(value, dict) else float(value)
 
     def unknown_keys(self, table: dict, prefix: str, known: set[str]) -> None:
         unknown = sorted(set(table) - known)
         if unknown:
-            raise self.fail(prefix + unknown[0], f"is not a setting cytomoe knows (known: "
-                                                 f"{', '.join(prefix + k for k in sorted(known))})")
+            raise self.fail(
+                prefix + unknown[0],
+                f"is not a setting cytomoe knows (known: "
+                f"{', '.join(prefix + k for k in sorted(known))})",
+            )
 
     def table(self, data: dict, key: str) -> dict:
         if not isinstance(data[key], dict):
@@ -164,35 +182,41 @@ class _Reader:
         return str(path if path.is_absolute() else self.folder / path)
 
     def panel(self, data: dict) -> Panel:
-        self.unknown_keys(data, "panel.", {"channels", "markers", "selected", "cofactors",
-                                           "compensate"})
+        self.unknown_keys(
+            data, "panel.", {"channels", "markers", "selected", "cofactors", "compensate"}
+        )
         channels = self.strings(data, "channels", "panel.")
         selected = self.strings(data, "selected", "panel.")
         if not channels:
             raise self.fail("panel.channels", "must list the channels ($PnN) of the data")
         markers = data.get("markers", {})
-        if not isinstance(markers, dict) or not all(isinstance(v, str)
-                                                    for v in markers.values()):
-            raise self.fail("panel.markers", "must be a table of channel = \"marker name\"")
+        if not isinstance(markers, dict) or not all(isinstance(v, str) for v in markers.values()):
+            raise self.fail("panel.markers", 'must be a table of channel = "marker name"')
         cofactors = data.get("cofactors", {})
         if not isinstance(cofactors, dict):
             raise self.fail("panel.cofactors", "must be a table of channel = cofactor")
         for channel, value in cofactors.items():
             if value != "none" and (not _is_number(value) or value <= 0):
-                raise self.fail(f"panel.cofactors.{channel}",
-                                "must be a positive number or \"none\" (no transform)")
+                raise self.fail(
+                    f"panel.cofactors.{channel}",
+                    'must be a positive number or "none" (no transform)',
+                )
         compensate = data.get("compensate", True)
         if not isinstance(compensate, bool):
             raise self.fail("panel.compensate", "must be true or false")
         for name in list(selected) + list(markers) + list(cofactors):
             if name not in channels:
-                raise self.fail("panel", f"names channel '{name}', which is not in "
-                                         "panel.channels")
-        return Panel(channels=channels, markers={c: markers.get(c, c) for c in channels},
-                     selected=selected,
-                     cofactors={c: None if cofactors.get(c, "none") == "none"
-                                else float(cofactors[c]) for c in channels},
-                     compensate=compensate)
+                raise self.fail("panel", f"names channel '{name}', which is not in panel.channels")
+        return Panel(
+            channels=channels,
+            markers={c: markers.get(c, c) for c in channels},
+            selected=selected,
+            cofactors={
+                c: None if cofactors.get(c, "none") == "none" else float(cofactors[c])
+                for c in channels
+            },
+            compensate=compensate,
+        )
 
     def model(self, data: dict) -> ModelSettings:
         defaults = ModelSettings()
@@ -214,8 +238,7 @@ class _Reader:
                 raise self.fail(f"labels.{key}", "is missing")
         kind = self.string(data, "kind", "labels.")
         if kind not in LABEL_KINDS:
-            raise self.fail("labels.kind", f"must be one of {', '.join(LABEL_KINDS)}, "
-                                           f"not '{kind}'")
+            raise self.fail("labels.kind", f"must be one of {', '.join(LABEL_KINDS)}, not '{kind}'")
         value = self.string(data, "value", "labels.")
         if kind in ("file", "gates"):
             value = self.resolve(value)
@@ -228,8 +251,12 @@ def _type_of_setting(annotation: Any, default: Any) -> str:
     if "tuple" in text:
         return "a list of whole numbers"
     kinds = []
-    for name, word in (("int", "a whole number"), ("float", "a number"), ("str", "text"),
-                       ("bool", "true or false")):
+    for name, word in (
+        ("int", "a whole number"),
+        ("float", "a number"),
+        ("str", "text"),
+        ("bool", "true or false"),
+    ):
         if name in text.replace("tuple", ""):
             kinds.append(word)
     if "None" in text:
@@ -258,20 +285,26 @@ def _is_number(value: Any) -> bool:
 
 
 def _describe(value: Any) -> str:
-    return {bool: "true/false", int: "a whole number", float: "a number", str: "text",
-            list: "a list", dict: "a table"}.get(type(value), type(value).__name__) + \
-        f" ({_toml_value(value) if not isinstance(value, dict) else '{...}'})"
+    return {
+        bool: "true/false",
+        int: "a whole number",
+        float: "a number",
+        str: "text",
+        list: "a list",
+        dict: "a table",
+    }.get(
+        type(value), type(value).__name__
+    ) + f" ({_toml_value(value) if not isinstance(value, dict) else '{...}'})"
 
 
 # ------------------------------------------------------------------------------ writing
-def save_analysis(settings: AnalysisSettings, path: str | Path, overwrite: bool = True
-                  ) -> Path:
+def save_analysis(settings: AnalysisSettings, path: str | Path, overwrite: bool = True) -> Path:
     """Write ``settings`` as a TOML analysis file (temp file + rename).
 
     Paths inside the file's folder are written relative to it, so that a folder holding
     the analysis and its data can move as a whole.
     """
-    from cytomoe.core.export import atomic_output
+    from cytomoe.core.io.export import atomic_output
 
     path = Path(path)
     folder = path.resolve().parent
@@ -290,9 +323,11 @@ def analysis_to_toml(settings: AnalysisSettings, folder: Path | None = None) -> 
         except ValueError:
             return value
 
-    lines = ["# cytomoe analysis settings (edit freely; see examples/analysis.toml)",
-             f"format_version = {ANALYSIS_FORMAT_VERSION}",
-             f"inputs = {_toml_value([relative(p) for p in settings.inputs])}"]
+    lines = [
+        "# cytomoe analysis settings (edit freely; see examples/analysis.toml)",
+        f"format_version = {ANALYSIS_FORMAT_VERSION}",
+        f"inputs = {_toml_value([relative(p) for p in settings.inputs])}",
+    ]
     if settings.sample_sheet:
         lines.append(f"sample_sheet = {_toml_value(relative(settings.sample_sheet))}")
     if settings.model_file:
@@ -307,35 +342,52 @@ def analysis_to_toml(settings: AnalysisSettings, folder: Path | None = None) -> 
         lines.append(f"compensate = {_toml_value(settings.compensate)}")
     if isinstance(settings.cofactors, dict):
         lines += ["", "[cofactors]  # arcsinh cofactor per marker"]
-        lines += [f"{_toml_key(k)} = {_toml_value(float(v))}"
-                  for k, v in settings.cofactors.items()]
+        lines += [
+            f"{_toml_key(k)} = {_toml_value(float(v))}" for k, v in settings.cofactors.items()
+        ]
     lines += ["", "[model]"]
-    lines += [f"{key} = {_toml_value(value)}"
-              for key, value in settings.model.to_dict().items() if value is not None]
+    lines += [
+        f"{key} = {_toml_value(value)}"
+        for key, value in settings.model.to_dict().items()
+        if value is not None
+    ]
     if settings.labels is not None:
         value = settings.labels.value
         if settings.labels.kind in ("file", "gates"):
             value = relative(value)
-        lines += ["", "[labels]", f"kind = {_toml_value(settings.labels.kind)}",
-                  f"value = {_toml_value(value)}",
-                  f"unlabeled = {_toml_value(list(settings.labels.unlabeled))}"]
+        lines += [
+            "",
+            "[labels]",
+            f"kind = {_toml_value(settings.labels.kind)}",
+            f"value = {_toml_value(value)}",
+            f"unlabeled = {_toml_value(list(settings.labels.unlabeled))}",
+        ]
     if settings.panel is not None:
         panel = settings.panel
-        lines += ["", "[panel]", f"channels = {_toml_value(list(panel.channels))}",
-                  f"selected = {_toml_value(list(panel.selected))}",
-                  f"compensate = {_toml_value(panel.compensate)}", "",
-                  "[panel.markers]  # channel ($PnN) = marker name shown"]
-        lines += [f"{_toml_key(c)} = {_toml_value(panel.display_name(c))}"
-                  for c in panel.channels]
-        lines += ["", "[panel.cofactors]  # arcsinh cofactor per channel; \"none\": linear"]
-        lines += [f"{_toml_key(c)} = {_toml_value(panel.cofactors.get(c) or 'none')}"
-                  for c in panel.channels]
+        lines += [
+            "",
+            "[panel]",
+            f"channels = {_toml_value(list(panel.channels))}",
+            f"selected = {_toml_value(list(panel.selected))}",
+            f"compensate = {_toml_value(panel.compensate)}",
+            "",
+            "[panel.markers]  # channel ($PnN) = marker name shown",
+        ]
+        lines += [f"{_toml_key(c)} = {_toml_value(panel.display_name(c))}" for c in panel.channels]
+        lines += ["", '[panel.cofactors]  # arcsinh cofactor per channel; "none": linear']
+        lines += [
+            f"{_toml_key(c)} = {_toml_value(panel.cofactors.get(c) or 'none')}"
+            for c in panel.channels
+        ]
     return "\n".join(lines) + "\n"
 
 
 def _toml_key(key: str) -> str:
-    return key if key and all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in key) \
+    return (
+        key
+        if key and all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in key)
         else _toml_value(key)
+    )
 
 
 def _toml_value(value: Any) -> str:
@@ -357,5 +409,11 @@ def _toml_value(value: Any) -> str:
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
 
 
-__all__ = ["ANALYSIS_FORMAT_VERSION", "AnalysisSettings", "LabelSource", "load_analysis",
-           "save_analysis", "analysis_to_toml"]
+__all__ = [
+    "ANALYSIS_FORMAT_VERSION",
+    "AnalysisSettings",
+    "LabelSource",
+    "load_analysis",
+    "save_analysis",
+    "analysis_to_toml",
+]

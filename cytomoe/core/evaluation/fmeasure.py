@@ -51,16 +51,20 @@ def evaluate(truth, clusters) -> Evaluation:
         f1 = np.nan_to_num(2 * precision * recall / (precision + recall))
     rows, cols = linear_sum_assignment(f1, maximize=True)
     matched = dict(zip(rows, cols, strict=True))
-    table = pd.DataFrame({
-        "population": confusion.index.astype(str),
-        "size": sizes.astype(int),
-        "cluster": [confusion.columns[matched[i]] if i in matched else None
-                    for i in range(len(sizes))],
-        "precision": [precision[i, matched[i]] if i in matched else 0.0
-                      for i in range(len(sizes))],
-        "recall": [recall[i, matched[i]] if i in matched else 0.0 for i in range(len(sizes))],
-        "f1": [f1[i, matched[i]] if i in matched else 0.0 for i in range(len(sizes))],
-    })
+    table = pd.DataFrame(
+        {
+            "population": confusion.index.astype(str),
+            "size": sizes.astype(int),
+            "cluster": [
+                confusion.columns[matched[i]] if i in matched else None for i in range(len(sizes))
+            ],
+            "precision": [
+                precision[i, matched[i]] if i in matched else 0.0 for i in range(len(sizes))
+            ],
+            "recall": [recall[i, matched[i]] if i in matched else 0.0 for i in range(len(sizes))],
+            "f1": [f1[i, matched[i]] if i in matched else 0.0 for i in range(len(sizes))],
+        }
+    )
     return Evaluation(
         f_measure=float(table["f1"].mean()),
         f_measure_flowcap=float((f1.max(axis=1) * sizes).sum() / sizes.sum()),

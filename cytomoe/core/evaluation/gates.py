@@ -21,8 +21,8 @@ import pandas as pd
 from lxml import etree
 
 from cytomoe.core.errors import InputError
-from cytomoe.core.plate import Plate
-from cytomoe.core.sample import Sample
+from cytomoe.core.io.plate import Plate
+from cytomoe.core.io.sample import Sample
 
 GATING = "http://www.isac-net.org/std/Gating-ML/v2.0/gating"
 DATA_TYPE = "http://www.isac-net.org/std/Gating-ML/v2.0/datatypes"
@@ -69,8 +69,7 @@ class GateSet:
     @property
     def leaves(self) -> list[Population]:
         """Populations with no population under them: the truth labelling."""
-        return [p for p in self.populations
-                if not any(p.is_parent_of(q) for q in self.populations)]
+        return [p for p in self.populations if not any(p.is_parent_of(q) for q in self.populations)]
 
     def membership(self, sample: Sample) -> pd.DataFrame:
         """One boolean column per population (named by its label), one row per event."""
@@ -82,29 +81,39 @@ class GateSet:
             self.workspace.analyze_samples(sample_id=sample_id)
             for population in self.populations:
                 columns[population.label] = self.workspace.get_gate_membership(
-                    sample_id, population.name, gate_path=population.path)
+                    sample_id, population.name, gate_path=population.path
+                )
         else:
-            flowkit_sample = fk.Sample(str(sample.path), ignore_offset_error=True,
-                                       ignore_offset_discrepancy=True)
+            flowkit_sample = fk.Sample(
+                str(sample.path), ignore_offset_error=True, ignore_offset_discrepancy=True
+            )
             results = self.strategy.gate_sample(flowkit_sample)
             for population in self.populations:
                 columns[population.label] = results.get_gate_membership(
-                    population.name, gate_path=population.path)
+                    population.name, gate_path=population.path
+                )
         frame = pd.DataFrame(columns)
         if len(frame) != sample.n_events:
-            raise InputError(f"{sample.name}: the gates gave {len(frame)} events, the file has "
-                             f"{sample.n_events}.")
+            raise InputError(
+                f"{sample.name}: the gates gave {len(frame)} events, the file has "
+                f"{sample.n_events}."
+            )
         return frame
 
     def event_membership(self, events: pd.DataFrame) -> pd.DataFrame:
         """Membership on events given as a table (instrument units, as they should be
         gated: FlowKit gets no spillover here)."""
-        channels = sorted({d.id for p in self.populations
-                           for d in self._gate(p).dimensions if hasattr(d, "id")})
+        channels = sorted(
+            {d.id for p in self.populations for d in self._gate(p).dimensions if hasattr(d, "id")}
+        )
         flowkit_sample = fk.Sample(events[channels].astype(np.float64), sample_id="events")
         results = self.strategy.gate_sample(flowkit_sample)
-        return pd.DataFrame({p.label: results.get_gate_membership(p.name, gate_path=p.path)
-                             for p in self.populations})
+        return pd.DataFrame(
+            {
+                p.label: results.get_gate_membership(p.name, gate_path=p.path)
+                for p in self.populations
+            }
+        )
 
     def _gate(self, population: Population):
         return self.strategy.get_gate(population.name, gate_path=population.path)
@@ -122,12 +131,17 @@ class GateSet:
 
     def _workspace_sample(self, sample: Sample) -> str:
         known = self.workspace.get_sample_ids()
-        for candidate in (sample.keywords.get("fil", ""), Path(sample.path).name,
-                          Path(sample.path).stem):
+        for candidate in (
+            sample.keywords.get("fil", ""),
+            Path(sample.path).name,
+            Path(sample.path).stem,
+        ):
             if candidate in known:
                 return candidate
-        raise InputError(f"{sample.name} is not a sample of {self.source.name} "
-                         f"(its samples: {', '.join(known)}).")
+        raise InputError(
+            f"{sample.name} is not a sample of {self.source.name} "
+            f"(its samples: {', '.join(known)})."
+        )
 
 
 def load_gates(path: str | Path, samples: list[Sample] | None = None) -> GateSet:
@@ -149,8 +163,9 @@ def load_gates(path: str | Path, samples: list[Sample] | None = None) -> GateSet
     except InputError:
         raise
     except Exception as error:  # FlowKit's parse errors are long; say it in one sentence
-        raise InputError(f"{path.name}: cannot read the gates ({type(error).__name__}: "
-                         f"{str(error)[:160]}).") from None
+        raise InputError(
+            f"{path.name}: cannot read the gates ({type(error).__name__}: {str(error)[:160]})."
+        ) from None
     return GateSet(path, strategy=strategy, populations=_strategy_populations(strategy))
 
 
@@ -194,7 +209,7 @@ def _readable_gatingml(path: Path) -> io.BytesIO:
             continue
         name = fcs.get(f"{{{DATA_TYPE}}}name", "")
         if name.startswith(FLOWJO_COMPENSATED):
-            fcs.set(f"{{{DATA_TYPE}}}name", name[len(FLOWJO_COMPENSATED):])
+            fcs.set(f"{{{DATA_TYPE}}}name", name[len(FLOWJO_COMPENSATED) :])
             dimension.set(f"{{{GATING}}}compensation-ref", "FCS")
         else:
             dimension.set(f"{{{GATING}}}compensation-ref", "uncompensated")
@@ -239,32 +254,46 @@ class DrawnGate:
 
     def __post_init__(self):
         if not _GATE_ID.fullmatch(self.name):
-            raise InputError(f"The gate name '{self.name}' cannot be saved in Gating-ML: use "
-                             f"letters, digits, '_', '-' or '.', e.g. '{gate_id(self.name)}'.")
+            raise InputError(
+                f"The gate name '{self.name}' cannot be saved in Gating-ML: use "
+                f"letters, digits, '_', '-' or '.', e.g. '{gate_id(self.name)}'."
+            )
 
-    def to_flowkit(self, strategy: fk.GatingStrategy, compensation_ref: str
-                   ) -> fk.gates.PolygonGate:
+    def to_flowkit(
+        self, strategy: fk.GatingStrategy, compensation_ref: str
+    ) -> fk.gates.PolygonGate:
         dimensions = []
-        for channel, cofactor, (low, high) in zip(self.channels, self.cofactors,
-                                                  self._bounds(), strict=True):
+        for channel, cofactor, (low, high) in zip(
+            self.channels, self.cofactors, self._bounds(), strict=True
+        ):
             transform_id = None
             if cofactor:
                 transform_id = f"asinh_{_safe(channel)}_{cofactor:g}"
                 if transform_id not in {t for t in strategy.transformations}:
-                    strategy.add_transform(transform_id, fk.transforms.AsinhTransform(
-                        cofactor * math.sinh(_ASINH_SCALE), _ASINH_M, 0.0))
+                    strategy.add_transform(
+                        transform_id,
+                        fk.transforms.AsinhTransform(
+                            cofactor * math.sinh(_ASINH_SCALE), _ASINH_M, 0.0
+                        ),
+                    )
             scale = _ASINH_SCALE if cofactor else 1.0
-            dimensions.append(fk.Dimension(
-                channel, compensation_ref=compensation_ref,
-                transformation_ref=transform_id,
-                range_min=None if low is None else low / scale,
-                range_max=None if high is None else high / scale))
+            dimensions.append(
+                fk.Dimension(
+                    channel,
+                    compensation_ref=compensation_ref,
+                    transformation_ref=transform_id,
+                    range_min=None if low is None else low / scale,
+                    range_max=None if high is None else high / scale,
+                )
+            )
         if self.kind == "polygon":
             scales = [_ASINH_SCALE if c else 1.0 for c in self.cofactors]
             for dimension in dimensions:
                 dimension.min = dimension.max = None
-            vertices = [tuple(v / s for v, s in zip(vertex, scales, strict=True))
-                        for vertex in self.vertices]
+            vertices = [
+                tuple(v / s for v, s in zip(vertex, scales, strict=True))
+                for vertex in self.vertices
+            ]
             return fk.gates.PolygonGate(self.name, dimensions, vertices)
         return fk.gates.RectangleGate(self.name, dimensions)
 
@@ -284,13 +313,19 @@ _GATE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 
 def gate_id(name: str) -> str:
     """A valid gate name close to ``name``: 'CD4+ T cells' -> 'CD4pos_T_cells'."""
-    text = re.sub(r"[^A-Za-z0-9_.-]", "_", name.replace("+", "pos").replace("-", "neg")
-                  if name.endswith(("+", "-")) or "+" in name else name)
+    text = re.sub(
+        r"[^A-Za-z0-9_.-]",
+        "_",
+        name.replace("+", "pos").replace("-", "neg")
+        if name.endswith(("+", "-")) or "+" in name
+        else name,
+    )
     return text if text[:1].isalpha() or text[:1] == "_" else f"g_{text}"
 
 
-def drawn_gate_strategy(gates: list[DrawnGate], compensation_ref: str = "uncompensated"
-                        ) -> fk.GatingStrategy:
+def drawn_gate_strategy(
+    gates: list[DrawnGate], compensation_ref: str = "uncompensated"
+) -> fk.GatingStrategy:
     """A FlowKit gating strategy of drawn gates (parents before children); "FCS" marks
     compensated dimensions in a file, "uncompensated" gates the values as given."""
     strategy = fk.GatingStrategy()
@@ -306,15 +341,17 @@ def drawn_gate_strategy(gates: list[DrawnGate], compensation_ref: str = "uncompe
                 pending.remove(gate)
                 progressed = True
         if not progressed:
-            raise InputError(f"Gate '{pending[0].name}' has an unknown parent "
-                             f"'{pending[0].parent}'.")
+            raise InputError(
+                f"Gate '{pending[0].name}' has an unknown parent '{pending[0].parent}'."
+            )
     return strategy
 
 
 def drawn_gate_set(gates: list[DrawnGate]) -> GateSet:
     strategy = drawn_gate_strategy(gates)
-    return GateSet(Path("drawn gates"), strategy=strategy,
-                   populations=_strategy_populations(strategy))
+    return GateSet(
+        Path("drawn gates"), strategy=strategy, populations=_strategy_populations(strategy)
+    )
 
 
 def drawn_gate_membership(gates: list[DrawnGate], events: pd.DataFrame) -> pd.DataFrame:
@@ -332,39 +369,51 @@ def load_drawn_gates(path: str | Path) -> list[DrawnGate]:
     for population in gates.populations:
         gate = gates.strategy.get_gate(population.name, gate_path=population.path)
         if not isinstance(gate, fk.gates.PolygonGate | fk.gates.RectangleGate):
-            raise InputError(f"{Path(path).name}: gate '{population.name}' is a "
-                             f"{type(gate).__name__}; the editor draws polygons and rectangles.")
+            raise InputError(
+                f"{Path(path).name}: gate '{population.name}' is a "
+                f"{type(gate).__name__}; the editor draws polygons and rectangles."
+            )
         cofactors, scales = [], []
         for dimension in gate.dimensions:
-            cofactor, scale = _display_scale(gates.strategy, dimension.transformation_ref,
-                                             Path(path).name)
+            cofactor, scale = _display_scale(
+                gates.strategy, dimension.transformation_ref, Path(path).name
+            )
             cofactors.append(cofactor)
             scales.append(scale)
         channels = tuple(d.id for d in gate.dimensions)
         parent = None if population.parent == "root" else population.parent
         if isinstance(gate, fk.gates.PolygonGate):
-            vertices = [tuple(v * s for v, s in zip(vertex, scales, strict=True))
-                        for vertex in gate.vertices]
-            drawn.append(DrawnGate(population.name, "polygon", channels, tuple(cofactors),
-                                   vertices, parent))
+            vertices = [
+                tuple(v * s for v, s in zip(vertex, scales, strict=True))
+                for vertex in gate.vertices
+            ]
+            drawn.append(
+                DrawnGate(population.name, "polygon", channels, tuple(cofactors), vertices, parent)
+            )
         else:
-            bounds = [(None if d.min is None else d.min * s, None if d.max is None else d.max * s)
-                      for d, s in zip(gate.dimensions, scales, strict=True)]
+            bounds = [
+                (None if d.min is None else d.min * s, None if d.max is None else d.max * s)
+                for d, s in zip(gate.dimensions, scales, strict=True)
+            ]
             kind = "range" if len(channels) == 1 else "rectangle"
-            drawn.append(DrawnGate(population.name, kind, channels, tuple(cofactors), bounds,
-                                   parent))
+            drawn.append(
+                DrawnGate(population.name, kind, channels, tuple(cofactors), bounds, parent)
+            )
     return drawn
 
 
-def _display_scale(strategy: fk.GatingStrategy, transform_id: str | None, file_name: str
-                   ) -> tuple[float | None, float]:
+def _display_scale(
+    strategy: fk.GatingStrategy, transform_id: str | None, file_name: str
+) -> tuple[float | None, float]:
     """(cofactor, factor from Gating-ML values to ours) of a dimension's transform."""
     if transform_id is None:
         return None, 1.0
     transform = strategy.get_transform(transform_id)
     if not isinstance(transform, fk.transforms.AsinhTransform) or transform.param_a != 0:
-        raise InputError(f"{file_name}: transform '{transform_id}' is not one the editor "
-                         "draws on (linear or arcsinh).")
+        raise InputError(
+            f"{file_name}: transform '{transform_id}' is not one the editor "
+            "draws on (linear or arcsinh)."
+        )
     scale = transform.param_m * math.log(10)
     return transform.param_t / math.sinh(scale), scale
 

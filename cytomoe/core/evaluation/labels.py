@@ -6,18 +6,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cytomoe.core.analysis import UNLABELED_DEFAULTS
 from cytomoe.core.errors import InputError
+
+UNLABELED_DEFAULTS = ("", "nan", "none", "unlabeled", "unlabelled", "unknown", "unassigned")
 
 
 def clean_labels(values: Iterable, unlabeled: Iterable[str] = ()) -> pd.Series:
     """Labels as strings, with unlabelled events (NaN, empty, 'Unlabeled', 'Unknown',
     'unassigned', and any value in ``unlabeled``) set to None. Whole numbers read as
     floats (1.0) become '1', so a label column and a label file agree."""
-    series = pd.Series(list(values) if not isinstance(values, pd.Series) else values,
-                       dtype=object).reset_index(drop=True)
+    series = pd.Series(
+        list(values) if not isinstance(values, pd.Series) else values, dtype=object
+    ).reset_index(drop=True)
     missing = {v.strip().lower() for v in UNLABELED_DEFAULTS} | {
-        str(v).strip().lower() for v in unlabeled}
+        str(v).strip().lower() for v in unlabeled
+    }
 
     def normalise(value):
         if value is None or (isinstance(value, float) and np.isnan(value)):
@@ -30,22 +33,24 @@ def clean_labels(values: Iterable, unlabeled: Iterable[str] = ()) -> pd.Series:
     return series.map(normalise)
 
 
-def labels_from_column(events: pd.DataFrame, column: str,
-                       unlabeled: Iterable[str] = ()) -> pd.Series:
+def labels_from_column(
+    events: pd.DataFrame, column: str, unlabeled: Iterable[str] = ()
+) -> pd.Series:
     if column not in events.columns:
-        available = ", ".join(str(c) for c in events.columns
-                              if c not in ("well", "sample", "event"))
+        available = ", ".join(
+            str(c) for c in events.columns if c not in ("well", "sample", "event")
+        )
         raise InputError(f"There is no label column '{column}'. Columns: {available}.")
     return clean_labels(events[column], unlabeled)
 
 
-def labels_from_file(path: str | Path, n_events: int, unlabeled: Iterable[str] = ()
-                     ) -> pd.Series:
+def labels_from_file(path: str | Path, n_events: int, unlabeled: Iterable[str] = ()) -> pd.Series:
     """One label per line (a CSV's first column; no header expected)."""
     path = Path(path)
     try:
-        table = pd.read_csv(path, header=None, dtype=str, keep_default_na=False,
-                            skip_blank_lines=False)
+        table = pd.read_csv(
+            path, header=None, dtype=str, keep_default_na=False, skip_blank_lines=False
+        )
     except FileNotFoundError:
         raise InputError(f"{path}: the label file does not exist.") from None
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
@@ -53,6 +58,5 @@ def labels_from_file(path: str | Path, n_events: int, unlabeled: Iterable[str] =
     if len(table) == n_events + 1:  # a header line
         table = table.iloc[1:]
     if len(table) != n_events:
-        raise InputError(f"{path.name} has {len(table)} labels but the data has "
-                         f"{n_events} events.")
+        raise InputError(f"{path.name} has {len(table)} labels but the data has {n_events} events.")
     return clean_labels(table.iloc[:, 0], unlabeled)

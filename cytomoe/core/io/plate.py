@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cytomoe.core.compensation import compensate
 from cytomoe.core.errors import FcsReadError, InputError
+from cytomoe.core.io.compensation import compensate
+from cytomoe.core.io.readers import expand_inputs, read_samples
+from cytomoe.core.io.sample import Sample
+from cytomoe.core.io.wells import normalise_well, well_sort_key
 from cytomoe.core.progress import CancelCheck, ProgressCallback, check_cancel, report
-from cytomoe.core.readers import expand_inputs, read_samples
-from cytomoe.core.sample import Sample
-from cytomoe.core.wells import normalise_well, well_sort_key
 
 WELL, SAMPLE, EVENT = "well", "sample", "event"
 
@@ -28,9 +28,13 @@ class Plate:
     name: str = ""
 
     @classmethod
-    def open(cls, paths: Iterable[str | Path] | str | Path, sample_sheet: str | Path | None = None,
-             progress: ProgressCallback | None = None,
-             should_cancel: CancelCheck | None = None) -> "Plate":
+    def open(
+        cls,
+        paths: Iterable[str | Path] | str | Path,
+        sample_sheet: str | Path | None = None,
+        progress: ProgressCallback | None = None,
+        should_cancel: CancelCheck | None = None,
+    ) -> "Plate":
         """Read every file; unreadable ones are kept in ``failures`` and the rest still open."""
         if isinstance(paths, str | Path):
             paths = [paths]
@@ -53,10 +57,11 @@ class Plate:
         name = Path(paths[0]).name if len(paths) == 1 else f"{len(files)} files"
         plate = cls(samples=samples, failures=failures, name=name)
         if not plate.channels:
-            shapes = "; ".join(f"{s.name}: {', '.join(s.channels[:4])}, ..."
-                               for s in samples[:3])
-            raise InputError(f"The {len(samples)} samples share no channel, so they cannot "
-                             f"be analysed together ({shapes}).")
+            shapes = "; ".join(f"{s.name}: {', '.join(s.channels[:4])}, ..." for s in samples[:3])
+            raise InputError(
+                f"The {len(samples)} samples share no channel, so they cannot "
+                f"be analysed together ({shapes})."
+            )
         if sample_sheet is not None:
             plate.conditions = _read_sample_sheet(Path(sample_sheet), samples)
         return plate
@@ -122,8 +127,11 @@ class Plate:
         sizes = np.array([s.n_events for s in self.samples])
         quota = _even_quota(sizes, n)
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        chosen = [start + rng.choice(size, take, replace=False)
-                  for start, size, take in zip(starts, sizes, quota, strict=True) if take]
+        chosen = [
+            start + rng.choice(size, take, replace=False)
+            for start, size, take in zip(starts, sizes, quota, strict=True)
+            if take
+        ]
         return np.sort(np.concatenate(chosen)) if chosen else np.empty(0, dtype=np.int64)
 
 
@@ -152,8 +160,7 @@ def _read_sample_sheet(path: Path, samples: list[Sample]) -> pd.DataFrame:
         sheet = pd.read_csv(path, dtype=str, skipinitialspace=True)
     except FileNotFoundError:
         raise InputError(f"{path}: no such sample sheet.") from None
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError,
-            pd.errors.EmptyDataError) as error:
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise InputError(f"{path.name}: cannot read the sample sheet ({error}).") from None
     names = {Path(s.path).name for s in samples} | {Path(s.path).stem for s in samples}
     matches = {c: sheet[c].str.strip().isin(names).sum() for c in sheet.columns}
@@ -163,13 +170,19 @@ def _read_sample_sheet(path: Path, samples: list[Sample]) -> pd.DataFrame:
     else:
         key = next((c for c in sheet.columns if c.strip().lower() == "well"), None)
         if key is None:
-            raise InputError(f"{path.name}: no column of the sample sheet names the plate's "
-                             "files, and it has no 'well' column.")
+            raise InputError(
+                f"{path.name}: no column of the sample sheet names the plate's "
+                "files, and it has no 'well' column."
+            )
         sheet[key] = sheet[key].map(lambda w: normalise_well(str(w)) or w)
         idents = [s.well for s in samples]
     by_key = sheet.assign(**{key: sheet[key].str.strip()}).drop_duplicates(key).set_index(key)
-    rows = [by_key.loc[ident] if ident in by_key.index else
-            pd.Series(index=by_key.columns, dtype=object) for ident in idents]
+    rows = [
+        by_key.loc[ident]
+        if ident in by_key.index
+        else pd.Series(index=by_key.columns, dtype=object)
+        for ident in idents
+    ]
     return pd.DataFrame(rows).reset_index(drop=True)
 
 

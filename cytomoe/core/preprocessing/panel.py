@@ -9,18 +9,19 @@ from pathlib import Path
 import numpy as np
 
 from cytomoe.core.errors import InputError
-from cytomoe.core.sample import Sample
-from cytomoe.core.transform import FLUORESCENCE_COFACTOR, MASS_CYTOMETRY_COFACTOR
+from cytomoe.core.io.sample import Sample
+from cytomoe.core.preprocessing.transform import FLUORESCENCE_COFACTOR, MASS_CYTOMETRY_COFACTOR
 
 PANEL_FORMAT_VERSION = 1
 
 # Mass cytometry: instrument names, and metal-tagged channels such as Nd142Di or (Nd142)Dd.
 # ("CyTOF XT" contains "cytof"; a bare "XT" would also match fluorescence names such as
 # "Attune NxT".)
-_MASS_INSTRUMENT = re.compile(r"cytof|helios|fluidigm|standard biotools|hyperion",
-                              re.IGNORECASE)
-_METALS = ("La|Pr|Nd|Sm|Eu|Gd|Tb|Dy|Ho|Er|Tm|Yb|Lu|Hf|Ta|In|Y|Pt|Ir|Rh|Pd|Cd|Ba|Cs|Xe|I|Ce|"
-           "Bi|Tl|Pb|Hg|Sn|Te|Os|Au|Ag|Ru|Sr|Zr|Nb|Mo")
+_MASS_INSTRUMENT = re.compile(r"cytof|helios|fluidigm|standard biotools|hyperion", re.IGNORECASE)
+_METALS = (
+    "La|Pr|Nd|Sm|Eu|Gd|Tb|Dy|Ho|Er|Tm|Yb|Lu|Hf|Ta|In|Y|Pt|Ir|Rh|Pd|Cd|Ba|Cs|Xe|I|Ce|"
+    "Bi|Tl|Pb|Hg|Sn|Te|Os|Au|Ag|Ru|Sr|Zr|Nb|Mo"
+)
 _METAL_CHANNEL = re.compile(rf"^\(?({_METALS})\d{{2,3}}\)?(D[id])?$|^({_METALS})\d{{2,3}}D[id]\b")
 # Channels that describe the event rather than a marker: kept for plots and export, left out
 # of clustering by default. Matched against $PnN and $PnS.
@@ -30,10 +31,14 @@ _NOT_A_MARKER = re.compile(
     r"^rh103|viab|live|dead|l/d|zombie|vivid|dump|7-?aad|dapi|\bpi\b|doublet|hdr-|sample|"
     r"background|^cell_?id|"
     r"^labels?$|^cluster|^population|^class$|^csplr_|^tsne|^umap|^pca?\d",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _BARCODE_METAL = re.compile(r"^\(?pd1(0[2-9]|10)", re.IGNORECASE)
-_SCATTER_OR_TIME = re.compile(r"^(fsc|ssc|fs|ss)\b|^(fsc|ssc)-|time|event|width|length|"
-                              r"^hdr-", re.IGNORECASE)
+_SCATTER_OR_TIME = re.compile(
+    r"^(fsc|ssc|fs|ss)\b|^(fsc|ssc)-|time|event|width|length|"
+    r"^hdr-",
+    re.IGNORECASE,
+)
 
 
 def is_mass_cytometry(samples: Sequence[Sample]) -> bool:
@@ -59,8 +64,12 @@ def is_marker_channel(channel: str, marker: str) -> bool:
     A metal channel without an antibody name ($PnS empty or just the isotope) is empty or
     background, so it is left out too."""
     unnamed_metal = marker == channel and bool(_METAL_CHANNEL.match(channel))
-    return not (_NOT_A_MARKER.search(channel) or _NOT_A_MARKER.search(marker)
-                or _BARCODE_METAL.match(channel) or unnamed_metal)
+    return not (
+        _NOT_A_MARKER.search(channel)
+        or _NOT_A_MARKER.search(marker)
+        or _BARCODE_METAL.match(channel)
+        or unnamed_metal
+    )
 
 
 def _drop_heights(channels: list[str]) -> list[str]:
@@ -86,8 +95,9 @@ class Panel:
     compensate: bool = True
 
     @classmethod
-    def default_for(cls, samples: Sequence[Sample], channels: Sequence[str] | None = None
-                    ) -> "Panel":
+    def default_for(
+        cls, samples: Sequence[Sample], channels: Sequence[str] | None = None
+    ) -> "Panel":
         """The panel a user gets: markers chosen, arcsinh cofactor 5 for mass cytometry and
         150 for fluorescence; scatter and time stay linear (no transform)."""
         if not samples:
@@ -95,14 +105,18 @@ class Panel:
         channels = list(channels if channels is not None else samples[0].channels)
         names = dict(zip(samples[0].channels, samples[0].markers, strict=True))
         markers = {c: names.get(c, c) for c in channels}
-        cofactor = (MASS_CYTOMETRY_COFACTOR if is_mass_cytometry(samples)
-                    else FLUORESCENCE_COFACTOR)
+        cofactor = MASS_CYTOMETRY_COFACTOR if is_mass_cytometry(samples) else FLUORESCENCE_COFACTOR
         cofactors = {c: None if _SCATTER_OR_TIME.search(c) else cofactor for c in channels}
         selected = _drop_heights([c for c in channels if is_marker_channel(c, markers[c])])
         if not selected:  # e.g. a scatter-only file: better something than nothing
             selected = [c for c in channels if not re.search("time", c, re.IGNORECASE)]
-        return cls(channels=channels, markers=markers, selected=selected, cofactors=cofactors,
-                   compensate=any(s.spillover is not None for s in samples))
+        return cls(
+            channels=channels,
+            markers=markers,
+            selected=selected,
+            cofactors=cofactors,
+            compensate=any(s.spillover is not None for s in samples),
+        )
 
     def select(self, names: Sequence[str]) -> "Panel":
         """A copy using the given channels ($PnN or $PnS names) for clustering."""
@@ -111,19 +125,23 @@ class Panel:
         for name in names:
             channel = name if name in self.channels else by_marker.get(name.lower())
             if channel is None:
-                known = ", ".join(f"{c} ({self.display_name(c)})" if self.display_name(c) != c
-                                  else c for c in self.channels)
+                known = ", ".join(
+                    f"{c} ({self.display_name(c)})" if self.display_name(c) != c else c
+                    for c in self.channels
+                )
                 raise InputError(f"Unknown marker '{name}'. Available: {known}.")
             chosen.append(channel)
-        return Panel(list(self.channels), dict(self.markers), chosen, dict(self.cofactors),
-                     self.compensate)
+        return Panel(
+            list(self.channels), dict(self.markers), chosen, dict(self.cofactors), self.compensate
+        )
 
     def with_cofactor(self, cofactor: float | None) -> "Panel":
         """A copy with one cofactor for every selected channel (None: no transform)."""
         cofactors = dict(self.cofactors)
         cofactors.update({c: cofactor for c in self.selected})
-        return Panel(list(self.channels), dict(self.markers), list(self.selected), cofactors,
-                     self.compensate)
+        return Panel(
+            list(self.channels), dict(self.markers), list(self.selected), cofactors, self.compensate
+        )
 
     def display_name(self, channel: str) -> str:
         return self.markers.get(channel) or channel

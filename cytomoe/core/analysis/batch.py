@@ -26,13 +26,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cytomoe.core.analysis import AnalysisSettings
+from cytomoe.core.analysis.analysis_file import AnalysisSettings
 from cytomoe.core.errors import Cancelled, CytomoeError, InputError
-from cytomoe.core.fmeasure import evaluate
-from cytomoe.core.panel import Panel
-from cytomoe.core.plate import SAMPLE, Plate
+from cytomoe.core.evaluation.fmeasure import evaluate
+from cytomoe.core.io.plate import SAMPLE, Plate
+from cytomoe.core.io.readers import expand_inputs
+from cytomoe.core.preprocessing.panel import Panel
 from cytomoe.core.progress import CancelCheck, check_cancel
-from cytomoe.core.readers import expand_inputs
 
 PER_PLATE, POOLED, MODEL = "per_plate", "pooled", "model"
 COMPLETE_MARKER = ".complete"  # written last: its presence means the plate is finished
@@ -105,15 +105,19 @@ def is_complete(plate_dir: Path) -> bool:
     return (plate_dir / COMPLETE_MARKER).is_file() and (plate_dir / WELLS_FILE).is_file()
 
 
-def run_plate(job: PlateJob, settings: AnalysisSettings, threads: int | None = None,
-              should_cancel: CancelCheck | None = None) -> PlateOutcome:
+def run_plate(
+    job: PlateJob,
+    settings: AnalysisSettings,
+    threads: int | None = None,
+    should_cancel: CancelCheck | None = None,
+) -> PlateOutcome:
     """Analyse one plate and write its outputs; never raises for a problem of the plate.
 
     Runs in the calling process or on a Dask worker (``threads`` then keeps each worker
     process's PyTorch and numba (UMAP) threads to its share of the cores).
     """
-    from cytomoe.core.model import MoESimVAE
-    from cytomoe.core.pipeline import analyse, write_outputs
+    from cytomoe.core.analysis.pipeline import analyse, write_outputs
+    from cytomoe.core.model.estimator import MoESimVAE
 
     started = time.perf_counter()
     try:
@@ -128,21 +132,35 @@ def run_plate(job: PlateJob, settings: AnalysisSettings, threads: int | None = N
         plate = Plate.open(job.inputs, settings.sample_sheet, should_cancel=should_cancel)
         model = MoESimVAE.load(job.model_file) if job.model_file else None
         result = analyse(plate_settings, plate=plate, model=model, should_cancel=should_cancel)
-        write_outputs(result, plate_settings, job.out_dir, overwrite=True,
-                      should_cancel=should_cancel)
+        write_outputs(
+            result, plate_settings, job.out_dir, overwrite=True, should_cancel=should_cancel
+        )
         wells = well_rows(job.name, result)
         _write_atomically(job.out_dir / WELLS_FILE, pd.DataFrame(wells).to_csv(index=False))
-        _write_atomically(job.out_dir / COMPLETE_MARKER, json.dumps({
-            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "wells": len(wells)}) + "\n")
-        return PlateOutcome(job.name, DONE, unreadable=[str(f) for f in plate.failures],
-                            wells=wells, seconds=time.perf_counter() - started)
+        _write_atomically(
+            job.out_dir / COMPLETE_MARKER,
+            json.dumps({"finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "wells": len(wells)})
+            + "\n",
+        )
+        return PlateOutcome(
+            job.name,
+            DONE,
+            unreadable=[str(f) for f in plate.failures],
+            wells=wells,
+            seconds=time.perf_counter() - started,
+        )
     except Cancelled:
         raise
     except CytomoeError as error:
         return PlateOutcome(job.name, FAILED, str(error), seconds=time.perf_counter() - started)
     except Exception as error:  # a bug or an unforeseen file: the other plates go on
-        return PlateOutcome(job.name, FAILED, f"unexpected {type(error).__name__}: {error}",
-                            traceback.format_exc(), seconds=time.perf_counter() - started)
+        return PlateOutcome(
+            job.name,
+            FAILED,
+            f"unexpected {type(error).__name__}: {error}",
+            traceback.format_exc(),
+            seconds=time.perf_counter() - started,
+        )
 
 
 def clear_unfinished(plate_dir: Path) -> None:
@@ -164,16 +182,24 @@ def well_rows(plate_name: str, result) -> list[dict]:
         mine = samples == index
         clusters = result.clusters[mine]
         counts = np.bincount(clusters, minlength=n_clusters)
-        row = {"plate": plate_name, "well": well,
-               "file": Path(result.plate.samples[index].path).name,
-               "events": int(mine.sum())}
-        row.update({f"cluster_{k:02d}": round(float(c) / max(1, len(clusters)), 6)
-                    for k, c in enumerate(counts)})
+        row = {
+            "plate": plate_name,
+            "well": well,
+            "file": Path(result.plate.samples[index].path).name,
+            "events": int(mine.sum()),
+        }
+        row.update(
+            {
+                f"cluster_{k:02d}": round(float(c) / max(1, len(clusters)), 6)
+                for k, c in enumerate(counts)
+            }
+        )
         if result.truth is not None:
             truth = result.truth[mine].reset_index(drop=True)
             labelled = truth.notna().to_numpy()
-            row["f_measure"] = (round(evaluate(truth, clusters).f_measure, 6)
-                                if labelled.any() else float("nan"))
+            row["f_measure"] = (
+                round(evaluate(truth, clusters).f_measure, 6) if labelled.any() else float("nan")
+            )
         rows.append(row)
     return rows
 
@@ -184,29 +210,37 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-def pooled_panel(settings: AnalysisSettings, plates: Sequence[Plate], names: Sequence[str]
-                 ) -> tuple[Plate, Panel]:
+def pooled_panel(
+    settings: AnalysisSettings, plates: Sequence[Plate], names: Sequence[str]
+) -> tuple[Plate, Panel]:
     """All plates as one, and the panel one model can use for all of them."""
-    from cytomoe.core.pipeline import resolve_panel
+    from cytomoe.core.analysis.pipeline import resolve_panel
 
     pooled = Plate(samples=[s for p in plates for s in p.samples], name="pooled")
-    chosen = {name: resolve_panel(settings, p).selected
-              for name, p in zip(names, plates, strict=True)}
+    chosen = {
+        name: resolve_panel(settings, p).selected for name, p in zip(names, plates, strict=True)
+    }
     if len({tuple(sorted(s)) for s in chosen.values()}) > 1:
         listed = "; ".join(f"{name}: {', '.join(s)}" for name, s in chosen.items())
-        raise InputError("--pooled trains one model on all plates, but the plates do not "
-                         f"share their markers ({listed}). Run without --pooled (one model "
-                         "per plate) or choose common markers in the analysis file.")
+        raise InputError(
+            "--pooled trains one model on all plates, but the plates do not "
+            f"share their markers ({listed}). Run without --pooled (one model "
+            "per plate) or choose common markers in the analysis file."
+        )
     return pooled, resolve_panel(settings, pooled)
 
 
-def fit_pooled_model(settings: AnalysisSettings, jobs: Sequence[PlateJob], out_dir: Path,
-                     log: logging.Logger, should_cancel: CancelCheck | None = None
-                     ) -> tuple[Path, dict[str, str]]:
+def fit_pooled_model(
+    settings: AnalysisSettings,
+    jobs: Sequence[PlateJob],
+    out_dir: Path,
+    log: logging.Logger,
+    should_cancel: CancelCheck | None = None,
+) -> tuple[Path, dict[str, str]]:
     """Train one model on the events of every plate that opens (reused when a previous run
     saved it). Returns the model file and, by plate name, why a plate could not be opened:
     one unreadable plate leaves the others their pooled model."""
-    from cytomoe.core.pipeline import fit_model
+    from cytomoe.core.analysis.pipeline import fit_model
 
     path = out_dir / POOLED_MODEL_FILE
     if path.is_file():  # MoESimVAE.save renames a finished file into place
@@ -215,18 +249,25 @@ def fit_pooled_model(settings: AnalysisSettings, jobs: Sequence[PlateJob], out_d
     plates, opened, unopenable = [], [], {}
     for job in jobs:
         try:
-            plates.append(Plate.open(job.inputs, settings.sample_sheet,
-                                     should_cancel=should_cancel))
+            plates.append(
+                Plate.open(job.inputs, settings.sample_sheet, should_cancel=should_cancel)
+            )
             opened.append(job.name)
         except CytomoeError as error:
             unopenable[job.name] = str(error)
             log.error("%s: cannot be opened, left out of the pooled model: %s", job.name, error)
     if not plates:
-        raise InputError("None of the plates could be opened: " + "; ".join(
-            f"{name}: {reason}" for name, reason in unopenable.items()))
+        raise InputError(
+            "None of the plates could be opened: "
+            + "; ".join(f"{name}: {reason}" for name, reason in unopenable.items())
+        )
     pooled, panel = pooled_panel(settings, plates, opened)
-    log.info("training the pooled model on %d events of %d plates, markers %s",
-             pooled.n_events, len(plates), ", ".join(panel.selected))
+    log.info(
+        "training the pooled model on %d events of %d plates, markers %s",
+        pooled.n_events,
+        len(plates),
+        ", ".join(panel.selected),
+    )
     events = pooled.events(compensate_spillover=panel.compensate)
     model = fit_model(events, panel, settings.model, should_cancel=should_cancel)
     model.save(path)
@@ -251,11 +292,18 @@ def close_log(log: logging.Logger) -> None:
         log.removeHandler(handler)
 
 
-def run_batch(settings: AnalysisSettings, plates: Sequence[str | Path], out_dir: str | Path,
-              mode: str = PER_PLATE, model_file: str | Path | None = None, workers: int = 1,
-              scheduler: str | None = None, progress: BatchProgress | None = None,
-              should_cancel: CancelCheck | None = None, use_dask: bool = False
-              ) -> BatchResult:
+def run_batch(
+    settings: AnalysisSettings,
+    plates: Sequence[str | Path],
+    out_dir: str | Path,
+    mode: str = PER_PLATE,
+    model_file: str | Path | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
+    progress: BatchProgress | None = None,
+    should_cancel: CancelCheck | None = None,
+    use_dask: bool = False,
+) -> BatchResult:
     """Analyse every plate into ``out_dir/<plate>/`` and write ``out_dir/summary.csv``.
 
     Plates already complete are skipped. ``workers`` > 1 starts a local Dask cluster of
@@ -275,26 +323,28 @@ def run_batch(settings: AnalysisSettings, plates: Sequence[str | Path], out_dir:
         model_path = Path(model_file).resolve()
         if not model_path.is_file():
             raise InputError(f"{model_file}: no such model file.")
-        from cytomoe.core.model import MoESimVAE
+        from cytomoe.core.model.estimator import MoESimVAE
 
         MoESimVAE.load(model_path)  # an unreadable model is bad input, not N failed plates
     out_dir.mkdir(parents=True, exist_ok=True)
     log = open_log(out_dir)
     try:
-        log.info("batch of %d plate(s), mode %s, %s", len(jobs), mode,
-                 f"scheduler {scheduler}" if scheduler else f"{workers} worker(s)")
+        log.info(
+            "batch of %d plate(s), mode %s, %s",
+            len(jobs),
+            mode,
+            f"scheduler {scheduler}" if scheduler else f"{workers} worker(s)",
+        )
         outcomes: dict[str, PlateOutcome] = {}
         pending = []
         for job in jobs:
             if is_complete(job.out_dir):
-                outcomes[job.name] = PlateOutcome(job.name, SKIPPED,
-                                                  wells=_read_wells(job.out_dir))
+                outcomes[job.name] = PlateOutcome(job.name, SKIPPED, wells=_read_wells(job.out_dir))
                 log.info("%s: complete from an earlier run, skipped", job.name)
             else:
                 pending.append(job)
         if pending and mode == POOLED:
-            model_file, unopenable = fit_pooled_model(settings, jobs, out_dir, log,
-                                                      should_cancel)
+            model_file, unopenable = fit_pooled_model(settings, jobs, out_dir, log, should_cancel)
             for job in pending:
                 if job.name in unopenable:
                     outcomes[job.name] = PlateOutcome(job.name, FAILED, unopenable[job.name])
@@ -311,8 +361,10 @@ def run_batch(settings: AnalysisSettings, plates: Sequence[str | Path], out_dir:
                 _run_on_dask(pending, settings, workers, scheduler, tracker, should_cancel)
         ordered = [tracker.outcomes[job.name] for job in jobs]
         summary = write_summary(ordered, out_dir)
-        log.info("finished: %d done, %d skipped, %d failed", *(
-            sum(o.status == s for o in ordered) for s in (DONE, SKIPPED, FAILED)))
+        log.info(
+            "finished: %d done, %d skipped, %d failed",
+            *(sum(o.status == s for o in ordered) for s in (DONE, SKIPPED, FAILED)),
+        )
         return BatchResult(ordered, summary, out_dir / LOG_FILE)
     except Exception:
         log.exception("batch stopped")
@@ -324,8 +376,13 @@ def run_batch(settings: AnalysisSettings, plates: Sequence[str | Path], out_dir:
 class _Tracker:
     """Records outcomes as plates finish, logs them and reports progress."""
 
-    def __init__(self, jobs: list[PlateJob], outcomes: dict[str, PlateOutcome],
-                 progress: BatchProgress | None, log: logging.Logger):
+    def __init__(
+        self,
+        jobs: list[PlateJob],
+        outcomes: dict[str, PlateOutcome],
+        progress: BatchProgress | None,
+        log: logging.Logger,
+    ):
         self.jobs, self.outcomes, self.progress, self.log = jobs, outcomes, progress, log
         self.total_wells = sum(job.n_files for job in jobs)
         self.wells_done = sum(job.n_files for job in jobs if job.name in outcomes)
@@ -344,33 +401,48 @@ class _Tracker:
             if outcome.details:
                 self.log.error("%s", outcome.details.rstrip())
         else:
-            self.log.info("%s: done in %.1f s, %d well(s)", job.name, outcome.seconds,
-                          len(outcome.wells))
+            self.log.info(
+                "%s: done in %.1f s, %d well(s)", job.name, outcome.seconds, len(outcome.wells)
+            )
         for failure in outcome.unreadable:
             self.log.warning("%s: unreadable file left out: %s", job.name, failure)
         self._report(outcome)
 
 
-def _run_on_dask(jobs: list[PlateJob], settings: AnalysisSettings, workers: int,
-                 scheduler: str | None, tracker: _Tracker,
-                 should_cancel: CancelCheck | None) -> None:
+def _run_on_dask(
+    jobs: list[PlateJob],
+    settings: AnalysisSettings,
+    workers: int,
+    scheduler: str | None,
+    tracker: _Tracker,
+    should_cancel: CancelCheck | None,
+) -> None:
     from distributed import as_completed
 
-    from cytomoe.core.scheduler import dask_client
+    from cytomoe.core.analysis.scheduler import dask_client
 
     with dask_client(workers, scheduler) as client:
         # a local cluster shares this machine's cores; a remote worker gets one thread
         threads = max(1, (os.cpu_count() or 1) // workers) if scheduler is None else 1
-        futures = {client.submit(run_plate, job, settings, threads, pure=False,
-                                 key=f"cytomoe-plate-{job.name}-{os.getpid()}-{time.time_ns()}"):
-                   job for job in jobs}
+        futures = {
+            client.submit(
+                run_plate,
+                job,
+                settings,
+                threads,
+                pure=False,
+                key=f"cytomoe-plate-{job.name}-{os.getpid()}-{time.time_ns()}",
+            ): job
+            for job in jobs
+        }
         for future in as_completed(futures):
             job = futures[future]
             try:
                 outcome = future.result()
             except Exception as error:  # the worker died (memory, killed) or lost contact
-                outcome = PlateOutcome(job.name, FAILED,
-                                       f"the Dask worker failed: {type(error).__name__}: {error}")
+                outcome = PlateOutcome(
+                    job.name, FAILED, f"the Dask worker failed: {type(error).__name__}: {error}"
+                )
             tracker.finished(job, outcome)
             if should_cancel is not None and should_cancel():
                 for other in futures:

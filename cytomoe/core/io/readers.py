@@ -4,9 +4,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from cytomoe.core.errors import FcsReadError, InputError
-from cytomoe.core.fcs import read_fcs
-from cytomoe.core.sample import Sample
-from cytomoe.core.table import read_table
+from cytomoe.core.io.fcs import read_fcs
+from cytomoe.core.io.sample import Sample
+from cytomoe.core.io.table import read_table
 
 FCS_SUFFIXES = (".fcs", ".lmd")
 # Tables found in folders; a .txt file is read as a table only when named explicitly,
@@ -52,12 +52,9 @@ def expand_inputs(paths: Iterable[str | Path]) -> list[Path]:
         if not path.is_dir():
             files.append(path)
             continue
-        candidates = sorted(p for p in path.iterdir()
-                            if p.is_file() and not p.name.startswith("."))
-        found = [p for p in candidates
-                 if p.suffix.lower() in FCS_SUFFIXES or _has_fcs_header(p)]
-        found = found or [p for p in candidates
-                          if p.suffix.lower() in FOLDER_TABLE_SUFFIXES]
+        candidates = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+        found = [p for p in candidates if p.suffix.lower() in FCS_SUFFIXES or _has_fcs_header(p)]
+        found = found or [p for p in candidates if p.suffix.lower() in FOLDER_TABLE_SUFFIXES]
         if not found:
             raise InputError(f"{path}: the folder holds no FCS files or event tables.")
         files.extend(found)

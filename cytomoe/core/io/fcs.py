@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from cytomoe.core.errors import FcsReadError
-from cytomoe.core.sample import Sample
-from cytomoe.core.wells import well_from_keywords
+from cytomoe.core.io.sample import Sample
+from cytomoe.core.io.wells import well_from_keywords
 
 HEADER_SIZE = 58
 RawFile = bytes | mmap.mmap  # the file's bytes, memory-mapped when not empty
@@ -102,8 +102,11 @@ def _describe(error: Exception) -> str:
 
 
 def _truncated(path: Path, n_events: int, n_channels: int) -> FcsReadError:
-    return FcsReadError(path, f"is truncated: it declares {n_events} events x {n_channels} "
-                              "channels, but the file ends before they do.")
+    return FcsReadError(
+        path,
+        f"is truncated: it declares {n_events} events x {n_channels} "
+        "channels, but the file ends before they do.",
+    )
 
 
 def _offset(field: bytes) -> int | None:
@@ -138,8 +141,7 @@ def _unique_names(names: list[str]) -> list[str]:
     return unique
 
 
-def _samples_from_datasets(path: Path, raw: RawFile, datasets: list, options: dict
-                           ) -> list[Sample]:
+def _samples_from_datasets(path: Path, raw: RawFile, datasets: list, options: dict) -> list[Sample]:
     samples, dataset_offset = [], 0
     for index, fd in enumerate(datasets):
         keys = dict(fd.text)
@@ -153,7 +155,7 @@ def _samples_from_datasets(path: Path, raw: RawFile, datasets: list, options: di
             values = np.asarray(fd.events, dtype=np.float64)
             if values.size < n_events * n_channels:
                 raise _truncated(path, n_events, n_channels)
-            events = values[:n_events * n_channels].reshape(n_events, n_channels)
+            events = values[: n_events * n_channels].reshape(n_events, n_channels)
         events = _to_instrument_units(events, keys)
         keys = {**_supplemental_text(raw, dataset_offset, keys), **keys}
         samples.append(_build_sample(path, index, events, keys, fd.version))
@@ -168,7 +170,7 @@ def _supplemental_text(raw: RawFile, offset: int, keys: dict[str, str]) -> dict[
     if not 0 < start < end < len(raw) - offset:
         return {}
     try:
-        text = _parse_text(raw[offset + start:offset + end + 1])
+        text = _parse_text(raw[offset + start : offset + end + 1])
     except IndexError:
         return {}
     return {k.lower().lstrip("$"): v for k, v in text.items()}
@@ -187,8 +189,9 @@ def _byte_order(keys: dict[str, str]) -> str:
     return ">" if len(order) > 1 and order[0] > order[-1] else "<"
 
 
-def _decode(path: Path, raw: RawFile, start: int, keys: dict[str, str], n_events: int,
-            n_channels: int) -> np.ndarray:
+def _decode(
+    path: Path, raw: RawFile, start: int, keys: dict[str, str], n_events: int, n_channels: int
+) -> np.ndarray:
     """The stored values of one data set, for any $DATATYPE (I, F, D, A)."""
     datatype = str(keys.get("datatype", "I")).strip().upper() or "I"
     if datatype == "A":
@@ -204,12 +207,12 @@ def _decode(path: Path, raw: RawFile, start: int, keys: dict[str, str], n_events
 
 def _integer_widths(keys: dict[str, str], n_channels: int) -> list[int]:
     """Bytes per channel: $PnB bits rounded up to whole bytes (10 bits live in 2 bytes)."""
-    return [max(1, (int(_number(keys, f"p{i}b", 16)) + 7) // 8)
-            for i in range(1, n_channels + 1)]
+    return [max(1, (int(_number(keys, f"p{i}b", 16)) + 7) // 8) for i in range(1, n_channels + 1)]
 
 
-def _decode_integers(path: Path, raw: RawFile, start: int, keys: dict[str, str], n_events: int,
-                     n_channels: int) -> np.ndarray:
+def _decode_integers(
+    path: Path, raw: RawFile, start: int, keys: dict[str, str], n_events: int, n_channels: int
+) -> np.ndarray:
     """Integers of any byte width per channel (8/16/24/32, mixed), masked to $PnR bits."""
     widths = _integer_widths(keys, n_channels)
     row = sum(widths)
@@ -220,7 +223,7 @@ def _decode_integers(path: Path, raw: RawFile, start: int, keys: dict[str, str],
     events = np.empty((n_events, n_channels), dtype=np.float64)
     column = 0
     for i, width in enumerate(widths):
-        chunk = data[:, column:column + width].astype(np.uint64)
+        chunk = data[:, column : column + width].astype(np.uint64)
         column += width
         order = range(width) if little else range(width - 1, -1, -1)
         value = np.zeros(n_events, dtype=np.uint64)
@@ -234,16 +237,17 @@ def _decode_integers(path: Path, raw: RawFile, start: int, keys: dict[str, str],
     return events
 
 
-def _decode_ascii(path: Path, raw: RawFile, start: int, keys: dict[str, str], n_events: int,
-                  n_channels: int) -> np.ndarray:
+def _decode_ascii(
+    path: Path, raw: RawFile, start: int, keys: dict[str, str], n_events: int, n_channels: int
+) -> np.ndarray:
     """ASCII data: fixed-width fields of $PnB characters, or separated values ($PnB '*')."""
     end = int(_number(keys, "enddata", len(raw) - 1))
-    block = raw[start:end + 1]
+    block = raw[start : end + 1]
     if all(str(keys.get(f"p{i}b", "")).strip() == "*" for i in range(1, n_channels + 1)):
         values = np.array(re.split(rb"[\s,]+", block.strip()), dtype=np.float64)
         if values.size < n_events * n_channels:
             raise _truncated(path, n_events, n_channels)
-        return values[:n_events * n_channels].reshape(n_events, n_channels)
+        return values[: n_events * n_channels].reshape(n_events, n_channels)
     widths = [int(_number(keys, f"p{i}b")) for i in range(1, n_channels + 1)]
     row = sum(widths)
     if row == 0 or n_events * row > len(block):
@@ -256,7 +260,7 @@ def _decode_ascii(path: Path, raw: RawFile, start: int, keys: dict[str, str], n_
     column = 0
     for i, width in enumerate(widths):
         powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
-        events[:, i] = digits[:, column:column + width] @ powers
+        events[:, i] = digits[:, column : column + width] @ powers
         column += width
     return events
 
@@ -283,14 +287,14 @@ def _to_instrument_units(events: np.ndarray, keys: dict[str, str]) -> np.ndarray
     return events
 
 
-def _build_sample(path: Path, index: int, events: np.ndarray, text: dict[str, str],
-                  version: str) -> Sample:
+def _build_sample(
+    path: Path, index: int, events: np.ndarray, text: dict[str, str], version: str
+) -> Sample:
     keywords = {k.strip().lower().lstrip("$"): str(v) for k, v in text.items()}
     count = events.shape[1]
     names = [keywords.get(f"p{i}n", "").strip() or f"P{i}" for i in range(1, count + 1)]
     channels = _unique_names(names)
-    markers = [keywords.get(f"p{i}s", "").strip() or channels[i - 1]
-               for i in range(1, count + 1)]
+    markers = [keywords.get(f"p{i}s", "").strip() or channels[i - 1] for i in range(1, count + 1)]
     return Sample(
         events=np.ascontiguousarray(events, dtype=np.float32),
         channels=channels,
@@ -313,7 +317,7 @@ def _spillover(keywords: dict[str, str], channels: list[str]) -> pd.DataFrame | 
     parts = [p.strip() for p in text.split(",")]
     try:
         n = int(parts[0])
-        names, values = parts[1:n + 1], np.array(parts[n + 1:n + 1 + n * n], dtype=np.float64)
+        names, values = parts[1 : n + 1], np.array(parts[n + 1 : n + 1 + n * n], dtype=np.float64)
         matrix = values.reshape(n, n)
     except (ValueError, IndexError):
         return None
@@ -334,20 +338,21 @@ def _resolve_channel(name: str, channels: list[str]) -> str | None:
 
 # --- tolerant fallback: TEXT is trusted, HEADER data offsets may be blank ---------------
 
+
 def _read_with_fallback(path: Path, raw: RawFile) -> list[Sample]:
     """Every data set, following $NEXTDATA, read from TEXT keywords alone."""
     samples: list[Sample] = []
     offset, visited = 0, set()
     while offset not in visited and offset + HEADER_SIZE <= len(raw):
         visited.add(offset)
-        header = raw[offset:offset + HEADER_SIZE]
+        header = raw[offset : offset + HEADER_SIZE]
         if not header.startswith(b"FCS"):
             break
         version = header[3:6].decode("ascii", "replace")
         text_start, text_end = _offset(header[10:18]), _offset(header[18:26])
         if text_start is None or text_end is None:
             raise FcsReadError(path, "is damaged: a data set has no TEXT segment.")
-        text = _parse_text(raw[offset + text_start:offset + text_end + 1])
+        text = _parse_text(raw[offset + text_start : offset + text_end + 1])
         keys = {k.lower().lstrip("$"): v for k, v in text.items()}
         n_channels = int(_number(keys, "par"))
         begin = _offset(header[26:34]) or int(_number(keys, "begindata"))
