@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
-from scipy.special import comb
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from cytomoe.core.errors import InputError
 
@@ -42,7 +42,8 @@ def evaluate(truth, clusters) -> Evaluation:
     labelled = truth.notna().to_numpy()
     if not labelled.any():
         raise InputError("No event has a manual label, so there is nothing to score.")
-    confusion = pd.crosstab(truth[labelled].astype(str), clusters[labelled])
+    truth_labelled, clusters_labelled = truth[labelled].astype(str), clusters[labelled]
+    confusion = pd.crosstab(truth_labelled, clusters_labelled)
     counts = confusion.to_numpy(dtype=np.float64)
     sizes, cluster_sizes = counts.sum(axis=1), counts.sum(axis=0)
     precision = counts / cluster_sizes[None, :]
@@ -68,38 +69,9 @@ def evaluate(truth, clusters) -> Evaluation:
     return Evaluation(
         f_measure=float(table["f1"].mean()),
         f_measure_flowcap=float((f1.max(axis=1) * sizes).sum() / sizes.sum()),
-        nmi=_nmi(counts),
-        ari=_ari(counts),
+        nmi=float(normalized_mutual_info_score(truth_labelled, clusters_labelled)),
+        ari=float(adjusted_rand_score(truth_labelled, clusters_labelled)),
         populations=table,
         confusion=confusion,
         n_labelled=int(labelled.sum()),
     )
-
-
-def _entropy(counts: np.ndarray) -> float:
-    p = counts[counts > 0] / counts.sum()
-    return float(-(p * np.log(p)).sum())
-
-
-def _nmi(counts: np.ndarray) -> float:
-    """Normalised mutual information with the arithmetic-mean normalisation."""
-    n = counts.sum()
-    outer = counts.sum(axis=1, keepdims=True) @ counts.sum(axis=0, keepdims=True)
-    nonzero = counts > 0
-    mutual = float((counts[nonzero] / n * np.log(counts[nonzero] * n / outer[nonzero])).sum())
-    h_truth, h_clusters = _entropy(counts.sum(axis=1)), _entropy(counts.sum(axis=0))
-    if h_truth == 0 and h_clusters == 0:
-        return 1.0
-    return mutual / ((h_truth + h_clusters) / 2)
-
-
-def _ari(counts: np.ndarray) -> float:
-    """Adjusted Rand index from the contingency table (Hubert & Arabie)."""
-    n = counts.sum()
-    pairs = comb(counts, 2).sum()
-    rows, cols = comb(counts.sum(axis=1), 2).sum(), comb(counts.sum(axis=0), 2).sum()
-    expected = rows * cols / comb(n, 2)
-    maximum = (rows + cols) / 2
-    if maximum == expected:
-        return 1.0
-    return float((pairs - expected) / (maximum - expected))
