@@ -22,3 +22,26 @@ def test_every_listed_subcommand_is_built():
     parser = build_parser()
     (subparsers,) = [a for a in parser._actions if a.dest == "command"]
     assert set(subparsers.choices) == set(COMMANDS)
+
+
+def test_gui_without_a_display_analyses_the_given_path_into_a_new_folder(monkeypatch, tmp_path):
+    from cytomoe.commands import gui
+
+    calls = []
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(gui, "has_display", lambda: False)
+    monkeypatch.setattr("cytomoe.cli.main", lambda argv: calls.append(argv) or 0)
+    (tmp_path / "cytomoe-plateA").mkdir()  # an earlier result is never reused
+    args = build_parser().parse_args(["gui", "plateA"])
+    assert gui.main(args) == 0
+    assert calls == [["run", "plateA", "--out", "cytomoe-plateA-2"]]
+
+
+def test_gui_without_a_display_and_without_paths_runs_the_demo(monkeypatch):
+    from cytomoe.commands import gui
+
+    calls = []
+    monkeypatch.setattr(gui, "has_display", lambda: False)
+    monkeypatch.setattr("cytomoe.cli.main", lambda argv: calls.append(argv) or 0)
+    assert gui.main(build_parser().parse_args(["gui"])) == 0
+    assert calls == [["demo"]]

@@ -1,13 +1,16 @@
 """`cytomoe` / `cytomoe gui [PATH...] [--demo]`: the desktop app.
 
 Without a display (no DISPLAY or WAYLAND_DISPLAY, and Qt not told to draw offscreen) the
-app cannot open, so the demo analysis runs in the terminal instead, saying so.
+app cannot open, so the same analysis runs in the terminal instead, saying so: the given
+paths with the default settings into a new results folder, or the demo.
 """
 
 import argparse
 import os
 import sys
 from pathlib import Path
+
+from cytomoe.core.errors import InputError
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -29,16 +32,36 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def new_results_folder(name: str) -> Path:
+    """``cytomoe-NAME`` in the working folder, numbered so that nothing is overwritten."""
+    candidate, number = Path(f"cytomoe-{name}"), 1
+    while candidate.exists():
+        number += 1
+        candidate = Path(f"cytomoe-{name}-{number}")
+    return candidate
+
+
 def main(args: argparse.Namespace) -> int:
+    from cytomoe.cli import main as cli_main
+
     if not has_display():
+        if args.paths and not args.demo:
+            out = new_results_folder(args.paths[0].stem or "results")
+            command = ["run", *map(str, args.paths), "--out", str(out)]
+        else:
+            command = ["demo"]
         print(
-            "cytomoe: no display found, so the desktop app cannot open; running the demo "
-            "analysis in the terminal instead (`cytomoe demo`).",
+            "cytomoe: no display found, so the desktop app cannot open; running "
+            f"`cytomoe {' '.join(command)}` in the terminal instead.",
             file=sys.stderr,
         )
-        from cytomoe.cli import main as cli_main
-
-        return cli_main(["demo"])
-    from cytomoe.gui.app import run_app
+        return cli_main(command)
+    try:
+        from cytomoe.gui.app import run_app
+    except ImportError as error:
+        raise InputError(
+            f"The desktop app needs Qt ({error.name} is missing): "
+            "install it with pip install 'cytomoe[gui]'."
+        ) from None
 
     return run_app([str(p) for p in args.paths], demo=args.demo)
