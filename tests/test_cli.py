@@ -45,3 +45,33 @@ def test_gui_without_a_display_and_without_paths_runs_the_demo(monkeypatch):
     monkeypatch.setattr("cytomoe.cli.main", lambda argv: calls.append(argv) or 0)
     assert gui.main(build_parser().parse_args(["gui"])) == 0
     assert calls == [["demo"]]
+
+
+def test_progress_in_a_log_file_is_a_line_per_stage_start_and_end():
+    import io
+
+    from cytomoe.commands.terminal import TerminalProgress
+    from cytomoe.core.progress import Progress
+
+    log = io.StringIO()  # not a terminal, like a cluster job's output file
+    with TerminalProgress(stream=log) as progress:
+        progress(Progress("embed", 0, 2, "Canberra-UMAP embedding"))
+        progress(Progress("embed", 1, 2))
+        progress(Progress("train", 10, 100))
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 4
+    assert "Similarity (UMAP) started: Canberra-UMAP embedding" in lines[0]
+    assert "Similarity (UMAP) done in" in lines[1]
+    assert "Training started" in lines[2] and "Training done in" in lines[3]
+
+
+def test_quiet_progress_writes_nothing():
+    import io
+
+    from cytomoe.commands.terminal import TerminalProgress
+    from cytomoe.core.progress import Progress
+
+    log = io.StringIO()
+    with TerminalProgress(quiet=True, stream=log) as progress:
+        progress(Progress("train", 1, 2))
+    assert log.getvalue() == ""
