@@ -1,6 +1,6 @@
 """Transforms of event values: arcsinh with a cofactor per channel, and its inverse."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -16,18 +16,29 @@ def _cofactor_row(channels: Sequence[str], cofactors: Mapping[str, float | None]
     return np.array([np.nan if cofactors.get(c) is None else float(cofactors[c]) for c in channels])
 
 
+def _per_channel(
+    values: np.ndarray,
+    channels: Sequence[str],
+    cofactors: Mapping[str, float | None] | float | None,
+    function: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """``function(values, cofactor row)`` on the channels with a cofactor; the others pass
+    through unchanged."""
+    values = np.asarray(values, dtype=np.float64)
+    row = _cofactor_row(channels, cofactors)
+    keep = np.isnan(row)
+    out = function(values, np.where(keep, 1.0, row))
+    out[:, keep] = values[:, keep]
+    return out.astype(np.float32)
+
+
 def arcsinh(
     values: np.ndarray,
     channels: Sequence[str],
     cofactors: Mapping[str, float | None] | float | None,
 ) -> np.ndarray:
     """``asinh(x / cofactor)`` column by column; channels without a cofactor pass through."""
-    values = np.asarray(values, dtype=np.float64)
-    row = _cofactor_row(channels, cofactors)
-    keep = np.isnan(row)
-    out = np.arcsinh(values / np.where(keep, 1.0, row))
-    out[:, keep] = values[:, keep]
-    return out.astype(np.float32)
+    return _per_channel(values, channels, cofactors, lambda x, c: np.arcsinh(x / c))
 
 
 def inverse_arcsinh(
@@ -36,9 +47,4 @@ def inverse_arcsinh(
     cofactors: Mapping[str, float | None] | float | None,
 ) -> np.ndarray:
     """``sinh(y) * cofactor``, the inverse of :func:`arcsinh`."""
-    values = np.asarray(values, dtype=np.float64)
-    row = _cofactor_row(channels, cofactors)
-    keep = np.isnan(row)
-    out = np.sinh(values) * np.where(keep, 1.0, row)
-    out[:, keep] = values[:, keep]
-    return out.astype(np.float32)
+    return _per_channel(values, channels, cofactors, lambda y, c: np.sinh(y) * c)
