@@ -1,7 +1,9 @@
-"""Compensation of fluorescence spillover with a file's $SPILLOVER matrix."""
+"""Compensation of fluorescence spillover with a file's $SPILLOVER matrix (FlowKit's
+``flowutils``, the same code FlowKit's ``Matrix`` applies)."""
 
 import numpy as np
 import pandas as pd
+from flowutils.compensate import compensate as flowutils_compensate
 
 
 def compensate(events: np.ndarray, channels: list[str], spillover: pd.DataFrame) -> np.ndarray:
@@ -14,6 +16,5 @@ def compensate(events: np.ndarray, channels: list[str], spillover: pd.DataFrame)
         return events.copy()
     matrix = spillover.loc[names, names].to_numpy(dtype=np.float64)
     columns = [channels.index(c) for c in names]
-    out = events.astype(np.float64, copy=True)
-    out[:, columns] = np.linalg.solve(matrix.T, out[:, columns].T).T
+    out = flowutils_compensate(events.astype(np.float64), matrix, columns)
     return out.astype(np.float32)
