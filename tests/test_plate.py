@@ -49,22 +49,6 @@ def test_pooled_events_carry_well_sample_and_event(shared_data):
     assert np.array_equal(first[plate.channels].to_numpy(), plate.samples[0].events)
 
 
-def test_training_subsample_is_even_across_wells(shared_data):
-    plate = Plate.open(shared_data / "plates/plate01")
-    events = plate.events()
-    chosen = plate.training_indices(7_000, seed=1)
-    counts = events.iloc[chosen]["well"].value_counts()
-    assert len(chosen) == len(set(chosen)) == 7_000
-    assert counts.min() == counts.max() == 1_000
-
-
-def test_training_subsample_takes_everything_from_small_wells():
-    from cytomoe.core.io.plate import _even_quota
-
-    quota = _even_quota(np.array([10, 1000, 1000]), 600)
-    assert quota.tolist() == [10, 295, 295]
-
-
 def test_unreadable_file_is_listed_and_the_rest_open(shared_data, tmp_path):
     for name in ("Yeast_B1_B01.fcs", "Yeast_B2_B02.fcs"):
         (tmp_path / name).write_bytes((shared_data / "plates/yeast" / name).read_bytes())
