@@ -11,7 +11,7 @@ from cytomoe.core.errors import FcsReadError, InputError
 from cytomoe.core.io.compensation import compensate
 from cytomoe.core.io.readers import expand_inputs, read_samples
 from cytomoe.core.io.sample import Sample
-from cytomoe.core.io.table import compression_of
+from cytomoe.core.io.table import refuse_compressed
 from cytomoe.core.io.wells import normalise_well, well_sort_key
 from cytomoe.core.progress import CancelCheck, ProgressCallback, check_cancel, report
 
@@ -156,11 +156,7 @@ def _read_sample_sheet(path: Path, samples: list[Sample]) -> pd.DataFrame:
     column of the events.
     """
     try:
-        compression = compression_of(path)
-        if compression:
-            raise InputError(
-                f"{path.name}: the sample sheet is {compression}-compressed; decompress it first."
-            )
+        refuse_compressed(path, "sample sheet")
         sheet = pd.read_csv(path, dtype=str, skipinitialspace=True, compression=None)
     except FileNotFoundError:
         raise InputError(f"{path}: no such sample sheet.") from None

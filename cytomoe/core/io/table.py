@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cytomoe.core.errors import FcsReadError
+from cytomoe.core.errors import FcsReadError, InputError
 from cytomoe.core.io.sample import Sample
 from cytomoe.core.io.wells import well_in_name
 
@@ -49,6 +49,16 @@ def compression_of(path: str | Path) -> str | None:
     with Path(path).open("rb") as handle:
         start = handle.read(6)
     return next((name for magic, name in _COMPRESSED.items() if start.startswith(magic)), None)
+
+
+def refuse_compressed(path: str | Path, what: str) -> None:
+    """An InputError for a compressed ``what`` (label file, sample sheet, gates file), which
+    pandas or libxml2 would inflate without a bound."""
+    compression = compression_of(path)
+    if compression:
+        raise InputError(
+            f"{Path(path).name}: the {what} is {compression}-compressed; decompress it first."
+        )
 
 
 @dataclass(frozen=True)
