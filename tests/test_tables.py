@@ -62,6 +62,14 @@ def test_table_without_a_header_keeps_its_first_event(tmp_path):
     assert sample.events.tolist() == [[1.5, 2.0, 3.0], [4.0, 5.5, 6.0]]
 
 
+def test_table_without_a_header_keeps_its_first_event_beside_a_text_column(tmp_path):
+    table = tmp_path / "bare.csv"
+    table.write_text("1.5,2,T cells\n4,5.5,B cells\n")
+    sample = read_one(table)
+    assert sample.events.tolist() == [[1.5, 2.0], [4.0, 5.5]]
+    assert sample.annotations["V3"].tolist() == ["T cells", "B cells"]
+
+
 def test_header_of_column_numbers_names_the_columns(tmp_path):
     table = tmp_path / "numbered.csv"
     table.write_text("0,1,2\n1.5,2,3\n4,5.5,6\n")

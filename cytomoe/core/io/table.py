@@ -177,18 +177,25 @@ def _is_number(text: str, decimal: str) -> bool:
 
 
 def _has_header(rows: list[list[str]], decimal: str) -> bool:
-    """The first line names the columns unless it is all numbers. Whole numbers that count
-    the columns (0, 1, 2, ... or 1, 2, 3, ...), or distinct whole numbers above events
-    with decimals, are column names too."""
+    """The first line names the columns when a text cell of it sits above numbers, or when
+    its numbers are names: whole numbers that count the columns (0, 1, 2, ... or 1, 2, 3,
+    ...), or distinct whole numbers above events with decimals. Otherwise it is an event."""
     first = [cell.strip() for cell in rows[0]]
-    if not all(_is_number(cell, decimal) for cell in first):
-        return True
-    if not all(_INTEGER.fullmatch(cell) for cell in first) or len(set(first)) < len(first):
+    below = [[cell.strip() for cell in row] for row in rows[1:]]
+    for i, cell in enumerate(first):
+        if not _is_number(cell, decimal):
+            column = [row[i] for row in below if i < len(row) and row[i]]
+            if not column or all(_is_number(c, decimal) for c in column):
+                return True
+    numbers = [cell for cell in first if _is_number(cell, decimal)]
+    if not all(_INTEGER.fullmatch(n) for n in numbers) or len(set(numbers)) < len(numbers):
         return False
-    numbers = sorted(int(cell) for cell in first)
-    counting = numbers in (list(range(len(first))), list(range(1, len(first) + 1)))
-    below = [cell.strip() for row in rows[1:] for cell in row]
-    return counting or any(not _INTEGER.fullmatch(c) for c in below if _is_number(c, decimal))
+    values = sorted(int(n) for n in numbers)
+    counting = values in (list(range(len(first))), list(range(1, len(first) + 1)))
+    decimals = any(
+        not _INTEGER.fullmatch(c) for row in below for c in row if _is_number(c, decimal)
+    )
+    return counting or decimals
 
 
 def _numbers(column: pd.Series, decimal: str) -> pd.Series:
@@ -220,14 +227,22 @@ def _is_channel(path: Path, column: pd.Series, name: str, decimal: str) -> bool:
 
 
 def _check_finite(path: Path, values: pd.DataFrame) -> None:
-    bad = ~np.isfinite(values.to_numpy(dtype=np.float64))
-    if not bad.any():
+    """Refuse the first cell (in reading order) without a finite number, counting them all."""
+    first, count = None, 0
+    for column in values.columns:
+        bad = ~np.isfinite(values[column].to_numpy(dtype=np.float64))
+        if bad.any():
+            count += int(bad.sum())
+            line = values.index[bad.argmax()]
+            if first is None or line < first[0]:
+                first = (line, column)
+    if first is None:
         return
-    row, column = np.argwhere(bad)[0]
-    value = values.iat[row, column]
+    line, column = first
+    value = values.at[line, column]
     what = "has no value (empty or NaN)" if np.isnan(value) else f"holds {value}"
     raise FcsReadError(
         path,
-        f"line {values.index[row]}, column '{values.columns[column]}' {what} where a number "
-        f"belongs ({int(bad.sum())} such cell(s) in the table); fill or remove those events.",
+        f"line {line}, column '{column}' {what} where a number belongs "
+        f"({count} such cell(s) in the table); fill or remove those events.",
     )
