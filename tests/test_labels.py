@@ -30,3 +30,10 @@ def test_missing_label_column_lists_the_columns():
     events = pd.DataFrame({"CD3": [1.0], "labels": ["T"], "well": ["A1"]})
     with pytest.raises(InputError, match="CD3, labels"):
         labels_from_column(events, "population")
+
+
+def test_label_file_that_is_not_text_is_refused_naming_it(tmp_path):
+    labels = tmp_path / "labels.csv"
+    labels.write_bytes(b"\xff\xfe\x00\xd8" * 10)
+    with pytest.raises(InputError, match="labels.csv: cannot read the labels"):
+        labels_from_file(labels, 10)

@@ -82,3 +82,56 @@ def test_metal_channel_names_mean_mass_cytometry_without_an_instrument_keyword(t
 )
 def test_viability_dump_doublet_scatter_bead_and_barcode_channels_are_left_out(marker):
     assert not is_marker_channel(marker, marker)
+
+
+def test_marker_named_in_pns_on_a_bead_mass_is_a_marker(shared_data):
+    (sample,) = read_samples(shared_data / "cytof_unlabeled/cytofast/cytofastData1.fcs")
+    assert sample.markers[sample.channels.index("Ce140Di")] == "IgD"
+    assert "Ce140Di" in Panel.default_for([sample]).selected
+
+
+@pytest.mark.parametrize("pns", ["Ce140Di", "140Ce", "", "140Ce_Beads", "EQ4"])
+def test_bead_mass_without_a_marker_in_pns_is_left_out(pns):
+    assert not is_marker_channel("Ce140Di", pns or "Ce140Di")
+
+
+def test_excluded_channel_is_never_selected(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text("CD3,CD4,consensus\n1,2,1\n3,4,2\n")
+    plate = Plate.open(table)
+    panel = Panel.default_for(plate.samples, plate.channels, exclude=["consensus"])
+    assert panel.selected == ["CD3", "CD4"]
+
+
+@pytest.mark.parametrize(
+    "name", ["label", "Labels", "population_name", "cluster_id", "gate", "class", "cell_type"]
+)
+def test_label_like_channels_are_never_markers(name):
+    assert not is_marker_channel(name, name)
+
+
+def test_numeric_label_column_of_a_run_is_not_clustered_on(tmp_path):
+    from cytomoe.core.analysis.analysis_file import AnalysisSettings, LabelSource
+    from cytomoe.core.analysis.pipeline import resolve_panel
+
+    table = tmp_path / "t.csv"
+    table.write_text("CD3,CD4,consensus\n1,2,1\n3,4,2\n")
+    settings = AnalysisSettings(inputs=[str(table)], labels=LabelSource("column", "consensus"))
+    plate = Plate.open(table)
+    assert "consensus" in Panel.default_for(plate.samples).selected  # a number like any other
+    assert resolve_panel(settings, plate).selected == ["CD3", "CD4"]
+
+
+def test_describe_names_marker_channel_and_cofactor_and_what_is_left_out(shared_data):
+    plate = Plate.open(shared_data / "labeled/flowsom_68983/68983.fcs")
+    panel = Panel.default_for(plate.samples, plate.channels)
+    lines = panel.describe()
+    assert "CD3 (PE-Cy7-A) cofactor 150" in lines
+    assert len(lines) == len(panel.selected) + 1
+    assert lines[-1].startswith("left out: ") and "FSC-A" in lines[-1]
+
+
+def test_describe_says_when_a_channel_is_not_transformed(shared_data):
+    plate = Plate.open(shared_data / "plates/yeast")
+    panel = Panel.default_for(plate.samples).with_cofactor(None)
+    assert all(line.endswith(" no transform") for line in panel.describe()[:-1])

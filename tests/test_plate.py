@@ -3,6 +3,7 @@ import pytest
 
 from cytomoe.core.errors import InputError
 from cytomoe.core.io.plate import Plate
+from cytomoe.core.io.readers import read_samples
 from cytomoe.core.io.wells import normalise_well, well_in_name
 
 
@@ -47,22 +48,6 @@ def test_pooled_events_carry_well_sample_and_event(shared_data):
     first = events[events["sample"] == 0]
     assert np.array_equal(first["event"].to_numpy(), np.arange(10_000))
     assert np.array_equal(first[plate.channels].to_numpy(), plate.samples[0].events)
-
-
-def test_training_subsample_is_even_across_wells(shared_data):
-    plate = Plate.open(shared_data / "plates/plate01")
-    events = plate.events()
-    chosen = plate.training_indices(7_000, seed=1)
-    counts = events.iloc[chosen]["well"].value_counts()
-    assert len(chosen) == len(set(chosen)) == 7_000
-    assert counts.min() == counts.max() == 1_000
-
-
-def test_training_subsample_takes_everything_from_small_wells():
-    from cytomoe.core.io.plate import _even_quota
-
-    quota = _even_quota(np.array([10, 1000, 1000]), 600)
-    assert quota.tolist() == [10, 295, 295]
 
 
 def test_unreadable_file_is_listed_and_the_rest_open(shared_data, tmp_path):
@@ -154,3 +139,38 @@ def test_wellid_keyword_wins_over_the_file_name():
 
     assert well_from_keywords({"wellid": "D06"}, "Plate_A1.fcs") == "D6"
     assert well_from_keywords({"src": "Specimen_001_C3"}, "tube.fcs") == "C3"
+
+
+def test_table_columns_named_well_sample_and_event_keep_their_values_renamed(tmp_path):
+    table = tmp_path / "own.csv"
+    table.write_text("CD3,well,sample,event\n1.5,7,8,9\n3,10,11,12\n")
+    plate = Plate.open(table)
+    events = plate.events()
+    assert plate.channels == ["CD3", "well_in_file", "sample_in_file", "event_in_file"]
+    assert events["sample_in_file"].tolist() == [8.0, 11.0]
+    assert events["event"].tolist() == [0, 1]
+
+
+def test_fcs_channels_named_sample_and_event_are_not_overwritten(shared_data):
+    path = shared_data / "labeled/samusik01_subset/Samusik_01_subset_2000_DERIVED.fcs"
+    (raw,) = read_samples(path)
+    column = raw.events[:, raw.channels.index("event")]
+    assert not np.array_equal(column, np.arange(raw.n_events))  # the file's own numbering
+    events = Plate.open(path).events()
+    assert np.array_equal(events["event_in_file"].to_numpy(), column)
+
+
+def test_sample_sheet_conditions_travel_into_the_pooled_events(shared_data, tmp_path):
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("well,dose\nA3,1\nC7,10\n")
+    events = Plate.open(shared_data / "plates/plate01", sample_sheet=sheet).events()
+    by_well = events.groupby("well", observed=True)["dose"].first()
+    assert by_well["A3"] == "1" and by_well["C7"] == "10"
+    assert events.loc[events["well"] == "B3", "dose"].isna().all()
+
+
+def test_sample_sheet_column_named_like_a_channel_is_refused(shared_data, tmp_path):
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("well,dose,FSC-A\nA3,1,x\n")
+    with pytest.raises(InputError, match="sheet.csv: .*FSC-A"):
+        Plate.open(shared_data / "plates/plate01", sample_sheet=sheet)

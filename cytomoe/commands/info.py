@@ -1,4 +1,5 @@
-"""`cytomoe info PATH...`: one record per sample; unreadable files get one line each."""
+"""`cytomoe info PATH...`: one record per sample; unreadable files get one line each and
+the exit status 2, as for any bad input."""
 
 import argparse
 import json
@@ -39,7 +40,7 @@ def main(args: argparse.Namespace) -> int:
             print(_line(record))
         for failure in failures:
             print(f"{failure['path']}: cannot read: {failure['error']}", file=sys.stderr)
-    return 1 if failures else 0
+    return 2 if failures else 0
 
 
 def _record(sample) -> dict:

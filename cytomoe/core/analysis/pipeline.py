@@ -59,7 +59,7 @@ def resolve_panel(settings: AnalysisSettings, plate: Plate) -> Panel:
     panel = (
         Panel.from_dict(settings.panel.to_dict())
         if settings.panel is not None
-        else Panel.default_for(plate.samples, plate.channels)
+        else Panel.default_for(plate.samples, plate.channels, exclude=_label_column(settings))
     )
     missing = [c for c in panel.selected if c not in plate.channels]
     if missing:
@@ -81,6 +81,12 @@ def resolve_panel(settings: AnalysisSettings, plate: Plate) -> Panel:
     if not panel.selected:
         raise InputError("The panel selects no markers for clustering.")
     return panel
+
+
+def _label_column(settings: AnalysisSettings) -> list[str]:
+    """The column holding the manual labels, which is never a marker."""
+    labels = settings.labels
+    return [labels.value] if labels is not None and labels.kind == "column" else []
 
 
 def _positive(value) -> float:

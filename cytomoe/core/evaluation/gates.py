@@ -23,6 +23,7 @@ from lxml import etree
 from cytomoe.core.errors import InputError
 from cytomoe.core.io.plate import Plate
 from cytomoe.core.io.sample import Sample
+from cytomoe.core.io.table import refuse_compressed
 
 GATING = "http://www.isac-net.org/std/Gating-ML/v2.0/gating"
 DATA_TYPE = "http://www.isac-net.org/std/Gating-ML/v2.0/datatypes"
@@ -151,6 +152,7 @@ def load_gates(path: str | Path, samples: list[Sample] | None = None) -> GateSet
     if not path.is_file():
         raise InputError(f"{path}: the gates file does not exist.")
     try:
+        refuse_compressed(path, "gates file")
         if path.suffix.lower() == ".wsp":
             files = [str(s.path) for s in samples or [] if s.fcs_version != "table"]
             workspace = fk.Workspace(str(path), fcs_samples=files or None)

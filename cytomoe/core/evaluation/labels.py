@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from cytomoe.core.errors import InputError
+from cytomoe.core.io.table import refuse_compressed
 
 UNLABELED_DEFAULTS = ("", "nan", "none", "unlabeled", "unlabelled", "unknown", "unassigned")
 
@@ -45,15 +46,22 @@ def labels_from_column(
 
 
 def labels_from_file(path: str | Path, n_events: int, unlabeled: Iterable[str] = ()) -> pd.Series:
-    """One label per line (a CSV's first column; no header expected)."""
+    """One label per line (a CSV's first column; no header expected). A compressed file is
+    refused: pandas would inflate it without a bound."""
     path = Path(path)
     try:
+        refuse_compressed(path, "label file")
         table = pd.read_csv(
-            path, header=None, dtype=str, keep_default_na=False, skip_blank_lines=False
+            path,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            compression=None,
         )
     except FileNotFoundError:
         raise InputError(f"{path}: the label file does not exist.") from None
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise InputError(f"{path.name}: cannot read the labels ({error}).") from None
     if len(table) == n_events + 1:  # a header line
         table = table.iloc[1:]

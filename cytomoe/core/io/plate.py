@@ -11,16 +11,19 @@ from cytomoe.core.errors import FcsReadError, InputError
 from cytomoe.core.io.compensation import compensate
 from cytomoe.core.io.readers import expand_inputs, read_samples
 from cytomoe.core.io.sample import Sample
+from cytomoe.core.io.table import refuse_compressed
 from cytomoe.core.io.wells import normalise_well, well_sort_key
 from cytomoe.core.progress import CancelCheck, ProgressCallback, check_cancel, report
 
 WELL, SAMPLE, EVENT = "well", "sample", "event"
+# A file's own channel or column of one of these names is renamed so, e.g. `event_in_file`.
+RENAMED_SUFFIX = "_in_file"
 
 
 @dataclass
 class Plate:
     """Samples in plate order (A1, A2, ... H12), the files that failed, and the conditions
-    of an optional sample sheet."""
+    of an optional sample sheet, which :meth:`events` adds to each sample's events."""
 
     samples: list[Sample]
     failures: list[FcsReadError] = field(default_factory=list)
@@ -46,7 +49,7 @@ class Plate:
             check_cancel(should_cancel)
             report(progress, "load", done, len(files), f"Reading {path.name}")
             try:
-                samples.extend(read_samples(path))
+                samples.extend(_clear_of_plate_columns(s) for s in read_samples(path))
             except FcsReadError as error:
                 failures.append(error)
         report(progress, "load", len(files), len(files), "Read")
@@ -100,7 +103,8 @@ class Plate:
     def events(self, compensate_spillover: bool = True) -> pd.DataFrame:
         """All events pooled: the common channels in instrument units (compensated with each
         file's spillover when asked), plus ``well``, ``sample`` (index in ``samples``),
-        ``event`` (index within its sample) and any text columns of event tables."""
+        ``event`` (index within its sample), any text columns of event tables and the
+        conditions of the sample sheet."""
         channels = self.channels
         parts = []
         for index, sample in enumerate(self.samples):
@@ -115,38 +119,31 @@ class Plate:
             if sample.annotations is not None:
                 for column in sample.annotations.columns:
                     part[column] = sample.annotations[column].to_numpy()
+            if self.conditions is not None:
+                for column, value in self.conditions.iloc[index].items():
+                    part[column] = value
             parts.append(part)
         frame = pd.concat(parts, ignore_index=True)
-        frame[WELL] = frame[WELL].astype("category")
+        conditions = [] if self.conditions is None else list(self.conditions.columns)
+        for column in [WELL, *conditions]:
+            frame[column] = frame[column].astype("category")
         return frame
 
-    def training_indices(self, n: int, seed: int = 0) -> np.ndarray:
-        """Row indices into :meth:`events` of at most ``n`` events drawn evenly across wells
-        (small wells give all they have; the rest is shared by the others)."""
-        rng = np.random.default_rng(seed)
-        sizes = np.array([s.n_events for s in self.samples])
-        quota = _even_quota(sizes, n)
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        chosen = [
-            start + rng.choice(size, take, replace=False)
-            for start, size, take in zip(starts, sizes, quota, strict=True)
-            if take
-        ]
-        return np.sort(np.concatenate(chosen)) if chosen else np.empty(0, dtype=np.int64)
 
+def _clear_of_plate_columns(sample: Sample) -> Sample:
+    """The sample with its own `well`, `sample` or `event` channel or text column renamed
+    (`event` -> `event_in_file`), so that the columns the plate adds keep its values."""
 
-def _even_quota(sizes: np.ndarray, n: int) -> np.ndarray:
-    """Per-well counts summing to min(n, total) that are as equal as the wells allow."""
-    quota = np.zeros_like(sizes)
-    remaining, open_wells = min(n, int(sizes.sum())), np.flatnonzero(sizes)
-    while remaining > 0 and open_wells.size:
-        share = max(1, remaining // open_wells.size)
-        for i in open_wells[:remaining] if share == 1 else open_wells:
-            take = min(share, sizes[i] - quota[i], remaining)
-            quota[i] += take
-            remaining -= take
-        open_wells = np.flatnonzero(quota < sizes)
-    return quota
+    def clear(name: str) -> str:
+        return f"{name}{RENAMED_SUFFIX}" if name in (WELL, SAMPLE, EVENT) else name
+
+    sample.markers = [
+        clear(m) if m == c else m for c, m in zip(sample.channels, sample.markers, strict=True)
+    ]
+    sample.channels = [clear(c) for c in sample.channels]
+    if sample.annotations is not None:
+        sample.annotations = sample.annotations.rename(columns=clear)
+    return sample
 
 
 def _read_sample_sheet(path: Path, samples: list[Sample]) -> pd.DataFrame:
@@ -154,10 +151,13 @@ def _read_sample_sheet(path: Path, samples: list[Sample]) -> pd.DataFrame:
 
     The key column is the one that names the plate's files (with or without suffix), as
     `file`, `file_name` or any other heading, or else a `well` column; the others are
-    conditions. Samples the sheet does not name get empty conditions.
+    conditions. Samples the sheet does not name get empty conditions. A compressed sheet is
+    refused (pandas would inflate it without a bound), as is a condition named like a
+    column of the events.
     """
     try:
-        sheet = pd.read_csv(path, dtype=str, skipinitialspace=True)
+        refuse_compressed(path, "sample sheet")
+        sheet = pd.read_csv(path, dtype=str, skipinitialspace=True, compression=None)
     except FileNotFoundError:
         raise InputError(f"{path}: no such sample sheet.") from None
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
@@ -183,7 +183,18 @@ def _read_sample_sheet(path: Path, samples: list[Sample]) -> pd.DataFrame:
         else pd.Series(index=by_key.columns, dtype=object)
         for ident in idents
     ]
-    return pd.DataFrame(rows).reset_index(drop=True)
+    conditions = pd.DataFrame(rows).reset_index(drop=True)
+    taken = {WELL, SAMPLE, EVENT}
+    for sample in samples:
+        taken |= set(sample.channels)
+        taken |= set(sample.annotations.columns) if sample.annotations is not None else set()
+    clashes = [str(c) for c in conditions.columns if c in taken]
+    if clashes:
+        raise InputError(
+            f"{path.name}: the sample sheet's column(s) {', '.join(clashes)} have the name of "
+            "a channel or column of the events; rename them."
+        )
+    return conditions
 
 
 def _sheet_file_key(column: pd.Series, path: Path) -> str:

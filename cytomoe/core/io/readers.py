@@ -6,7 +6,7 @@ from pathlib import Path
 from cytomoe.core.errors import FcsReadError, InputError
 from cytomoe.core.io.fcs import read_fcs
 from cytomoe.core.io.sample import Sample
-from cytomoe.core.io.table import read_table
+from cytomoe.core.io.table import compression_of, read_table
 
 FCS_SUFFIXES = (".fcs", ".lmd")
 # Tables found in folders; a .txt file is read as a table only when named explicitly,
@@ -18,13 +18,20 @@ TABLE_SUFFIXES = (*FOLDER_TABLE_SUFFIXES, ".txt")
 def read_samples(path: str | Path) -> list[Sample]:
     """Samples of one file: FCS/LMD (one per data set) or an event table (CSV/TSV/TXT).
 
-    Any other suffix is read as FCS: the FCS header decides, whatever the name.
+    Any other suffix is read as FCS: the FCS header decides, whatever the name. Compressed
+    files are refused: they would be inflated into memory without a bound.
     """
     path = Path(path)
     if not path.exists():
         raise FcsReadError(path, "does not exist.")
     if path.is_dir():
         raise FcsReadError(path, "is a folder, not a data file.")
+    try:
+        compression = compression_of(path)
+    except OSError as error:
+        raise FcsReadError(path, f"cannot be read ({error.strerror or error}).") from None
+    if compression:
+        raise FcsReadError(path, f"is {compression}-compressed; decompress it first.")
     if path.suffix.lower() in TABLE_SUFFIXES and not _has_fcs_header(path):
         return [read_table(path)]
     return read_fcs(path)

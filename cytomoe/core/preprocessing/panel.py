@@ -2,7 +2,7 @@
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -10,6 +10,7 @@ import numpy as np
 
 from cytomoe.core.errors import InputError
 from cytomoe.core.io.sample import Sample
+from cytomoe.core.io.table import is_label_like
 from cytomoe.core.preprocessing.transform import FLUORESCENCE_COFACTOR, MASS_CYTOMETRY_COFACTOR
 
 PANEL_FORMAT_VERSION = 1
@@ -23,14 +24,21 @@ _METALS = (
     "Bi|Tl|Pb|Hg|Sn|Te|Os|Au|Ag|Ru|Sr|Zr|Nb|Mo"
 )
 _METAL_CHANNEL = re.compile(rf"^\(?({_METALS})\d{{2,3}}\)?(D[id])?$|^({_METALS})\d{{2,3}}D[id]\b")
+# A $PnS that only repeats the isotope (Ce140, Ce140Di, 140Ce) names no antibody.
+_ISOTOPE_ONLY = re.compile(rf"^\(?(({_METALS})\d{{2,3}}|\d{{2,3}}({_METALS}))\)?(D[id])?$")
 # Channels that describe the event rather than a marker: kept for plots and export, left out
 # of clustering by default. Matched against $PnN and $PnS.
-_NOT_A_MARKER = re.compile(
+_DESCRIBES_EVENT = re.compile(
     r"time|event|^fsc|^ssc|^fs\b|^ss\b|scatter|length|width|-w$|height|center|offset|"
-    r"residual|gaussian|^bc\d|barcode|bead|dna|ir19[13]|^ce140|eq\d|cisplatin|pt19[4-8]|"
-    r"^rh103|viab|live|dead|l/d|zombie|vivid|dump|7-?aad|dapi|\bpi\b|doublet|hdr-|sample|"
-    r"background|^cell_?id|"
-    r"^labels?$|^cluster|^population|^class$|^csplr_|^tsne|^umap|^pca?\d",
+    r"residual|gaussian|doublet|hdr-|sample|background|^cell_?id|^well|"
+    r"^cluster|^csplr_|^tsne|^umap|^pca?\d",
+    re.IGNORECASE,
+)
+# Stains that are not a marker (DNA, viability, beads, barcodes): matched against $PnS, and
+# against $PnN only when $PnS names nothing.
+_NOT_A_MARKER = re.compile(
+    r"^bc\d|barcode|bead|dna|ir19[13]|^ce140|eq\d|cisplatin|pt19[4-8]|"
+    r"^rh103|viab|live|dead|l/d|zombie|vivid|dump|7-?aad|dapi|\bpi\b",
     re.IGNORECASE,
 )
 _BARCODE_METAL = re.compile(r"^\(?pd1(0[2-9]|10)", re.IGNORECASE)
@@ -59,16 +67,19 @@ def is_mass_cytometry(samples: Sequence[Sample]) -> bool:
 
 
 def is_marker_channel(channel: str, marker: str) -> bool:
-    """True for channels that measure a marker (not time, scatter, DNA, beads, ...).
+    """True for channels that measure a marker (not time, scatter, DNA, beads, labels, ...).
 
-    A metal channel without an antibody name ($PnS empty or just the isotope) is empty or
-    background, so it is left out too."""
-    unnamed_metal = marker == channel and bool(_METAL_CHANNEL.match(channel))
+    A $PnS that names something decides before the channel's metal: IgD on Ce140Di (a bead
+    mass) is a marker, beads on it are not. A metal channel without an antibody name ($PnS
+    empty or just the isotope) is empty or background, so it is left out."""
+    if any(_DESCRIBES_EVENT.search(n) or is_label_like(n) for n in (channel, marker)):
+        return False
+    if marker and marker != channel and not _ISOTOPE_ONLY.match(marker):
+        return not _NOT_A_MARKER.search(marker)
     return not (
         _NOT_A_MARKER.search(channel)
-        or _NOT_A_MARKER.search(marker)
         or _BARCODE_METAL.match(channel)
-        or unnamed_metal
+        or _METAL_CHANNEL.match(channel)
     )
 
 
@@ -96,10 +107,16 @@ class Panel:
 
     @classmethod
     def default_for(
-        cls, samples: Sequence[Sample], channels: Sequence[str] | None = None
+        cls,
+        samples: Sequence[Sample],
+        channels: Sequence[str] | None = None,
+        exclude: Iterable[str] = (),
     ) -> "Panel":
         """The panel a user gets: markers chosen, arcsinh cofactor 5 for mass cytometry and
-        150 for fluorescence; scatter and time stay linear (no transform)."""
+        150 for fluorescence; scatter and time stay linear (no transform).
+
+        ``exclude`` names channels never to cluster on, such as the column holding the
+        manual labels; label-like columns (label, population, cluster, ...) never are."""
         if not samples:
             raise InputError("No samples to choose a panel for.")
         channels = list(channels if channels is not None else samples[0].channels)
@@ -107,9 +124,10 @@ class Panel:
         markers = {c: names.get(c, c) for c in channels}
         cofactor = MASS_CYTOMETRY_COFACTOR if is_mass_cytometry(samples) else FLUORESCENCE_COFACTOR
         cofactors = {c: None if _SCATTER_OR_TIME.search(c) else cofactor for c in channels}
-        selected = _drop_heights([c for c in channels if is_marker_channel(c, markers[c])])
+        candidates = [c for c in channels if c not in set(exclude) and not is_label_like(c)]
+        selected = _drop_heights([c for c in candidates if is_marker_channel(c, markers[c])])
         if not selected:  # e.g. a scatter-only file: better something than nothing
-            selected = [c for c in channels if not re.search("time", c, re.IGNORECASE)]
+            selected = [c for c in candidates if not re.search("time", c, re.IGNORECASE)]
         return cls(
             channels=channels,
             markers=markers,
@@ -145,6 +163,22 @@ class Panel:
 
     def display_name(self, channel: str) -> str:
         return self.markers.get(channel) or channel
+
+    def describe(self) -> list[str]:
+        """The panel for people: one line per clustered channel, such as
+        'CD3 (PE-Cy7-A) cofactor 150' or 'FSC-A no transform', then the channels left out."""
+        lines = []
+        for channel in self.selected:
+            name = self.display_name(channel)
+            cofactor = self.cofactors.get(channel)
+            lines.append(
+                (f"{name} ({channel})" if name != channel else channel)
+                + (f" cofactor {cofactor:g}" if cofactor is not None else " no transform")
+            )
+        left_out = [c for c in self.channels if c not in self.selected]
+        if left_out:
+            lines.append("left out: " + ", ".join(left_out))
+        return lines
 
     def to_dict(self) -> dict:
         return {"format_version": PANEL_FORMAT_VERSION, **asdict(self)}
