@@ -85,10 +85,7 @@ class GateSet:
                     sample_id, population.name, gate_path=population.path
                 )
         else:
-            flowkit_sample = fk.Sample(
-                str(sample.path), ignore_offset_error=True, ignore_offset_discrepancy=True
-            )
-            results = self.strategy.gate_sample(flowkit_sample)
+            results = self.strategy.gate_sample(flowkit_sample(sample))
             for population in self.populations:
                 columns[population.label] = results.get_gate_membership(
                     population.name, gate_path=population.path
@@ -145,6 +142,20 @@ class GateSet:
         )
 
 
+def flowkit_sample(sample: Sample, flowjo_labels: bool = False) -> fk.Sample:
+    """The events as cytomoe read them, handed to FlowKit with the keywords it gates by
+    (the spillover of compensation-ref "FCS", the file name a workspace knows the sample
+    by). FlowKit re-reading the file itself would read other values where the file's
+    HEADER and TEXT disagree on where its data lie. ``flowjo_labels``: channel names as
+    FlowJo writes them ('/' as '_')."""
+    columns = pd.MultiIndex.from_arrays([sample.channels, sample.markers])
+    frame = pd.DataFrame(sample.events.astype(np.float64), columns=columns)
+    result = fk.Sample(frame, sample_id=Path(sample.path).name, use_flowjo_labels=flowjo_labels)
+    kept = ("spillover", "spill", "fil", "timestep")
+    result.metadata.update({k: v for k, v in sample.keywords.items() if k in kept})
+    return result
+
+
 def load_gates(path: str | Path, samples: list[Sample] | None = None) -> GateSet:
     """Gates from a FlowJo workspace (.wsp) or a Gating-ML 2.0 file (.xml); a workspace
     needs the FCS files of its samples."""
@@ -154,8 +165,12 @@ def load_gates(path: str | Path, samples: list[Sample] | None = None) -> GateSet
     try:
         refuse_compressed(path, "gates file")
         if path.suffix.lower() == ".wsp":
-            files = [str(s.path) for s in samples or [] if s.fcs_version != "table"]
-            workspace = fk.Workspace(str(path), fcs_samples=files or None)
+            read = [
+                flowkit_sample(s, flowjo_labels=True)
+                for s in samples or []
+                if s.fcs_version != "table"
+            ]
+            workspace = fk.Workspace(str(path), fcs_samples=read or None)
             sample_ids = workspace.get_sample_ids()
             if not sample_ids:
                 raise InputError(f"{path.name} holds no samples.")
