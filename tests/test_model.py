@@ -1,8 +1,6 @@
 """MoE-Sim-VAE: loss terms on tiny tensors, the batched experts, training, the estimator."""
 
-import inspect
 import math
-from dataclasses import fields
 
 import numpy as np
 import pandas as pd
@@ -13,17 +11,13 @@ from sklearn.metrics import adjusted_rand_score
 from cytomoe.core.errors import Cancelled, InputError
 from cytomoe.core.model import network
 from cytomoe.core.model.device import detect_devices, select_device
-from cytomoe.core.model.estimator import (
-    MoESimVAE,
-    keep_populated_experts,
-    merge_experts_of_one_population,
-)
-from cytomoe.core.model.settings import ModelSettings
+from cytomoe.core.model.estimator import MoESimVAE
+from cytomoe.core.model.experts import keep_populated_experts, merge_experts_of_one_population
 from cytomoe.core.model.training import anchor_experts, even_subsample
 
 MARKERS = ["CD3", "CD19", "CD14", "CD56"]
 COFACTOR = 5.0
-FAST = dict(n_experts=6, iterations=60, batch_size=64, device="cpu")
+FAST = dict(n_experts=6, iterations=60, batch_size=64, device="cpu", markers=MARKERS, cofactors=5.0)
 
 
 def generated_cells(seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
@@ -40,9 +34,7 @@ def generated_cells(seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
 @pytest.fixture(scope="module")
 def fitted() -> tuple[MoESimVAE, pd.DataFrame, np.ndarray]:
     frame, truth = generated_cells()
-    model = MoESimVAE(**{**FAST, "iterations": 200}).fit(
-        frame, MARKERS, COFACTOR, similarity_labels=truth
-    )
+    model = MoESimVAE(**{**FAST, "iterations": 200}).fit(frame, truth)
     return model, frame, truth
 
 
@@ -139,14 +131,6 @@ def test_experts_sharing_a_similarity_population_become_one_cluster():
     assert groups == [[4, 1], [2], [3]]
 
 
-def test_estimator_defaults_are_the_settings_a_user_gets():
-    # MoESimVAE(...) from a notebook and ModelSettings (CLI, app, analysis files) each state
-    # the defaults; they must not drift apart when one is tuned.
-    parameters = inspect.signature(MoESimVAE.__init__).parameters
-    for setting in fields(ModelSettings):
-        assert parameters[setting.name].default == setting.default, setting.name
-
-
 def test_select_device_honours_cpu_and_refuses_what_is_not_here():
     assert select_device("cpu").type == "cpu"
     assert select_device("auto").type in {"cpu", "cuda", "mps"}
@@ -159,13 +143,6 @@ def test_select_device_honours_cpu_and_refuses_what_is_not_here():
 
 
 # ----------------------------------------------------------------------------- estimator
-def test_settings_round_trip_into_the_estimator():
-    settings = ModelSettings(n_experts=7, hidden_sizes=(20, 10))
-    model = MoESimVAE.from_settings(settings)
-    assert model.get_params() == {**settings.__dict__}
-    assert ModelSettings.from_dict(settings.to_dict()) == settings
-
-
 def test_fit_finds_the_labelled_populations_and_numbers_clusters_by_size(fitted):
     model, frame, truth = fitted
     clusters = model.predict(frame)
@@ -186,16 +163,6 @@ def test_predict_proba_columns_follow_cluster_order(fitted):
     assert np.allclose(proba.sum(1), 1, atol=1e-5)
     assert np.array_equal(proba.argmax(1), model.predict(frame))
     assert model.transform(frame).shape == (len(frame), model.latent_dim)
-
-
-def test_scaler_and_arcsinh_invert_within_the_percentile_range(fitted):
-    model, frame, _ = fitted
-    values = frame[MARKERS].to_numpy()
-    scaled = model._scale(values)
-    assert scaled.min() >= 0 and scaled.max() <= 1
-    inside = (scaled > 0) & (scaled < 1)
-    restored = model._unscale(scaled)
-    assert np.allclose(restored[inside], values[inside], rtol=1e-3, atol=1e-3)
 
 
 def test_save_and_load_give_identical_predictions(fitted, tmp_path):
@@ -242,7 +209,7 @@ def test_predicting_on_data_without_the_models_markers_is_a_clear_error(fitted):
 def test_fit_refuses_unknown_markers():
     frame, _ = generated_cells()
     with pytest.raises(InputError, match="CD99"):
-        MoESimVAE(**FAST).fit(frame, ["CD3", "CD99"], COFACTOR)
+        MoESimVAE(**{**FAST, "markers": ["CD3", "CD99"]}).fit(frame)
 
 
 def test_cancellation_stops_training_within_one_iteration():
@@ -256,9 +223,7 @@ def test_cancellation_stops_training_within_one_iteration():
     with pytest.raises(Cancelled):
         MoESimVAE(**{**FAST, "iterations": 1000}).fit(
             frame,
-            MARKERS,
-            COFACTOR,
-            similarity_labels=truth,
+            truth,
             progress=progress,
             should_cancel=lambda: len(seen) >= 2,  # reports come every 10 iterations
         )
@@ -268,9 +233,7 @@ def test_cancellation_stops_training_within_one_iteration():
 def test_seeded_cpu_training_repeats_exactly():
     frame, truth = generated_cells(seed=3)
     runs = [
-        MoESimVAE(**{**FAST, "iterations": 30}).fit(
-            frame, MARKERS, COFACTOR, similarity_labels=truth
-        )
+        MoESimVAE(**{**FAST, "iterations": 30}).fit(frame, truth)
         for _ in range(2)
     ]
     assert runs[0].history_ == runs[1].history_
@@ -281,9 +244,9 @@ def test_weakly_supervised_fit_on_real_mass_cytometry(shared_data):
     table = pd.read_csv(shared_data / "labeled/multicenter_cytof/sample1.csv", nrows=3000)
     markers = [str(i) for i in range(8)]
     labels = table["labels"].where(table["labels"] != "Unknown")
-    model = MoESimVAE(**{**FAST, "n_experts": 8, "iterations": 150, "batch_size": 128}).fit(
-        table, markers, COFACTOR, similarity_labels=labels.to_numpy(object)
-    )
+    model = MoESimVAE(
+        **{**FAST, "n_experts": 8, "iterations": 150, "batch_size": 128, "markers": markers}
+    ).fit(table, labels.to_numpy(object))
     labelled = labels.notna().to_numpy()
     clusters = model.predict(table)
     assert adjusted_rand_score(labels[labelled], clusters[labelled]) > 0.8
