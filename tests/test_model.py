@@ -232,10 +232,7 @@ def test_cancellation_stops_training_within_one_iteration():
 
 def test_seeded_cpu_training_repeats_exactly():
     frame, truth = generated_cells(seed=3)
-    runs = [
-        MoESimVAE(**{**FAST, "iterations": 30}).fit(frame, truth)
-        for _ in range(2)
-    ]
+    runs = [MoESimVAE(**{**FAST, "iterations": 30}).fit(frame, truth) for _ in range(2)]
     assert runs[0].history_ == runs[1].history_
     assert np.array_equal(runs[0].predict_proba(frame), runs[1].predict_proba(frame))
 

@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from cytomoe.core.errors import InputError
@@ -64,7 +63,9 @@ def load_model(path: str | Path, device: str | None = None) -> MoESimVAE:
     except FileNotFoundError:
         raise InputError(f"{path.name}: no such model file.") from None
     except Exception as error:  # any unreadable file is the user's input problem
-        raise InputError(f"{path.name}: not a cytomoe model file ({type(error).__name__}).") from None
+        raise InputError(
+            f"{path.name}: not a cytomoe model file ({type(error).__name__})."
+        ) from None
     if not isinstance(meta, dict) or meta.get("format") != FILE_FORMAT:
         raise InputError(f"{path.name}: not a cytomoe model file.")
     if meta.get("version") != FILE_VERSION:
