@@ -2,6 +2,7 @@
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,7 @@ from cytomoe.core.model.training import anchor_experts, even_subsample
 
 MARKERS = ["CD3", "CD19", "CD14", "CD56"]
 COFACTOR = 5.0
+SAVED_MODEL = Path(__file__).parent / "data" / "models" / "format_v2.cytomoe"
 FAST = dict(
     n_experts=6, iterations=60, batch_size=64, device="cpu", markers=MARKERS, cofactors=COFACTOR
 )
@@ -416,3 +418,18 @@ def test_tensors_of_the_wrong_shape_are_a_damaged_file(fitted, tmp_path):
     rewrite(path, tensor_changes={"scale_low": torch.zeros(3)})
     with pytest.raises(InputError, match="damaged.cytomoe: a damaged cytomoe model file"):
         MoESimVAE.load(path)
+
+
+def test_a_model_file_of_the_current_format_from_before_the_estimator_rework_still_loads():
+    # Saved by the fit(frame, markers, cofactors) estimator; the values below are what it
+    # gave for this model before it was saved.
+    frame, truth = generated_cells()
+    model = MoESimVAE.load(SAVED_MODEL)
+    assert model.markers_ == MARKERS and model.cofactors_ == {m: COFACTOR for m in MARKERS}
+    assert np.array_equal(model.predict(frame), truth)
+    latent = model.transform(frame)[[0, 250, 420], :3]
+    expected = [[0.3005, 0.0049, -0.3437], [-0.4053, 0.179, 0.1831], [0.3019, -1.6756, -0.6398]]
+    assert np.allclose(latent, expected, atol=1e-4)
+    assert np.allclose(
+        model.predict_proba(frame)[[0, 250, 420]].max(1), [0.7812, 0.7025, 0.8886], atol=1e-4
+    )

@@ -91,9 +91,8 @@ def select_device(name: str = "auto") -> torch.device:
 def compute_threads(device: torch.device) -> Iterator[None]:
     """One torch thread while the small MoE-Sim-VAE networks run on the CPU.
 
-    Their matrices are tiny, so splitting each op over threads costs more than it saves
-    (a training step measured 4.5 ms on one thread against 100 ms on two busy cores), and a
-    single thread makes seeded CPU runs repeat bit for bit.
+    Their matrices are tiny, so splitting each op over threads costs more than it saves,
+    and a single thread makes seeded CPU runs repeat bit for bit.
     """
     if device.type != "cpu":
         yield

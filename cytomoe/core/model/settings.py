@@ -28,7 +28,7 @@ class _SettingsMethods:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict):
+    def from_dict(cls, data: dict) -> "ModelSettings":
         unknown = set(data) - {f.name for f in fields(cls)}
         if unknown:
             raise InputError(f"Unknown model setting(s): {', '.join(sorted(unknown))}.")
