@@ -20,7 +20,7 @@ import inspect
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
@@ -367,9 +367,3 @@ def check_network_size(
             f"{count:,} weights, more than the {MAX_NETWORK_PARAMETERS:,} cytomoe trains; "
             "use fewer experts or smaller hidden layers."
         )
-
-
-def settings_of(model: MoESimVAE) -> dict[str, Any]:
-    """The model's settings (``MoESimVAE.setting_parameters``), hidden sizes as a list."""
-    values = {name: getattr(model, name) for name in model.setting_parameters()}
-    return {**values, "hidden_sizes": list(values["hidden_sizes"])}

@@ -15,7 +15,7 @@ import torch
 from cytomoe.core.errors import InputError
 from cytomoe.core.model import network
 from cytomoe.core.model.device import select_device
-from cytomoe.core.model.estimator import MoESimVAE, check_network_size, settings_of
+from cytomoe.core.model.estimator import MoESimVAE, check_network_size
 from cytomoe.core.model.parameters import InvalidSetting
 from cytomoe.core.model.scaling import CytometryScaler
 
@@ -28,7 +28,10 @@ def save_model(model: MoESimVAE, path: str | Path) -> None:
     meta = {
         "format": FILE_FORMAT,
         "version": FILE_VERSION,
-        "params": settings_of(model),
+        "params": {
+            **{name: getattr(model, name) for name in model.setting_parameters()},
+            "hidden_sizes": list(model.hidden_sizes),
+        },
         "markers": model.markers_,
         "cofactors": model.cofactors_,
         "cluster_experts": model.cluster_experts_,

@@ -8,7 +8,6 @@ Creating or replacing settings checks every value against its declared range
 
 from dataclasses import asdict, field, fields, make_dataclass
 
-from cytomoe.core.errors import InputError
 from cytomoe.core.model.estimator import MoESimVAE
 from cytomoe.core.model.parameters import check_setting
 from cytomoe.core.model.scaling import panel_scaling
@@ -26,13 +25,6 @@ class _SettingsMethods:
         data = asdict(self)
         data["hidden_sizes"] = list(self.hidden_sizes)
         return data
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "ModelSettings":
-        unknown = set(data) - {f.name for f in fields(cls)}
-        if unknown:
-            raise InputError(f"Unknown model setting(s): {', '.join(sorted(unknown))}.")
-        return cls(**data)
 
     def estimator(self, panel: Panel | None = None) -> MoESimVAE:
         """An untrained ``MoESimVAE`` with these settings, scaling as ``panel`` says."""
