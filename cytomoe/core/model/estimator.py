@@ -49,6 +49,7 @@ from cytomoe.core.progress import CancelCheck, ProgressCallback, check_cancel, r
 ASSIGN_CHUNK = 65_536  # cells per forward pass when assigning
 MAX_NETWORK_PARAMETERS = 20_000_000  # weights of encoder, gate and experts together
 MAX_GENERATED_CELLS = 1_000_000  # per call of generate
+DATA_PARAMETERS = ("markers", "cofactors")  # from the panel (scaling.panel_scaling)
 
 
 class MoESimVAE(ClusterMixin, BaseEstimator):
@@ -120,7 +121,7 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
         """The parameters a user sets (all but markers and cofactors, which come from the
         panel), with their annotation and default: what ``ModelSettings`` is made of."""
         parameters = inspect.signature(cls.__init__).parameters
-        return {name: p for name, p in parameters.items() if name not in ("self", *_DATA)}
+        return {name: p for name, p in parameters.items() if name not in ("self", *DATA_PARAMETERS)}
 
     def check_settings(self) -> None:
         """Refuse any setting outside its range (``InvalidSetting``, one sentence)."""
@@ -348,9 +349,6 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
         from cytomoe.core.model.persistence import load_model
 
         return load_model(path, device)
-
-
-_DATA = ("markers", "cofactors")  # set from the panel (scaling.panel_scaling), not settings
 
 
 def check_network_size(

@@ -86,7 +86,9 @@ def load_model(path: str | Path, device: str | None = None) -> MoESimVAE:
         raise InputError(f"{path.name}: a damaged cytomoe model file.") from None
 
 
-def _model_of(meta: dict[str, Any], tensors: dict[str, torch.Tensor], device: str | None):
+def _model_of(
+    meta: dict[str, Any], tensors: dict[str, torch.Tensor], device: str | None
+) -> MoESimVAE:
     params = dict(meta["params"])
     known = MoESimVAE.setting_parameters()
     if set(params) - set(known):
