@@ -134,7 +134,7 @@ def run_cytomoe(data: Dataset, seed: int) -> np.ndarray:
     settings = {"seed": seed}
     if data.experts is not None:
         settings["n_experts"] = data.experts
-    model = MoESimVAE(**settings).fit(data.events, data.markers, data.cofactors)
+    model = MoESimVAE(**settings, markers=data.markers, cofactors=data.cofactors).fit(data.events)
     return model.predict(data.events)
 
 

@@ -1,5 +1,6 @@
 """Analysis files: versioned TOML that people can edit, read back exactly, clear errors."""
 
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -57,7 +58,7 @@ def test_saved_settings_load_back_equal(tmp_path):
 def test_paths_inside_the_folder_are_written_relative(tmp_path):
     settings = AnalysisSettings(inputs=[str(tmp_path / "plates" / "p1")])
     text = save_analysis(settings, tmp_path / "a.toml").read_text()
-    assert 'inputs = ["plates/p1"]' in text
+    assert tomllib.loads(text)["inputs"] == ["plates/p1"]
 
 
 def test_relative_inputs_resolve_against_the_file_folder(tmp_path, monkeypatch):
@@ -113,6 +114,30 @@ def test_bad_key_or_type_names_file_and_key(tmp_path, text, key):
         load_analysis(path)
     assert str(path) in str(error.value)
     assert f"'{key}'" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "line, key",
+    [
+        ("n_experts = 0", "model.n_experts"),
+        ("n_train = 0", "model.n_train"),
+        ("learning_rate = nan", "model.learning_rate"),
+        ("learning_rate = -0.001", "model.learning_rate"),
+        ("learning_rate = inf", "model.learning_rate"),
+        ("iterations = 0", "model.iterations"),
+        ("iterations = -5", "model.iterations"),
+        ("min_population_share = 5", "model.min_population_share"),
+        ("batch_size = 1000000", "model.batch_size"),
+        ("hidden_sizes = [64, 100000]", "model.hidden_sizes"),
+        ("latent_dim = 100000000", "model.latent_dim"),
+    ],
+)
+def test_out_of_range_model_setting_names_file_key_and_range(tmp_path, line, key):
+    path = _write(tmp_path, f"format_version = 1\n[model]\n{line}\n")
+    with pytest.raises(InputError) as error:
+        load_analysis(path)
+    message = str(error.value)
+    assert message.startswith(f"{path}: '{key}' must be a ") and "\n" not in message
 
 
 def test_newer_format_is_refused_clearly(tmp_path):

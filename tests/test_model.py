@@ -1,29 +1,31 @@
 """MoE-Sim-VAE: loss terms on tiny tensors, the batched experts, training, the estimator."""
 
-import inspect
+import json
 import math
-from dataclasses import fields
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from sklearn.base import clone
 from sklearn.metrics import adjusted_rand_score
 
 from cytomoe.core.errors import Cancelled, InputError
 from cytomoe.core.model import network
 from cytomoe.core.model.device import detect_devices, select_device
-from cytomoe.core.model.estimator import (
-    MoESimVAE,
-    keep_populated_experts,
-    merge_experts_of_one_population,
-)
-from cytomoe.core.model.settings import ModelSettings
+from cytomoe.core.model.estimator import MAX_GENERATED_CELLS, MoESimVAE
+from cytomoe.core.model.experts import keep_populated_experts, merge_experts_of_one_population
+from cytomoe.core.model.parameters import InvalidSetting
+from cytomoe.core.model.scaling import CytometryScaler
 from cytomoe.core.model.training import anchor_experts, even_subsample
 
 MARKERS = ["CD3", "CD19", "CD14", "CD56"]
 COFACTOR = 5.0
-FAST = dict(n_experts=6, iterations=60, batch_size=64, device="cpu")
+SAVED_MODEL = Path(__file__).parent / "data" / "models" / "format_v2.cytomoe"
+FAST = dict(
+    n_experts=6, iterations=60, batch_size=64, device="cpu", markers=MARKERS, cofactors=COFACTOR
+)
 
 
 def generated_cells(seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
@@ -40,9 +42,7 @@ def generated_cells(seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
 @pytest.fixture(scope="module")
 def fitted() -> tuple[MoESimVAE, pd.DataFrame, np.ndarray]:
     frame, truth = generated_cells()
-    model = MoESimVAE(**{**FAST, "iterations": 200}).fit(
-        frame, MARKERS, COFACTOR, similarity_labels=truth
-    )
+    model = MoESimVAE(**{**FAST, "iterations": 200}).fit(frame, truth)
     return model, frame, truth
 
 
@@ -139,14 +139,6 @@ def test_experts_sharing_a_similarity_population_become_one_cluster():
     assert groups == [[4, 1], [2], [3]]
 
 
-def test_estimator_defaults_are_the_settings_a_user_gets():
-    # MoESimVAE(...) from a notebook and ModelSettings (CLI, app, analysis files) each state
-    # the defaults; they must not drift apart when one is tuned.
-    parameters = inspect.signature(MoESimVAE.__init__).parameters
-    for setting in fields(ModelSettings):
-        assert parameters[setting.name].default == setting.default, setting.name
-
-
 def test_select_device_honours_cpu_and_refuses_what_is_not_here():
     assert select_device("cpu").type == "cpu"
     assert select_device("auto").type in {"cpu", "cuda", "mps"}
@@ -159,13 +151,6 @@ def test_select_device_honours_cpu_and_refuses_what_is_not_here():
 
 
 # ----------------------------------------------------------------------------- estimator
-def test_settings_round_trip_into_the_estimator():
-    settings = ModelSettings(n_experts=7, hidden_sizes=(20, 10))
-    model = MoESimVAE.from_settings(settings)
-    assert model.get_params() == {**settings.__dict__}
-    assert ModelSettings.from_dict(settings.to_dict()) == settings
-
-
 def test_fit_finds_the_labelled_populations_and_numbers_clusters_by_size(fitted):
     model, frame, truth = fitted
     clusters = model.predict(frame)
@@ -186,16 +171,6 @@ def test_predict_proba_columns_follow_cluster_order(fitted):
     assert np.allclose(proba.sum(1), 1, atol=1e-5)
     assert np.array_equal(proba.argmax(1), model.predict(frame))
     assert model.transform(frame).shape == (len(frame), model.latent_dim)
-
-
-def test_scaler_and_arcsinh_invert_within_the_percentile_range(fitted):
-    model, frame, _ = fitted
-    values = frame[MARKERS].to_numpy()
-    scaled = model._scale(values)
-    assert scaled.min() >= 0 and scaled.max() <= 1
-    inside = (scaled > 0) & (scaled < 1)
-    restored = model._unscale(scaled)
-    assert np.allclose(restored[inside], values[inside], rtol=1e-3, atol=1e-3)
 
 
 def test_save_and_load_give_identical_predictions(fitted, tmp_path):
@@ -242,7 +217,7 @@ def test_predicting_on_data_without_the_models_markers_is_a_clear_error(fitted):
 def test_fit_refuses_unknown_markers():
     frame, _ = generated_cells()
     with pytest.raises(InputError, match="CD99"):
-        MoESimVAE(**FAST).fit(frame, ["CD3", "CD99"], COFACTOR)
+        MoESimVAE(**{**FAST, "markers": ["CD3", "CD99"]}).fit(frame)
 
 
 def test_cancellation_stops_training_within_one_iteration():
@@ -256,9 +231,7 @@ def test_cancellation_stops_training_within_one_iteration():
     with pytest.raises(Cancelled):
         MoESimVAE(**{**FAST, "iterations": 1000}).fit(
             frame,
-            MARKERS,
-            COFACTOR,
-            similarity_labels=truth,
+            truth,
             progress=progress,
             should_cancel=lambda: len(seen) >= 2,  # reports come every 10 iterations
         )
@@ -267,12 +240,7 @@ def test_cancellation_stops_training_within_one_iteration():
 
 def test_seeded_cpu_training_repeats_exactly():
     frame, truth = generated_cells(seed=3)
-    runs = [
-        MoESimVAE(**{**FAST, "iterations": 30}).fit(
-            frame, MARKERS, COFACTOR, similarity_labels=truth
-        )
-        for _ in range(2)
-    ]
+    runs = [MoESimVAE(**{**FAST, "iterations": 30}).fit(frame, truth) for _ in range(2)]
     assert runs[0].history_ == runs[1].history_
     assert np.array_equal(runs[0].predict_proba(frame), runs[1].predict_proba(frame))
 
@@ -281,9 +249,9 @@ def test_weakly_supervised_fit_on_real_mass_cytometry(shared_data):
     table = pd.read_csv(shared_data / "labeled/multicenter_cytof/sample1.csv", nrows=3000)
     markers = [str(i) for i in range(8)]
     labels = table["labels"].where(table["labels"] != "Unknown")
-    model = MoESimVAE(**{**FAST, "n_experts": 8, "iterations": 150, "batch_size": 128}).fit(
-        table, markers, COFACTOR, similarity_labels=labels.to_numpy(object)
-    )
+    model = MoESimVAE(
+        **{**FAST, "n_experts": 8, "iterations": 150, "batch_size": 128, "markers": markers}
+    ).fit(table, labels.to_numpy(object))
     labelled = labels.notna().to_numpy()
     clusters = model.predict(table)
     assert adjusted_rand_score(labels[labelled], clusters[labelled]) > 0.8
@@ -300,3 +268,168 @@ def test_training_anchors_each_population_to_its_own_expert(fitted):
     model, _, _ = fitted
     assert model.cluster_experts_ == [[0], [1], [2]]
     assert all("anchor" in record for record in model.history_)
+
+
+# ----------------------------------------------------------------------------- scikit-learn
+def test_clone_copies_the_parameters_and_leaves_the_copy_untrained(fitted):
+    model, _, _ = fitted
+    copy = clone(model)
+    assert copy.get_params() == model.get_params()
+    assert copy.markers == MARKERS and not hasattr(copy, "net_")
+
+
+def test_set_params_changes_what_fit_uses():
+    frame, truth = generated_cells()
+    model = MoESimVAE(**FAST).set_params(iterations=7, n_experts=4)
+    assert model.get_params()["iterations"] == 7
+    model.fit(frame, truth)
+    assert len(model.history_) == 7 and model.net_.n_experts == 4
+
+
+def test_fit_predict_labels_every_row_beyond_the_training_cells():
+    frame, truth = generated_cells()
+    model = MoESimVAE(**{**FAST, "n_train": 200})
+    labels = model.fit_predict(frame, truth)
+    assert model.n_training_cells_ == 200
+    assert len(labels) == len(frame) and np.array_equal(labels, model.labels_)
+    assert np.array_equal(labels, model.predict(frame))
+
+
+def test_labels_are_the_predictions_when_every_cell_trains(fitted):
+    model, frame, _ = fitted
+    assert np.array_equal(model.labels_, model.predict(frame))
+
+
+def test_fit_refuses_a_setting_out_of_range_before_any_work():
+    frame, _ = generated_cells()
+    model = MoESimVAE(**FAST).set_params(learning_rate=float("nan"))
+    with pytest.raises(InvalidSetting, match="'learning_rate' must be a number above 0"):
+        model.fit(frame)
+    assert not hasattr(model, "scaler_")
+
+
+def test_an_array_without_markers_is_clustered_on_every_column():
+    frame, truth = generated_cells()
+    model = MoESimVAE(**{**FAST, "markers": None}).fit(frame[MARKERS].to_numpy(), truth)
+    assert model.markers_ == ["0", "1", "2", "3"]
+    assert adjusted_rand_score(truth, model.labels_) > 0.9
+
+
+def test_a_network_too_large_is_refused_before_training():
+    frame, _ = generated_cells()
+    huge = dict(n_experts=1_000, latent_dim=256, hidden_sizes=(1_024,) * 8)
+    with pytest.raises(InputError, match="would have .* weights"):
+        MoESimVAE(**{**FAST, **huge}).fit(frame)
+
+
+# ----------------------------------------------------------------------------- scaling
+def test_scaler_and_arcsinh_invert_within_the_percentile_range():
+    frame, _ = generated_cells()
+    scaler = CytometryScaler(MARKERS, COFACTOR).fit(frame)
+    scaled = scaler.transform(frame)
+    assert scaled.min() >= 0 and scaled.max() <= 1
+    inside = (scaled > 0) & (scaled < 1)
+    values = frame[MARKERS].to_numpy()
+    restored = scaler.inverse_transform(scaled)
+    assert np.allclose(restored[inside], values[inside], rtol=1e-3, atol=1e-3)
+
+
+def test_scaler_without_markers_takes_every_column():
+    frame, _ = generated_cells()
+    assert CytometryScaler().fit(frame).markers_ == [*MARKERS, "Time"]
+
+
+@pytest.mark.parametrize("cofactors", [0.0, -5.0, float("nan"), {"CD3": -1.0}])
+def test_scaler_refuses_a_cofactor_that_is_not_positive(cofactors):
+    frame, _ = generated_cells()
+    with pytest.raises(InputError, match="must be a positive number"):
+        CytometryScaler(MARKERS, cofactors).fit(frame)
+
+
+def test_generate_refuses_more_cells_than_its_cap(fitted):
+    model, _, _ = fitted
+    with pytest.raises(InputError, match="from 1 to 1,000,000, not 1,000,001"):
+        model.generate(0, MAX_GENERATED_CELLS + 1)
+
+
+# ----------------------------------------------------------------------------- model files
+def rewrite(path, meta_changes: dict | None = None, tensor_changes: dict | None = None):
+    """Change a saved model's metadata or tensors in place."""
+    stored = torch.load(path, map_location="cpu", weights_only=True)
+    meta = json.loads(stored["meta"])
+    for key, value in (meta_changes or {}).items():
+        meta["params"][key] = value
+    stored["tensors"].update(tensor_changes or {})
+    torch.save({"meta": json.dumps(meta), "tensors": stored["tensors"]}, path)
+
+
+def test_a_model_saved_on_a_gpu_opens_on_the_cpu(fitted, tmp_path, monkeypatch):
+    model, frame, _ = fitted
+    path = tmp_path / "gpu.cytomoe"
+    # Tag every tensor as stored on CUDA, as torch.save does for a model trained there.
+    monkeypatch.setattr(
+        torch.serialization, "_package_registry", list(torch.serialization._package_registry)
+    )
+    torch.serialization.register_package(0, lambda storage: "cuda:0", lambda obj, location: None)
+    model.save(path)
+    rewrite(path, {"device": "cuda"})
+    monkeypatch.undo()
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="CUDA"):
+            torch.load(path, weights_only=True)  # what opening it without a map does
+    loaded = MoESimVAE.load(path)
+    assert loaded.device_.type == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert np.array_equal(loaded.predict(frame), model.predict(frame))
+
+
+def test_huge_sizes_in_a_model_file_are_refused_before_building_the_network(
+    fitted, tmp_path, monkeypatch
+):
+    model, _, _ = fitted
+    path = tmp_path / "huge.cytomoe"
+    model.save(path)
+    rewrite(path, {"n_experts": 1_000, "latent_dim": 256, "hidden_sizes": [1_024] * 8})
+    built_on = []
+
+    class Recorded(network.MoESimVAENet):
+        def __init__(self, *args):
+            super().__init__(*args)
+            built_on.append(next(self.parameters()).device.type)
+
+    monkeypatch.setattr(network, "MoESimVAENet", Recorded)
+    with pytest.raises(InputError, match="huge.cytomoe: A network of 1000 experts"):
+        MoESimVAE.load(path)
+    assert built_on == ["meta"]  # counted without memory, never allocated
+
+
+def test_an_out_of_range_setting_in_a_model_file_is_named(fitted, tmp_path):
+    model, _, _ = fitted
+    path = tmp_path / "bad.cytomoe"
+    model.save(path)
+    rewrite(path, {"n_experts": 10**12})
+    with pytest.raises(InputError, match="bad.cytomoe: the model's 'n_experts' must be"):
+        MoESimVAE.load(path)
+
+
+def test_tensors_of_the_wrong_shape_are_a_damaged_file(fitted, tmp_path):
+    model, _, _ = fitted
+    path = tmp_path / "damaged.cytomoe"
+    model.save(path)
+    rewrite(path, tensor_changes={"scale_low": torch.zeros(3)})
+    with pytest.raises(InputError, match="damaged.cytomoe: a damaged cytomoe model file"):
+        MoESimVAE.load(path)
+
+
+def test_a_model_file_of_the_current_format_from_before_the_estimator_rework_still_loads():
+    # Saved by the fit(frame, markers, cofactors) estimator; the values below are what it
+    # gave for this model before it was saved.
+    frame, truth = generated_cells()
+    model = MoESimVAE.load(SAVED_MODEL)
+    assert model.markers_ == MARKERS and model.cofactors_ == {m: COFACTOR for m in MARKERS}
+    assert np.array_equal(model.predict(frame), truth)
+    latent = model.transform(frame)[[0, 250, 420], :3]
+    expected = [[0.3005, 0.0049, -0.3437], [-0.4053, 0.179, 0.1831], [0.3019, -1.6756, -0.6398]]
+    assert np.allclose(latent, expected, atol=1e-4)
+    assert np.allclose(
+        model.predict_proba(frame)[[0, 250, 420]].max(1), [0.7812, 0.7025, 0.8886], atol=1e-4
+    )

@@ -3,9 +3,38 @@
 import argparse
 from pathlib import Path
 
-from cytomoe.core.model.settings import ModelSettings
+# Model options: option -> the MoESimVAE setting it overrides.
+MODEL_OPTIONS = {
+    "--experts": "n_experts",
+    "--iterations": "iterations",
+    "--train-cells": "n_train",
+    "--seed": "seed",
+    "--device": "device",
+}
 
-_DEFAULTS = ModelSettings()
+
+class _SettingOption(argparse.Action):
+    """Stores an option's value; its help ends with the setting's default, read from the
+    estimator's signature only when help is shown (importing the estimator takes seconds,
+    too long for every start of the command line)."""
+
+    def __init__(self, option_strings, dest, setting: str, **kwargs):
+        self.setting = setting
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+
+    @property
+    def help(self) -> str:
+        from cytomoe.core.model.estimator import MoESimVAE
+
+        default = MoESimVAE.setting_parameters()[self.setting].default
+        return f"{self._help} (default {default})"
+
+    @help.setter
+    def help(self, text: str) -> None:
+        self._help = text
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -81,23 +110,21 @@ def add_analysis_arguments(parser: argparse.ArgumentParser, inputs: bool = True)
         "Unlabeled, Unknown and unassigned (e.g. 0)",
     )
     model = parser.add_argument_group("model")
-    model.add_argument(
-        "--experts",
-        type=int,
-        metavar="K",
-        help=f"number of experts, an upper bound on clusters (default {_DEFAULTS.n_experts})",
-    )
-    model.add_argument(
-        "--iterations", type=int, help=f"training iterations (default {_DEFAULTS.iterations})"
-    )
-    model.add_argument(
-        "--train-cells",
-        type=int,
-        metavar="N",
-        help=f"training cells, drawn evenly across wells (default {_DEFAULTS.n_train})",
-    )
-    model.add_argument("--seed", type=int, help=f"random seed (default {_DEFAULTS.seed})")
-    model.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
+    for option, kind, metavar, text in (
+        ("--experts", int, "K", "number of experts, an upper bound on clusters"),
+        ("--iterations", int, "N", "training iterations"),
+        ("--train-cells", int, "N", "training cells, drawn evenly across wells"),
+        ("--seed", int, "N", "random seed"),
+        ("--device", str, "NAME", "auto, cpu, cuda, cuda:N or mps"),
+    ):
+        model.add_argument(
+            option,
+            type=kind,
+            metavar=metavar,
+            help=text,
+            action=_SettingOption,
+            setting=MODEL_OPTIONS[option],
+        )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -106,6 +133,8 @@ def settings_from_arguments(args: argparse.Namespace):
     from dataclasses import replace
 
     from cytomoe.core.analysis.analysis_file import AnalysisSettings, LabelSource
+    from cytomoe.core.errors import InputError
+    from cytomoe.core.model.parameters import InvalidSetting
 
     settings = AnalysisSettings()
     if getattr(args, "config", None):
@@ -116,16 +145,15 @@ def settings_from_arguments(args: argparse.Namespace):
         settings.inputs = [str(p) for p in args.inputs]
     if getattr(args, "sample_sheet", None):
         settings.sample_sheet = str(args.sample_sheet)
-    overrides = {
-        "n_experts": args.experts,
-        "iterations": args.iterations,
-        "n_train": args.train_cells,
-        "seed": args.seed,
-        "device": args.device,
+    given = {  # setting -> (option, value) for the model options on the command line
+        setting: (option, getattr(args, option[2:].replace("-", "_")))
+        for option, setting in MODEL_OPTIONS.items()
+        if getattr(args, option[2:].replace("-", "_")) is not None
     }
-    settings.model = replace(
-        settings.model, **{k: v for k, v in overrides.items() if v is not None}
-    )
+    try:
+        settings.model = replace(settings.model, **{k: v for k, (_, v) in given.items()})
+    except InvalidSetting as error:
+        raise InputError(f"{given[error.name][0]} {error.problem}.") from None
     if args.labels:
         settings.labels = LabelSource("column", args.labels, list(args.unlabeled))
     elif args.labels_file:

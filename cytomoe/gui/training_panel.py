@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from cytomoe.core.model.device import detect_devices
+from cytomoe.core.model.estimator import MoESimVAE
+from cytomoe.core.model.parameters import Between, bounds_of
 from cytomoe.core.model.settings import ModelSettings
 from cytomoe.core.progress import Progress
 
@@ -48,39 +50,28 @@ class TrainingPanel(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        defaults = ModelSettings()
-        self.experts = _int_box(
-            1, 100, defaults.n_experts, "Upper bound on clusters: unneeded experts fall silent"
+        self.experts = _setting_box(
+            "n_experts", "Upper bound on clusters: unneeded experts fall silent"
         )
-        self.latent = _int_box(2, 64, defaults.latent_dim, "Latent dimensions")
-        self.train_cells = _int_box(
-            500,
-            1_000_000,
-            defaults.n_train,
-            "Cells used for training, drawn evenly across wells",
-            step=1000,
+        self.latent = _setting_box("latent_dim", "Latent dimensions")
+        self.train_cells = _setting_box(
+            "n_train", "Cells used for training, drawn evenly across wells", step=1000
         )
-        self.iterations = _int_box(
-            10, 100_000, defaults.iterations, "Training iterations", step=100
+        self.iterations = _setting_box("iterations", "Training iterations", step=100)
+        self.batch = _setting_box("batch_size", "Cells per batch", step=64)
+        self.knn = _setting_box(
+            "knn_k", "Per-batch kNN for cells outside dense populations (0 = auto)"
         )
-        self.batch = _int_box(16, 8192, defaults.batch_size, "Cells per batch", step=64)
-        self.knn = _int_box(
-            0,
-            1000,
-            defaults.knn_k or 0,
-            "Per-batch kNN for cells outside dense populations (0 = auto)",
-        )
+        self.knn.setMinimum(0)
         self.knn.setSpecialValueText("auto")  # 0 means batch size / 50, not "no kNN"
-        self.weight_kl = _float_box(defaults.weight_kl, "Weight of the latent KL term")
-        self.weight_cluster = _float_box(
-            defaults.weight_cluster,
+        self.weight_kl = _setting_box("weight_kl", "Weight of the latent KL term")
+        self.weight_cluster = _setting_box(
+            "weight_cluster",
             "Weight of the similarity (clustering) term and of "
             "the anchor of populations to experts",
         )
-        self.weight_depict = _float_box(
-            defaults.weight_depict, "Weight of the DEPICT robustness term"
-        )
-        self.seed = _int_box(0, 2**31 - 1, defaults.seed, "Random seed")
+        self.weight_depict = _setting_box("weight_depict", "Weight of the DEPICT robustness term")
+        self.seed = _setting_box("seed", "Random seed")
         devices = detect_devices()
         self.device = QComboBox()
         self.device.addItems(devices.choices)
@@ -202,21 +193,22 @@ class TrainingPanel(QWidget):
             self._curves[name].setData(xs, ys)
 
 
-def _int_box(low: int, high: int, value: int, tip: str, step: int = 1) -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(low, high)
-    box.setSingleStep(step)
-    box.setValue(value)
-    box.setToolTip(tip)
-    box.setGroupSeparatorShown(True)
-    return box
-
-
-def _float_box(value: float, tip: str) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
-    box.setRange(0.0, 10.0)
-    box.setDecimals(3)
-    box.setSingleStep(0.05)
-    box.setValue(value)
+def _setting_box(name: str, tip: str, step: int = 1) -> QSpinBox | QDoubleSpinBox:
+    """A spin box for the model setting ``name``: its range and default are the ones
+    ``MoESimVAE``'s signature declares."""
+    parameter = MoESimVAE.setting_parameters()[name]
+    base, bounds, _ = bounds_of(parameter.annotation)
+    between = next(b for b in bounds if isinstance(b, Between))
+    if base is int:
+        box = QSpinBox()
+        box.setRange(int(between.low), int(min(between.high, 2**31 - 1)))  # Qt's int range
+        box.setSingleStep(step)
+        box.setGroupSeparatorShown(True)
+    else:
+        box = QDoubleSpinBox()
+        box.setRange(between.low, between.high)
+        box.setDecimals(3)
+        box.setSingleStep(0.05)
+    box.setValue(parameter.default or 0)
     box.setToolTip(tip)
     return box

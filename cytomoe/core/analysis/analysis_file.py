@@ -18,19 +18,22 @@ defaults a user gets (a panel chosen for the data, the default model settings).
 """
 
 import json
-import math
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+import tomli_w
+
 from cytomoe.core.errors import InputError
+from cytomoe.core.model.parameters import InvalidSetting
 from cytomoe.core.model.settings import ModelSettings
 from cytomoe.core.preprocessing.panel import Panel
 
 ANALYSIS_FORMAT_VERSION = 1
 
 LABEL_KINDS = ("column", "file", "gates")
+HEADER = "# cytomoe analysis settings (edit freely; see examples/analysis.toml)\n"
 
 
 @dataclass
@@ -219,17 +222,11 @@ class _Reader:
         )
 
     def model(self, data: dict) -> ModelSettings:
-        defaults = ModelSettings()
-        known = {f.name: f for f in fields(ModelSettings)}
-        self.unknown_keys(data, "model.", set(known))
-        values: dict[str, Any] = {}
-        for key, value in data.items():
-            default = getattr(defaults, key)
-            expected = _type_of_setting(known[key].type, default)
-            if not _fits(value, expected):
-                raise self.fail(f"model.{key}", f"must be {expected}, not {_describe(value)}")
-            values[key] = tuple(value) if isinstance(value, list) else value
-        return ModelSettings(**{**{f: getattr(defaults, f) for f in known}, **values})
+        self.unknown_keys(data, "model.", {f.name for f in fields(ModelSettings)})
+        try:
+            return ModelSettings(**data)
+        except InvalidSetting as error:
+            raise self.fail(f"model.{error.name}", error.problem) from None
 
     def labels(self, data: dict) -> LabelSource:
         self.unknown_keys(data, "labels.", {"kind", "value", "unlabeled"})
@@ -245,37 +242,6 @@ class _Reader:
         return LabelSource(kind, value, self.strings(data, "unlabeled", "labels."))
 
 
-def _type_of_setting(annotation: Any, default: Any) -> str:
-    """What a model setting accepts, in words, from its annotation."""
-    text = str(annotation)
-    if "tuple" in text:
-        return "a list of whole numbers"
-    kinds = []
-    for name, word in (
-        ("int", "a whole number"),
-        ("float", "a number"),
-        ("str", "text"),
-        ("bool", "true or false"),
-    ):
-        if name in text.replace("tuple", ""):
-            kinds.append(word)
-    if "None" in text:
-        kinds.append("left out (default)")
-    return " or ".join(kinds) or type(default).__name__
-
-
-def _fits(value: Any, expected: str) -> bool:
-    if expected == "a list of whole numbers":
-        return isinstance(value, list) and all(_is_int(v) for v in value)
-    if "a number" in expected and _is_number(value):
-        return True
-    if "a whole number" in expected and _is_int(value):
-        return True
-    if "text" in expected and isinstance(value, str):
-        return True
-    return "true or false" in expected and isinstance(value, bool)
-
-
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -285,16 +251,19 @@ def _is_number(value: Any) -> bool:
 
 
 def _describe(value: Any) -> str:
-    return {
+    """A TOML value in words, for a message: its kind and, but for tables, itself."""
+    kind = {
         bool: "true/false",
         int: "a whole number",
         float: "a number",
         str: "text",
         list: "a list",
         dict: "a table",
-    }.get(
-        type(value), type(value).__name__
-    ) + f" ({_toml_value(value) if not isinstance(value, dict) else '{...}'})"
+    }.get(type(value), type(value).__name__)
+    shown = (
+        "{...}" if isinstance(value, dict) else json.dumps(value, ensure_ascii=False, default=str)
+    )
+    return f"{kind} ({shown})"
 
 
 # ------------------------------------------------------------------------------ writing
@@ -315,6 +284,8 @@ def save_analysis(settings: AnalysisSettings, path: str | Path, overwrite: bool 
 
 
 def analysis_to_toml(settings: AnalysisSettings, folder: Path | None = None) -> str:
+    """The TOML text of ``settings``; paths inside ``folder`` are written relative to it."""
+
     def relative(value: str) -> str:
         if folder is None:
             return value
@@ -323,90 +294,42 @@ def analysis_to_toml(settings: AnalysisSettings, folder: Path | None = None) -> 
         except ValueError:
             return value
 
-    lines = [
-        "# cytomoe analysis settings (edit freely; see examples/analysis.toml)",
-        f"format_version = {ANALYSIS_FORMAT_VERSION}",
-        f"inputs = {_toml_value([relative(p) for p in settings.inputs])}",
-    ]
+    document: dict[str, Any] = {
+        "format_version": ANALYSIS_FORMAT_VERSION,
+        "inputs": [relative(p) for p in settings.inputs],
+    }
     if settings.sample_sheet:
-        lines.append(f"sample_sheet = {_toml_value(relative(settings.sample_sheet))}")
+        document["sample_sheet"] = relative(settings.sample_sheet)
     if settings.model_file:
-        lines.append(f"model_file = {_toml_value(relative(settings.model_file))}")
+        document["model_file"] = relative(settings.model_file)
     if settings.markers is not None:
-        lines.append(f"markers = {_toml_value(list(settings.markers))}")
-    if isinstance(settings.cofactors, int | float):
-        lines.append(f"cofactors = {_toml_value(float(settings.cofactors))}")
-    if not settings.transform:
-        lines.append("transform = false")
-    if settings.compensate is not None:
-        lines.append(f"compensate = {_toml_value(settings.compensate)}")
+        document["markers"] = list(settings.markers)
     if isinstance(settings.cofactors, dict):
-        lines += ["", "[cofactors]  # arcsinh cofactor per marker"]
-        lines += [
-            f"{_toml_key(k)} = {_toml_value(float(v))}" for k, v in settings.cofactors.items()
-        ]
-    lines += ["", "[model]"]
-    lines += [
-        f"{key} = {_toml_value(value)}"
-        for key, value in settings.model.to_dict().items()
-        if value is not None
-    ]
+        document["cofactors"] = {k: float(v) for k, v in settings.cofactors.items()}
+    elif settings.cofactors is not None:
+        document["cofactors"] = float(settings.cofactors)
+    if not settings.transform:
+        document["transform"] = False
+    if settings.compensate is not None:
+        document["compensate"] = settings.compensate
+    document["model"] = {k: v for k, v in settings.model.to_dict().items() if v is not None}
     if settings.labels is not None:
         value = settings.labels.value
-        if settings.labels.kind in ("file", "gates"):
-            value = relative(value)
-        lines += [
-            "",
-            "[labels]",
-            f"kind = {_toml_value(settings.labels.kind)}",
-            f"value = {_toml_value(value)}",
-            f"unlabeled = {_toml_value(list(settings.labels.unlabeled))}",
-        ]
+        document["labels"] = {
+            "kind": settings.labels.kind,
+            "value": relative(value) if settings.labels.kind in ("file", "gates") else value,
+            "unlabeled": list(settings.labels.unlabeled),
+        }
     if settings.panel is not None:
         panel = settings.panel
-        lines += [
-            "",
-            "[panel]",
-            f"channels = {_toml_value(list(panel.channels))}",
-            f"selected = {_toml_value(list(panel.selected))}",
-            f"compensate = {_toml_value(panel.compensate)}",
-            "",
-            "[panel.markers]  # channel ($PnN) = marker name shown",
-        ]
-        lines += [f"{_toml_key(c)} = {_toml_value(panel.display_name(c))}" for c in panel.channels]
-        lines += ["", '[panel.cofactors]  # arcsinh cofactor per channel; "none": linear']
-        lines += [
-            f"{_toml_key(c)} = {_toml_value(panel.cofactors.get(c) or 'none')}"
-            for c in panel.channels
-        ]
-    return "\n".join(lines) + "\n"
-
-
-def _toml_key(key: str) -> str:
-    return (
-        key
-        if key and all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in key)
-        else _toml_value(key)
-    )
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
-    if isinstance(value, str):
-        # JSON string escapes are valid TOML basic-string escapes
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+        document["panel"] = {
+            "channels": list(panel.channels),
+            "selected": list(panel.selected),
+            "compensate": panel.compensate,
+            "markers": {c: panel.display_name(c) for c in panel.channels},  # shown names
+            "cofactors": {c: panel.cofactors.get(c) or "none" for c in panel.channels},
+        }
+    return HEADER + tomli_w.dumps(document)
 
 
 __all__ = [

@@ -123,15 +123,8 @@ def fit_model(
     progress: ProgressCallback | None = None,
     should_cancel: CancelCheck | None = None,
 ) -> MoESimVAE:
-    model = MoESimVAE.from_settings(settings)
-    cofactors = {c: panel.cofactors.get(c) for c in panel.selected}
-    return model.fit(
-        events,
-        panel.selected,
-        cofactors,
-        groups=events[SAMPLE].to_numpy(),
-        progress=progress,
-        should_cancel=should_cancel,
+    return settings.estimator(panel).fit(
+        events, groups=events[SAMPLE].to_numpy(), progress=progress, should_cancel=should_cancel
     )
 
 

@@ -1,5 +1,6 @@
 """Which torch device trains the model: CUDA, then Apple MPS, then the CPU, or the user's choice."""
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -7,6 +8,9 @@ from dataclasses import dataclass
 import torch
 
 from cytomoe.core.errors import InputError
+
+DEVICE_NAMES = "auto, cpu, cuda, cuda:N or mps"
+_DEVICE_NAME = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,11 @@ def detect_devices() -> DeviceInfo:
     return DeviceInfo(cuda_devices=names, mps=_mps_available(), cpu_threads=torch.get_num_threads())
 
 
+def is_device_name(name: str) -> bool:
+    """Whether ``name`` is one of ``DEVICE_NAMES``, available here or not."""
+    return bool(_DEVICE_NAME.fullmatch(name.strip().lower()))
+
+
 def select_device(name: str = "auto") -> torch.device:
     """``"auto"`` picks CUDA, then MPS, then CPU; an explicit name must be available here."""
     name = (name or "auto").strip().lower()
@@ -59,7 +68,7 @@ def select_device(name: str = "auto") -> torch.device:
     try:
         device = torch.device(name)
     except RuntimeError:
-        raise InputError(f"Unknown device '{name}'; use auto, cpu, cuda, cuda:N or mps.") from None
+        raise InputError(f"Unknown device '{name}'; use {DEVICE_NAMES}.") from None
     if device.type == "cpu":
         return device
     if device.type == "cuda":
@@ -75,16 +84,15 @@ def select_device(name: str = "auto") -> torch.device:
         if not _mps_available():
             raise InputError("Device 'mps' was asked for, but Apple MPS is not available here.")
         return device
-    raise InputError(f"Unknown device '{name}'; use auto, cpu, cuda, cuda:N or mps.")
+    raise InputError(f"Unknown device '{name}'; use {DEVICE_NAMES}.")
 
 
 @contextmanager
 def compute_threads(device: torch.device) -> Iterator[None]:
     """One torch thread while the small MoE-Sim-VAE networks run on the CPU.
 
-    Their matrices are tiny, so splitting each op over threads costs more than it saves
-    (a training step measured 4.5 ms on one thread against 100 ms on two busy cores), and a
-    single thread makes seeded CPU runs repeat bit for bit.
+    Their matrices are tiny, so splitting each op over threads costs more than it saves,
+    and a single thread makes seeded CPU runs repeat bit for bit.
     """
     if device.type != "cpu":
         yield

@@ -1,41 +1,43 @@
-"""Settings of the model, shared by the estimator, the CLI, the GUI and analysis files."""
+"""``ModelSettings``: the model's settings as analysis files, the CLI and the app hold them.
 
-from dataclasses import asdict, dataclass, fields
+They are made from ``MoESimVAE.__init__``: one field per parameter (all but the panel's
+markers and cofactors) with its annotation and default, so both are written only there.
+Creating or replacing settings checks every value against its declared range
+(parameters.py) and raises ``InvalidSetting`` naming the setting.
+"""
+
+from dataclasses import asdict, field, fields, make_dataclass
+
+from cytomoe.core.model.estimator import MoESimVAE
+from cytomoe.core.model.parameters import check_setting
+from cytomoe.core.model.scaling import panel_scaling
+from cytomoe.core.preprocessing.panel import Panel
 
 
-@dataclass
-class ModelSettings:
-    """Hyperparameters of MoE-Sim-VAE training. Defaults are what a user gets."""
-
-    n_experts: int = 30  # upper bound; the similarity's populations decide, the rest fall silent
-    latent_dim: int = 8
-    hidden_sizes: tuple[int, ...] = (64, 32)
-    n_train: int = 20_000  # training cells; the Canberra-UMAP embedding of them dominates time
-    iterations: int = 2_000
-    batch_size: int = 512
-    knn_k: int | None = None  # per-batch kNN; None: batch_size // 50 (see similarity.py)
-    min_population_share: float = 0.001  # smallest cluster, as a share of the training cells
-    weight_kl: float = 0.01  # paper: KL weight near 0 works best; 0.2 merged populations here
-    weight_cluster: float = 0.8
-    weight_depict: float = 0.2  # 1.0 split large populations, 0.1 lost small ones
-    learning_rate: float = 1e-3
-    seed: int = 0
-    device: str = "auto"  # "auto", "cpu", "cuda", "cuda:1", "mps"
+class _SettingsMethods:
+    def __post_init__(self) -> None:
+        if isinstance(self.hidden_sizes, list):
+            self.hidden_sizes = tuple(self.hidden_sizes)
+        for setting in fields(self):
+            check_setting(setting.name, getattr(self, setting.name), setting.type)
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["hidden_sizes"] = list(self.hidden_sizes)
         return data
 
-    @classmethod
-    def from_dict(cls, data: dict) -> "ModelSettings":
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            from cytomoe.core.errors import InputError
+    def estimator(self, panel: Panel | None = None) -> MoESimVAE:
+        """An untrained ``MoESimVAE`` with these settings, scaling as ``panel`` says."""
+        return MoESimVAE(**self.to_dict(), **(panel_scaling(panel) if panel else {}))
 
-            raise InputError(f"Unknown model setting(s): {', '.join(sorted(unknown))}.")
-        values = dict(data)
-        if "hidden_sizes" in values:
-            values["hidden_sizes"] = tuple(values["hidden_sizes"])
-        return cls(**values)
+
+ModelSettings = make_dataclass(
+    "ModelSettings",
+    [
+        (name, parameter.annotation, field(default=parameter.default))
+        for name, parameter in MoESimVAE.setting_parameters().items()
+    ],
+    bases=(_SettingsMethods,),
+)
+ModelSettings.__module__ = __name__
+ModelSettings.__doc__ = "Settings of MoE-Sim-VAE training; see ``MoESimVAE`` for each one."
