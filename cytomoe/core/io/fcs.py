@@ -305,7 +305,8 @@ def _decode(path: Path, raw: RawFile, layout: _Layout) -> np.ndarray:
     if layout.datatype in ("F", "D"):
         dtype = np.dtype(f"{_byte_order(layout.keys)}f{layout.widths[0]}")
         events = np.frombuffer(raw, dtype, n_events * n_channels, start)
-        return events.reshape(n_events, n_channels).astype(np.float64)
+        with np.errstate(invalid="ignore"):  # signalling NaNs stay NaN
+            return events.reshape(n_events, n_channels).astype(np.float64)
     return _decode_integers(raw, start, layout)
 
 
@@ -398,8 +399,10 @@ def _build_sample(
     names = [keywords.get(f"p{i}n", "").strip() or f"P{i}" for i in range(1, count + 1)]
     channels = _unique_names(names)
     markers = [keywords.get(f"p{i}s", "").strip() or channels[i - 1] for i in range(1, count + 1)]
+    with np.errstate(over="ignore", invalid="ignore"):  # beyond float32: infinite
+        events = np.ascontiguousarray(events, dtype=np.float32)
     return Sample(
-        events=np.ascontiguousarray(events, dtype=np.float32),
+        events=events,
         channels=channels,
         markers=markers,
         path=path,
