@@ -258,3 +258,19 @@ def test_file_where_no_location_fits_is_refused_in_one_sentence(tmp_path):
     ) as caught:
         read_fcs(path)
     assert len(str(caught.value).splitlines()) == 1
+
+
+def test_integer_width_over_64_bits_is_refused(tmp_path):
+    keywords = channel_keywords(["A"], [72], [1024])
+    keywords.update({"$TOT": "1", "$DATATYPE": "I", "$BYTEORD": "1,2,3,4"})
+    path = write(tmp_path, "wide.fcs", fcs_bytes(keywords, b"\0" * 9))
+    with pytest.raises(FcsReadError, match=r"wide.fcs: is damaged: its \$P1B \('72'\)"):
+        read_fcs(path)
+
+
+def test_next_data_set_beyond_the_end_of_the_file_is_refused(tmp_path):
+    keywords = channel_keywords(["A"], [32], [1024])
+    keywords.update({"$TOT": "1", "$DATATYPE": "F", "$BYTEORD": "1,2,3,4", "$NEXTDATA": "9999"})
+    path = write(tmp_path, "chain.fcs", fcs_bytes(keywords, b"\0" * 4))
+    with pytest.raises(FcsReadError, match=r"chain.fcs: is damaged: its \$NEXTDATA points"):
+        read_fcs(path)

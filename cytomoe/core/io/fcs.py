@@ -87,30 +87,23 @@ class _Layout:
 
 def _layouts(path: Path, raw: RawFile) -> Iterator[_Layout]:
     """The data sets of the file, following $NEXTDATA (relative to each data set)."""
-    offset, visited = 0, set()
-    while True:
-        visited.add(offset)
+    offset = 0
+    while True:  # a $NEXTDATA is positive, so the chain ends at the end of the file
         layout = _layout(path, raw, offset)
         yield layout
         step = _count(layout.keys, "nextdata")
         if not step:
             return
         offset += step
-        if offset in visited:
-            raise _no_data_set_at(path, offset)
-
-
-def _no_data_set_at(path: Path, offset: int) -> FcsReadError:
-    return FcsReadError(
-        path, f"is damaged: its $NEXTDATA points to byte {offset}, where no data set begins."
-    )
 
 
 def _layout(path: Path, raw: RawFile, offset: int) -> _Layout:
     header = raw[offset : offset + HEADER_SIZE]
     if len(header) < HEADER_SIZE or header[:3] != b"FCS":
         if offset:
-            raise _no_data_set_at(path, offset)
+            raise FcsReadError(
+                path, f"is damaged: its $NEXTDATA points to byte {offset}, where no data set is."
+            )
         raise FcsReadError(path, "is not an FCS file (no FCS header).")
     size = len(raw) - offset
     text = (_offset(header[10:18]), _offset(header[18:26]))
@@ -156,21 +149,25 @@ def _locate(
         "HEADER": (_offset(header[26:34]), _offset(header[34:42])),
         "TEXT": (_count(keys, "begindata"), _count(keys, "enddata")),
     }
-    given, truncated = [], False
+    given, truncated = [], None
     for source, (start, end) in locations.items():
         if not start:
             continue
         given.append(f"{source} says bytes {start}-{end}")
-        declared = end - start + 1 if end is not None else -1
-        events = n_events if n_events is not None else max(declared, 0) // row
+        if end is None or end < start:
+            continue
+        declared = end - start + 1
+        events = n_events if n_events is not None else declared // row  # row > 0 here
         need = events * row if row else declared  # free-format ASCII: the declared size
         clear = start >= HEADER_SIZE and (start + need <= text[0] or start > text[1])
-        if clear and start + need > size:
-            truncated = True
-        elif clear and declared in (need, need + 1):
-            return start, start + need - 1, events
-    if truncated:
-        raise _truncated(path, n_events, len(widths))
+        if not clear or declared not in (need, need + 1):
+            continue
+        if start + need > size:
+            truncated = events
+            continue
+        return start, start + need - 1, events
+    if truncated is not None:
+        raise _truncated(path, truncated, len(widths))
     where = "; ".join(given) or "no location given"
     raise FcsReadError(
         path,
@@ -179,7 +176,7 @@ def _locate(
     )
 
 
-def _truncated(path: Path, n_events: int | None, n_channels: int) -> FcsReadError:
+def _truncated(path: Path, n_events: int, n_channels: int) -> FcsReadError:
     return FcsReadError(
         path,
         f"is truncated: it declares {n_events} events x {n_channels} "
