@@ -83,9 +83,11 @@ def _text_span(data: bytes) -> tuple[int, int]:
 
 
 def _flip(data: bytes, rng: np.random.Generator) -> tuple[bytes, str]:
+    if not data:
+        return data, "flip: nothing left"
     copy = bytearray(data)
     _, text_end = _text_span(data)
-    limit = text_end + 1 if rng.random() < 0.7 else len(data)  # mostly HEADER and TEXT
+    limit = min(text_end + 1, len(data)) if rng.random() < 0.7 else len(data)  # mostly TEXT
     positions = rng.integers(0, max(limit, 1), int(rng.integers(1, 9)))
     for position in positions:
         copy[position] = int(rng.integers(0, 256))

@@ -11,7 +11,7 @@ from benchmarks.fuzz_fcs import FAILURES, fuzz_cases, run_guarded
 TIME_LIMIT = 10.0  # seconds per file
 MEMORY_LIMIT_MB = 2048  # address space of the reading process
 # Small real files of different layouts: FCS 2.0 integers, mixed integer widths, floats,
-# 10-bit LMD with two data sets, and HEADER/TEXT disagreements.
+# 10-bit LMD with two data sets, 24-bit integers, and HEADER/TEXT disagreements.
 SOURCES = [
     "flowio/data1.fcs",
     "flowio/variable_int_example.fcs",
@@ -20,6 +20,7 @@ SOURCES = [
     "fcsparser/cyflow_cube_8/cyflow_cube_8.fcs",
     "cytoflow/Beckman Coulter - Cyan.fcs",
     "cytoflow/Beckman Coulter - Cytomics FC500.LMD",
+    "cytoflow/Cytek xP5.fcs",
 ]
 CASES = 300
 

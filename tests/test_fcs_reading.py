@@ -1,4 +1,5 @@
-"""Every instrument file in the shared corpus reads with the shape MANIFEST.md lists."""
+"""Every instrument file in the shared corpus reads with the shape MANIFEST.md lists and
+the values an independent reader gives (damaged copies: tests/test_fcs_fuzz.py)."""
 
 import math
 import re
@@ -122,28 +123,6 @@ def test_ragged_table_is_refused(tmp_path):
     table.write_text("a,b\n1,2\n3,4,5,6\n")
     with pytest.raises(FcsReadError, match="bad.csv"):
         read_samples(table)
-
-
-@pytest.mark.parametrize(
-    "name", ["flowio/data1.fcs", "flowio/coulter.lmd", "cytoflow/Cytek xP5.fcs"]
-)
-def test_damaged_copies_read_or_raise_fcs_read_error_and_nothing_else(shared_data, tmp_path, name):
-    data = (shared_data / "instruments" / name).read_bytes()
-    rng = np.random.default_rng(1)
-    text_end = int(data[18:26])
-    damaged = [data[:cut] for cut in rng.integers(0, len(data), 10)]
-    for _ in range(10):
-        copy = bytearray(data)
-        for position in rng.integers(0, text_end, 4):
-            copy[position] = rng.integers(0, 256)
-        damaged.append(bytes(copy))
-    for index, content in enumerate(damaged):
-        path = tmp_path / f"damaged_{index}.fcs"
-        path.write_bytes(content)
-        try:
-            read_fcs(path)
-        except FcsReadError as error:
-            assert path.name in str(error)
 
 
 def _fix_bytes(pattern: bytes, replace):
