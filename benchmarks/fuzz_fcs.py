@@ -41,14 +41,16 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 INSTRUMENTS = REPO.parent / "shared" / "data" / "instruments"
 FAILURES = ("unclear", "other", "hang", "crash")
+# The keywords that size and place the data come up three times as often as the others.
 _KEYWORDS = (
-    "PAR", "TOT", "P{n}B", "P{n}R", "P{n}E", "P{n}N", "BEGINDATA", "ENDDATA", "NEXTDATA",
-    "DATATYPE", "BYTEORD", "TIMESTEP", "BEGINSTEXT", "ENDSTEXT", "SPILLOVER", "MODE",
+    *("PAR", "TOT", "P{n}B", "BEGINDATA", "ENDDATA", "NEXTDATA") * 3,
+    "P{n}R", "P{n}E", "P{n}N", "DATATYPE", "BYTEORD", "TIMESTEP", "BEGINSTEXT", "ENDSTEXT",
+    "SPILLOVER", "MODE",
 )  # fmt: skip
+_HUGE = ("2147483648", "4294967296", "99999999999999999999", "9" * 5000, "1e999")
 _HOSTILE = (
-    "0", "1", "-1", "2", "7", "65", "2147483648", "99999999999999999999", "9" * 5000,
-    "1e999", "nan", "", " ", "x", "*", "I", "F", "D", "A", "Z", "1,2,3,4", "4,3,2,1",
-    "3,1,2", "2,FSC-A,SSC-A,1,0,0", "4,1", "0,0",
+    *_HUGE, "0", "1", "-1", "2", "7", "65", "nan", "", " ", "x", "*", "I", "F", "D", "A", "Z",
+    "1,2,3,4", "4,3,2,1", "3,1,2", "2,FSC-A,SSC-A,1,0,0", "4,1", "0,0",
 )  # fmt: skip
 
 
@@ -67,7 +69,7 @@ def mutate(data: bytes, seed: int) -> tuple[bytes, str]:
     rng = np.random.default_rng(seed)
     done = []
     for _ in range(int(rng.integers(1, 4))):
-        kind = str(rng.choice(list(_MUTATIONS)))
+        kind = str(rng.choice(list(_MUTATIONS), p=list(_MUTATIONS_SHARE)))
         data, what = _MUTATIONS[kind](data, rng)
         done.append(what)
     return data, "; ".join(done)
@@ -118,12 +120,18 @@ def _keyword(data: bytes, rng: np.random.Generator) -> tuple[bytes, str]:
         return data, f"keyword: no ${name}"
     old = match[2]
     if rng.random() < 0.1:
-        new, what = b"", f"delete ${name}"
+        what = f"delete ${name}"
         replaced = text[: match.start()] + text[match.end(3) - 1 :]
     else:
-        number = re.sub(rb"\D", b"", old)
+        number = re.sub(rb"\D", b"", old)[:18]
         nearby = int(number) + int(rng.choice([-2, -1, 1, 2, 8])) if number else 1
-        value = str(rng.choice(_HOSTILE)) if rng.random() < 0.6 else str(max(nearby, 0))
+        pick = rng.random()
+        if pick < 0.3:
+            value = str(rng.choice(_HUGE))
+        elif pick < 0.6:
+            value = str(rng.choice(_HOSTILE))
+        else:
+            value = str(max(nearby, 0))
         new = value.encode()
         if len(new) < len(old) and rng.random() < 0.5:
             new = new.ljust(len(old))
@@ -186,6 +194,7 @@ _MUTATIONS = {
     "header_offset": _header_offset,
     "delimiter": _delimiter,
 }
+_MUTATIONS_SHARE = (0.2, 0.15, 0.35, 0.15, 0.15)  # keyword edits reach the most checks
 
 
 # --- guarded reading --------------------------------------------------------------------
