@@ -167,12 +167,13 @@ AT_TEXT_OFFSETS = {
 TWENTY_FOUR_BIT = {"cytoflow/Cytek xP5.fcs", "fcsparser/Cytek_xP5/Cytek_xP5.fcs"}
 
 
-def flowio_reading(path: Path, name: str) -> list[np.ndarray]:
-    """Every data set's events as flowio reads them (FlowKit's 'raw' events)."""
+def flowio_reading(path: Path, name: str, scratch: Path) -> list[np.ndarray]:
+    """Every data set's events as flowio reads them (FlowKit's 'raw' events); a repaired
+    copy goes to the folder ``scratch``."""
     import flowio
 
     if name in REPAIRS:
-        repaired = path.parent / f"repaired_{path.name}"
+        repaired = scratch / path.name
         repaired.write_bytes(REPAIRS[name](path.read_bytes()))
         path = repaired
     options = {"ignore_offset_discrepancy": True} if name in AT_TEXT_OFFSETS else {}
@@ -190,9 +191,7 @@ def flowio_reading(path: Path, name: str) -> list[np.ndarray]:
 @pytest.mark.parametrize("name", sorted(set(EXPECTED) - TWENTY_FOUR_BIT))
 def test_values_equal_flowios_reading(shared_data, tmp_path, name):
     source = shared_data / "instruments" / name
-    copy = tmp_path / source.name
-    copy.write_bytes(source.read_bytes())
-    expected = flowio_reading(copy, name)
+    expected = flowio_reading(source, name, tmp_path)
     samples = read_fcs(source)
     assert len(samples) == len(expected)
     for sample, theirs in zip(samples, expected, strict=True):
@@ -226,16 +225,16 @@ def _instrument_units(stored: int, keywords: dict[str, str], number: int) -> flo
     return stored / (float(keywords.get(f"p{number}g", "1")) or 1.0)
 
 
-def test_accuri_c6_is_read_at_the_header_offset_as_text_points_inside_text(shared_data):
+def test_accuri_c6_is_read_at_the_header_offset_as_text_points_inside_text(shared_data, tmp_path):
     path = shared_data / "instruments/cytoflow/Accuri - C6.fcs"
-    (expected,) = flowio_reading(path, "cytoflow/Accuri - C6.fcs")
+    (expected,) = flowio_reading(path, "cytoflow/Accuri - C6.fcs", tmp_path)
     (sample,) = read_fcs(path)
     assert np.array_equal(sample.events, expected.astype(np.float32))
 
 
-def test_cyan_is_read_at_the_header_offset_when_both_locations_fit(shared_data):
+def test_cyan_is_read_at_the_header_offset_when_both_locations_fit(shared_data, tmp_path):
     path = shared_data / "instruments/cytoflow/Beckman Coulter - Cyan.fcs"
-    (expected,) = flowio_reading(path, "cytoflow/Beckman Coulter - Cyan.fcs")
+    (expected,) = flowio_reading(path, "cytoflow/Beckman Coulter - Cyan.fcs", tmp_path)
     (sample,) = read_fcs(path)
     assert np.array_equal(sample.events, expected.astype(np.float32))
 
