@@ -17,9 +17,12 @@ def fcs_bytes(
     version: str = "3.0",
     blank_data_offsets: bool = False,
     supplemental: dict[str, str] | None = None,
+    header_data: tuple[int, int] | None = None,
+    text_data: tuple[int, int] | None = None,
 ) -> bytes:
     """A one-data-set FCS file: HEADER, TEXT (with $BEGINDATA/$ENDDATA), DATA and an
-    optional supplemental TEXT after the data."""
+    optional supplemental TEXT after the data. The DATA location HEADER or TEXT gives can
+    be overridden (as (first byte, last byte)) to make them disagree."""
     stext = text_segment(supplemental) if supplemental else b""
 
     def text_for(begin: int, end: int) -> bytes:
@@ -32,8 +35,11 @@ def fcs_bytes(
 
     size = len(text_for(0, 0))  # fixed-width offsets: the TEXT size does not depend on them
     begin, end = 58 + size, 58 + size + len(data) - 1
-    text = text_for(begin, end)
-    offsets = [58, 58 + size - 1] + ([0, 0] if blank_data_offsets else [begin, end]) + [0, 0]
+    text = text_for(*(text_data or (begin, end)))
+    header_begin, header_end = header_data or (begin, end)
+    offsets = [58, 58 + size - 1]
+    offsets += [0, 0] if blank_data_offsets else [header_begin, header_end]
+    offsets += [0, 0]
     fields = [
         " " * 8 if blank_data_offsets and i in (2, 3) else f"{v:8d}" for i, v in enumerate(offsets)
     ]
@@ -191,3 +197,80 @@ def test_spillover_in_the_supplemental_text_is_read(tmp_path):
     assert sample.spillover.loc["FITC-A", "PE-A"] == 0.2
     assert sample.instrument == "Test"  # the primary TEXT wins
     assert np.array_equal(sample.events, values)
+
+
+def float_file(values: np.ndarray, padding: int = 0, **locations) -> tuple[bytes, int]:
+    """A float file of ``values`` after ``padding`` zero bytes, and where its DATA begins."""
+    keywords = channel_keywords(["A", "B"], [32, 32], [1024, 1024])
+    keywords.update({"$TOT": str(len(values)), "$DATATYPE": "F", "$BYTEORD": "1,2,3,4"})
+    data = b"\0" * padding + values.astype("<f4").tobytes()
+    content = fcs_bytes(keywords, data, **locations)
+    return content, len(content) - len(data)
+
+
+VALUES = np.arange(1, 21, dtype=np.float32).reshape(10, 2)
+NEED = VALUES.nbytes
+
+
+def test_header_location_is_read_when_text_points_inside_text(tmp_path):
+    content, _ = float_file(VALUES, text_data=(100, 100 + NEED - 1))
+    (sample,) = read_fcs(write(tmp_path, "text_inside.fcs", content))
+    assert np.array_equal(sample.events, VALUES)
+
+
+def test_text_location_is_read_when_header_points_inside_text(tmp_path):
+    content, _ = float_file(VALUES, header_data=(100, 100 + NEED - 1))
+    (sample,) = read_fcs(write(tmp_path, "header_inside.fcs", content))
+    assert np.array_equal(sample.events, VALUES)
+
+
+def test_header_location_wins_when_both_fit(tmp_path):
+    _, begin = float_file(VALUES, padding=8)  # values 8 bytes (one event) into DATA
+    content, _ = float_file(
+        VALUES,
+        padding=8,
+        header_data=(begin + 8, begin + 8 + NEED - 1),
+        text_data=(begin, begin + NEED - 1),
+    )
+    (sample,) = read_fcs(write(tmp_path, "both_fit.fcs", content))
+    assert np.array_equal(sample.events, VALUES)
+
+
+def test_location_of_another_size_than_the_declared_events_is_not_read(tmp_path):
+    _, begin = float_file(VALUES, padding=8)
+    content, _ = float_file(
+        VALUES,
+        padding=8,
+        header_data=(begin, begin + NEED + 7),  # 9 bytes too many
+        text_data=(begin + 8, begin + 8 + NEED - 1),
+    )
+    (sample,) = read_fcs(write(tmp_path, "sized.fcs", content))
+    assert np.array_equal(sample.events, VALUES)
+
+
+def test_file_where_no_location_fits_is_refused_in_one_sentence(tmp_path):
+    content, _ = float_file(
+        VALUES, header_data=(100, 100 + NEED - 1), text_data=(60, 60 + NEED - 1)
+    )
+    path = write(tmp_path, "nowhere.fcs", content)
+    with pytest.raises(
+        FcsReadError, match="nowhere.fcs: is damaged: no DATA location fits"
+    ) as caught:
+        read_fcs(path)
+    assert len(str(caught.value).splitlines()) == 1
+
+
+def test_integer_width_over_64_bits_is_refused(tmp_path):
+    keywords = channel_keywords(["A"], [72], [1024])
+    keywords.update({"$TOT": "1", "$DATATYPE": "I", "$BYTEORD": "1,2,3,4"})
+    path = write(tmp_path, "wide.fcs", fcs_bytes(keywords, b"\0" * 9))
+    with pytest.raises(FcsReadError, match=r"wide.fcs: is damaged: its \$P1B \('72'\)"):
+        read_fcs(path)
+
+
+def test_next_data_set_beyond_the_end_of_the_file_is_refused(tmp_path):
+    keywords = channel_keywords(["A"], [32], [1024])
+    keywords.update({"$TOT": "1", "$DATATYPE": "F", "$BYTEORD": "1,2,3,4", "$NEXTDATA": "9999"})
+    path = write(tmp_path, "chain.fcs", fcs_bytes(keywords, b"\0" * 4))
+    with pytest.raises(FcsReadError, match=r"chain.fcs: is damaged: its \$NEXTDATA points"):
+        read_fcs(path)
