@@ -55,8 +55,6 @@ def write_html_report(
     clustering markers (columns named by display name); ``clusters`` one cluster id per event
     with ``names`` its display names; ``wells`` the well of each event, in plate order."""
     clusters = np.asarray(clusters)
-    wells = np.asarray(wells, dtype=object)
-    wells = pd.Series(pd.Categorical(wells, categories=pd.unique(wells)))  # plate order
     sizes = np.bincount(clusters, minlength=len(names))
     medians = cluster_medians(values, clusters, len(names))
     sections = [
@@ -166,10 +164,22 @@ def _median_heatmap(medians: pd.DataFrame, names: Sequence[str], sizes: np.ndarr
     return figure
 
 
-def _well_bars(clusters: np.ndarray, names: Sequence[str], wells: pd.Series):
-    counts = pd.crosstab(wells, pd.Categorical(clusters, categories=range(len(names))))
-    counts = counts.reindex(wells.cat.categories).fillna(0)
-    shares = counts.div(counts.sum(axis=1).replace(0, 1), axis=0) * 100
+def cluster_shares_per_well(
+    clusters: np.ndarray, n_clusters: int, wells: Sequence[str]
+) -> pd.DataFrame:
+    """Percentage of each well's events (rows, in order of first appearance, i.e. plate
+    order) in each cluster (columns)."""
+    wells = np.asarray(wells, dtype=object)
+    counts = pd.crosstab(
+        pd.Categorical(wells, categories=pd.unique(wells)),
+        pd.Categorical(clusters, categories=range(n_clusters)),
+        dropna=False,
+    )
+    return counts.div(counts.sum(axis=1).replace(0, 1), axis=0) * 100
+
+
+def _well_bars(clusters: np.ndarray, names: Sequence[str], wells: Sequence[str]):
+    shares = cluster_shares_per_well(clusters, len(names), wells)
     colors = _cluster_colors(len(names))
     figure = _figure(10.0, max(2.0, 0.28 * len(shares) + 1.5))
     axes = figure.add_subplot()

@@ -68,9 +68,9 @@ def write_anndata(
 ) -> None:
     """Every event as one observation of an AnnData file (module docstring); ``transformed``
     and ``names`` when the caller has them already."""
-    channels = result.plate.channels
+    channels, panel = result.plate.channels, result.panel
     if transformed is None:
-        transformed = arcsinh(result.events[channels].to_numpy(), channels, result.panel.cofactors)
+        transformed = arcsinh(result.events[channels].to_numpy(), channels, panel.cofactors)
     names = cluster_names(result) if names is None else names
     ids = [str(c) for c in range(result.model.n_clusters_)]
     obs = pd.DataFrame(
@@ -78,7 +78,9 @@ def write_anndata(
             "sample": pd.Categorical.from_codes(
                 result.events[SAMPLE].to_numpy(), [s.name for s in result.plate.samples]
             ),
-            "well": result.events[WELL].to_numpy(),
+            "well": pd.Categorical(
+                result.events[WELL], categories=list(dict.fromkeys(result.plate.wells))
+            ),
             "event": result.events[EVENT].to_numpy(),
             "cluster": pd.Categorical.from_codes(result.clusters, ids),
             "cluster_name": pd.Categorical.from_codes(result.clusters, names),
@@ -107,9 +109,7 @@ def write_anndata(
         transformed,
         result.events[channels].to_numpy(),
         obs,
-        channel_table(
-            channels, result.panel.markers, result.panel.cofactors, result.panel.selected
-        ),
+        channel_table(channels, panel.markers, panel.cofactors, panel.selected),
         latent=result.model.transform(result.events),
         uns=uns,
         overwrite=overwrite,
