@@ -3,6 +3,7 @@ report.json."""
 
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import anndata
@@ -17,8 +18,10 @@ from cytomoe.core.analysis.result_files import (
     ANNDATA_FILE,
     HTML_REPORT_FILE,
     cluster_names,
+    write_anndata,
     write_result_files,
 )
+from cytomoe.core.evaluation.fmeasure import evaluate
 from cytomoe.core.model.settings import ModelSettings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -122,19 +125,42 @@ def test_batch_writes_h5ad_and_report_per_plate(shared_data, tmp_path):
     assert (tmp_path / "out" / "yeast3" / HTML_REPORT_FILE).is_file()
 
 
-def test_markers_are_named_by_their_display_names(labelled_table, tmp_path):
+@pytest.fixture(scope="module")
+def small_result(labelled_table):
     settings = AnalysisSettings(
         inputs=[str(labelled_table)],
         cofactors=5.0,
         model=ModelSettings(n_experts=4, iterations=10, n_train=500, device="cpu"),
         labels=LabelSource("column", "labels"),
     )
-    result = analyse(settings)
-    result.panel.markers["0"] = "CD19"
-    write_result_files(result, build_report(result, settings), tmp_path)
+    return settings, analyse(settings)
+
+
+def test_markers_are_named_by_their_display_names(small_result, tmp_path):
+    settings, result = small_result
+    panel = result.panel
+    result.panel = replace(panel, markers={**panel.markers, "0": "CD19"})
+    try:
+        write_result_files(result, build_report(result, settings), tmp_path)
+    finally:
+        result.panel = panel
     assert "CD19" in anndata.read_h5ad(tmp_path / ANNDATA_FILE).var_names
     assert "<td>CD19</td>" in (tmp_path / HTML_REPORT_FILE).read_text()
+
+
+def test_clusters_matched_to_a_population_are_named_after_it(small_result):
+    _, result = small_result
     names = cluster_names(result)
     matched = result.evaluation.populations.dropna(subset=["cluster"])
+    assert len(matched)
     for population, cluster in zip(matched["population"], matched["cluster"], strict=True):
         assert names[int(cluster)] == f"cluster {int(cluster):02d} ({population})"
+
+
+def test_h5ad_takes_labels_from_a_headerless_file(small_result, tmp_path):
+    """Labels read from a file come as a series named 0, which HDF5 cannot name a column."""
+    settings, result = small_result
+    unnamed = replace(result, evaluation=evaluate(result.truth.rename(0), result.clusters))
+    write_anndata(unnamed, build_report(unnamed, settings), tmp_path / ANNDATA_FILE)
+    confusion = anndata.read_h5ad(tmp_path / ANNDATA_FILE).uns["f_measure"]["confusion"]
+    assert confusion.to_numpy().sum() == result.evaluation.n_labelled

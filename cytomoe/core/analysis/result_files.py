@@ -97,8 +97,11 @@ def write_anndata(
     }
     if result.evaluation is not None:
         evaluation = result.evaluation
-        confusion = evaluation.confusion.copy()
-        confusion.columns = confusion.columns.astype(str)
+        confusion = pd.DataFrame(  # HDF5 wants text for the names of rows and columns
+            evaluation.confusion.to_numpy(),
+            index=pd.Index(evaluation.confusion.index.astype(str), name="population"),
+            columns=evaluation.confusion.columns.astype(str),
+        )
         uns["f_measure"] = {
             **{k: v for k, v in evaluation.to_dict().items() if k != "populations"},
             "populations": evaluation.populations.astype({"cluster": "float64"}),
