@@ -78,7 +78,7 @@ def write_html_report(
         ),
     ]
     if evaluation is not None:
-        sections.append(_evaluation_section(evaluation))
+        sections.append(_evaluation_section(evaluation, len(names)))
     sections.append(_settings_section(report))
     title = f"cytomoe report: {_plate_title(report)}"
     page = (
@@ -154,7 +154,7 @@ def _median_heatmap(medians: pd.DataFrame, names: Sequence[str], sizes: np.ndarr
                 axes.text(
                     column,
                     row,
-                    f"{value:.1f}",
+                    f"{round(value, 1) + 0.0:.1f}",  # + 0.0: no "-0.0"
                     ha="center",
                     va="center",
                     fontsize=7,
@@ -255,8 +255,8 @@ def _density(x: pd.Series, y: pd.Series, bins: list[np.ndarray]) -> np.ndarray:
     return gaussian_filter(counts, DENSITY_SMOOTHING)
 
 
-def _confusion_heatmap(evaluation: Evaluation):
-    confusion = evaluation.confusion
+def _confusion_heatmap(evaluation: Evaluation, n_clusters: int):
+    confusion = evaluation.confusion.reindex(columns=range(n_clusters), fill_value=0)
     shares = confusion.div(confusion.sum(axis=1), axis=0).to_numpy() * 100
     n_rows, n_columns = shares.shape
     figure = _figure(max(5.0, 0.4 * n_columns + 3.5), max(2.5, 0.32 * n_rows + 1.8))
@@ -308,7 +308,7 @@ def _size_table(names: Sequence[str], sizes: np.ndarray) -> str:
     )
 
 
-def _evaluation_section(evaluation: Evaluation) -> str:
+def _evaluation_section(evaluation: Evaluation, n_clusters: int) -> str:
     scores = (
         "<p class='scores'>"
         f"<span>F-measure <b>{evaluation.f_measure:.3f}</b></span>"
@@ -335,7 +335,7 @@ def _evaluation_section(evaluation: Evaluation) -> str:
         "F-measure against the manual gates",
         "Each manual population matched one to one to a cluster (Hungarian assignment); the "
         "heatmap shows where each population's events went.",
-        scores + table + _image(_confusion_heatmap(evaluation)),
+        scores + table + _image(_confusion_heatmap(evaluation, n_clusters)),
     )
 
 
@@ -344,13 +344,7 @@ def _settings_section(report: dict) -> str:
     markers = _table(
         ["channel", "marker", "arcsinh cofactor"],
         [
-            (
-                channel,
-                name,
-                "linear"
-                if settings["cofactors"].get(channel) is None
-                else float(settings["cofactors"][channel]),
-            )
+            (channel, name, _plain(settings["cofactors"].get(channel), none="linear"))
             for channel, name in report["markers"].items()
         ],
     )
@@ -359,7 +353,7 @@ def _settings_section(report: dict) -> str:
         ["setting", "value"],
         [
             ("compensation", "on" if settings["compensate"] else "off"),
-            ("manual labels", _plain(settings["labels"])),
+            ("manual labels", _label_source(settings["labels"])),
             ("device", settings["device"]),
             ("inputs", ", ".join(Path(p).name for p in report["inputs"])),
         ],
@@ -377,12 +371,21 @@ def _settings_section(report: dict) -> str:
     )
 
 
-def _plain(value) -> str:
+def _plain(value, none: str = "none") -> str:
     if value is None:
-        return "none"
+        return none
+    if isinstance(value, float):
+        return f"{value:g}"
     if isinstance(value, dict | list):
         return json.dumps(value)
     return str(value)
+
+
+def _label_source(labels: dict | None) -> str:
+    if labels is None:
+        return "none"
+    where = {"column": "column", "file": "file", "gates": "gates in"}[labels["kind"]]
+    return f"{where} {Path(labels['value']).name}"
 
 
 def _plate_title(report: dict) -> str:
