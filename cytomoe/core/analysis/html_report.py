@@ -72,8 +72,8 @@ def write_html_report(
         _section(
             "Each cluster on its two most distinctive markers",
             "Grey: all events; colour: the cluster's events. The markers are those on which "
-            "the cluster's median lies furthest from the median of all other events, in "
-            "units of the marker's spread (interquartile range).",
+            "the cluster's mean lies furthest from the mean of all other events, in standard "
+            "deviations of the marker.",
             _image(_density_grid(values, clusters, names)),
         ),
     ]
@@ -99,24 +99,25 @@ def cluster_medians(values: pd.DataFrame, clusters: np.ndarray, n_clusters: int)
 
 
 def distinctive_markers(values: pd.DataFrame, clusters: np.ndarray, n_clusters: int) -> list:
-    """For each cluster, the two markers (columns of ``values``) on which its median lies
-    furthest from the median of all other events, in interquartile ranges of all events."""
-    quartiles = values.quantile([0.25, 0.75])
-    spread = (quartiles.loc[0.75] - quartiles.loc[0.25]).replace(0, np.nan)
-    spread = spread.fillna(values.std()).replace(0, 1.0).fillna(1.0)
-    pairs = []
-    for cluster in range(n_clusters):
-        inside = np.asarray(clusters) == cluster
-        distance = ((values[inside].median() - values[~inside].median()) / spread).abs()
-        pairs.append(list(distance.fillna(0).sort_values(ascending=False).index[:2]))
-    return pairs
+    """For each cluster, the two markers (columns of ``values``) on which its mean lies
+    furthest from the mean of all other events, in standard deviations of all events."""
+    groups = values.groupby(np.asarray(clusters))
+    sums = groups.sum().reindex(range(n_clusters), fill_value=0)
+    counts = groups.size().reindex(range(n_clusters), fill_value=0).to_numpy()[:, None]
+    total = values.sum().to_numpy()
+    own = sums.to_numpy() / np.maximum(counts, 1)
+    others = (total - sums.to_numpy()) / np.maximum(len(values) - counts, 1)
+    spread = values.std().replace(0, 1.0).fillna(1.0).to_numpy()
+    distance = np.nan_to_num(np.abs(own - others) / spread)
+    order = np.argsort(-distance, axis=1, kind="stable")[:, :2]
+    return [[values.columns[i] for i in row] for row in order]
 
 
 # --------------------------------------------------------------------------- figures
-def _figure(width: float, height: float):
+def _figure(width: float, height: float, layout: str | None = "constrained"):
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+    return Figure(figsize=(width, height), dpi=100, layout=layout)
 
 
 def _image(figure) -> str:
@@ -179,20 +180,28 @@ def cluster_shares_per_well(
 
 
 def _well_bars(clusters: np.ndarray, names: Sequence[str], wells: Sequence[str]):
+    from matplotlib.collections import PolyCollection
+    from matplotlib.patches import Patch
+
     shares = cluster_shares_per_well(clusters, len(names), wells)
     colors = _cluster_colors(len(names))
     figure = _figure(10.0, max(2.0, 0.28 * len(shares) + 1.5))
     axes = figure.add_subplot()
-    left = np.zeros(len(shares))
-    rows = np.arange(len(shares))
-    for cluster, name in enumerate(names):
-        axes.barh(rows, shares[cluster], left=left, color=colors[cluster], label=name, height=0.8)
-        left += shares[cluster].to_numpy()
-    axes.set_yticks(rows, [str(w) for w in shares.index], fontsize=8)
-    axes.invert_yaxis()
+    right = shares.cumsum(axis=1).to_numpy()
+    left = right - shares.to_numpy()
+    rows, columns = np.nonzero(shares.to_numpy() > 0)
+    top, bottom = rows - 0.4, rows + 0.4
+    x0, x1 = left[rows, columns], right[rows, columns]
+    boxes = np.stack([[x0, top], [x1, top], [x1, bottom], [x0, bottom]]).transpose(2, 0, 1)
+    axes.add_collection(  # one collection: a plate of wells x clusters draws quickly
+        PolyCollection(boxes, facecolors=[colors[c] for c in columns], linewidths=0)
+    )
+    axes.set_yticks(range(len(shares)), [str(w) for w in shares.index], fontsize=8)
+    axes.set_ylim(len(shares) - 0.5, -0.5)
     axes.set_xlim(0, 100)
     axes.set_xlabel("% of the well's events")
     axes.legend(
+        handles=[Patch(color=c, label=n) for c, n in zip(colors, names, strict=True)],
         loc="upper left",
         bbox_to_anchor=(1.01, 1),
         fontsize=8,
@@ -207,7 +216,11 @@ def _density_grid(values: pd.DataFrame, clusters: np.ndarray, names: Sequence[st
 
     columns = 4
     rows = math.ceil(len(names) / columns)
-    figure = _figure(11.0, 2.75 * rows)
+    height = 2.75 * rows
+    figure = _figure(11.0, height, layout=None)  # constrained layout is slow for many axes
+    figure.subplots_adjust(
+        left=0.06, right=0.98, bottom=0.55 / height, top=1 - 0.35 / height, wspace=0.3, hspace=0.45
+    )
     step = max(1, len(values) // DENSITY_EVENTS)
     background = values.iloc[::step]
     low, high = values.quantile(0.001), values.quantile(0.999)
