@@ -3,11 +3,13 @@ report.json."""
 
 import re
 import shutil
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
 import anndata
 import numpy as np
+import pandas as pd
 import pytest
 
 from cytomoe.cli import main as cli
@@ -26,6 +28,7 @@ from cytomoe.core.model.settings import ModelSettings
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "tests" / "data" / "analysis" / "tiny_training.toml"
+SLASHED = "FL1/CD45"  # channel names may hold a slash, which HDF5 reads as a subgroup
 RUN_OPTIONS = ["--cofactor", "5", "--iterations", "30", "--train-cells", "1000", "--quiet"]
 
 
@@ -126,9 +129,12 @@ def test_batch_writes_h5ad_and_report_per_plate(shared_data, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def small_result(labelled_table):
+def small_result(labelled_table, tmp_path_factory):
+    """A quick analysis of the table with its first channel renamed to one with a slash."""
+    table = tmp_path_factory.mktemp("slash") / "slash.csv"
+    pd.read_csv(labelled_table).rename(columns={"0": SLASHED}).to_csv(table, index=False)
     settings = AnalysisSettings(
-        inputs=[str(labelled_table)],
+        inputs=[str(table)],
         cofactors=5.0,
         model=ModelSettings(n_experts=4, iterations=10, n_train=500, device="cpu"),
         labels=LabelSource("column", "labels"),
@@ -139,7 +145,7 @@ def small_result(labelled_table):
 def test_markers_are_named_by_their_display_names(small_result, tmp_path):
     settings, result = small_result
     panel = result.panel
-    result.panel = replace(panel, markers={**panel.markers, "0": "CD19"})
+    result.panel = replace(panel, markers={**panel.markers, SLASHED: "CD19"})
     try:
         write_result_files(result, build_report(result, settings), tmp_path)
     finally:
@@ -164,3 +170,13 @@ def test_h5ad_takes_labels_from_a_headerless_file(small_result, tmp_path):
     write_anndata(unnamed, build_report(unnamed, settings), tmp_path / ANNDATA_FILE)
     confusion = anndata.read_h5ad(tmp_path / ANNDATA_FILE).uns["f_measure"]["confusion"]
     assert confusion.to_numpy().sum() == result.evaluation.n_labelled
+
+
+def test_h5ad_keeps_a_channel_name_with_a_slash_whole(small_result, tmp_path):
+    settings, result = small_result
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)  # anndata: slashes in keys go away
+        write_anndata(result, build_report(result, settings), tmp_path / ANNDATA_FILE)
+    adata = anndata.read_h5ad(tmp_path / ANNDATA_FILE)
+    assert SLASHED in adata.var["channel"].tolist()
+    assert adata.var.set_index("channel").loc[SLASHED, "cofactor"] == 5

@@ -88,11 +88,14 @@ def write_anndata(
         }
     )
     if result.truth is not None:
-        obs["label"] = pd.Categorical(result.truth.to_numpy())
+        truth = result.truth.reset_index(drop=True)
+        obs["label"] = pd.Categorical(np.where(truth.isna(), None, truth.astype(str)))
+    # Cofactors are per channel in var: HDF5 reads a "/" in a channel name as a subgroup.
+    settings = {k: v for k, v in report["settings"].items() if k != "cofactors"}
     uns = {
         "cytomoe": {
-            key: report[key]
-            for key in ("cytomoe_version", "inputs", "n_clusters", "settings", "timings")
+            **{key: report[key] for key in ("cytomoe_version", "inputs", "n_clusters", "timings")},
+            "settings": settings,
         }
     }
     if result.evaluation is not None:
