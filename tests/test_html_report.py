@@ -51,20 +51,18 @@ def test_distinctive_markers_are_those_that_set_the_cluster_apart():
     assert pairs[2][0] == "CD3"
 
 
-def test_report_embeds_every_figure_and_links_nowhere(tmp_path):
+def write_page(path, wells, evaluation=None) -> str:
     values, clusters = three_populations()
-    wells = np.where(np.arange(len(clusters)) % 2, "A2", "A1")
+    names = ["cluster 00", "cluster 01", "cluster 02"]
+    write_html_report(path, report_dict(len(values)), values, clusters, names, wells, evaluation)
+    return path.read_text()
+
+
+def test_report_embeds_every_figure_and_links_nowhere(tmp_path):
+    _, clusters = three_populations()
     truth = pd.Series(np.array(["B", "T", "NK"])[clusters])
-    write_html_report(
-        tmp_path / "report.html",
-        report_dict(len(values)),
-        values,
-        clusters,
-        ["cluster 00", "cluster 01", "cluster 02"],
-        wells,
-        evaluate(truth, clusters),
-    )
-    page = (tmp_path / "report.html").read_text()
+    wells = np.where(np.arange(len(clusters)) % 2, "A2", "A1")
+    page = write_page(tmp_path / "report.html", wells, evaluate(truth, clusters))
     sources = re.findall(r"""src\s*=\s*['"]([^'"]*)""", page)
     assert len(sources) == 4  # heatmap, sizes per well, density plots, confusion
     assert all(s.startswith("data:image/png;base64,") for s in sources)
@@ -72,16 +70,7 @@ def test_report_embeds_every_figure_and_links_nowhere(tmp_path):
 
 
 def test_report_without_labels_has_no_fmeasure_section(tmp_path):
-    values, clusters = three_populations()
-    write_html_report(
-        tmp_path / "report.html",
-        report_dict(len(values)),
-        values,
-        clusters,
-        ["cluster 00", "cluster 01", "cluster 02"],
-        ["A1"] * len(values),
-    )
-    page = (tmp_path / "report.html").read_text()
+    page = write_page(tmp_path / "report.html", ["A1"] * 600)
     assert "F-measure" not in page
     assert page.count("<img") == 3
 
