@@ -3,6 +3,7 @@ look at the experts, score against the manual gates, export and re-read."""
 
 import os
 
+import anndata
 import numpy as np
 import pytest
 
@@ -69,6 +70,10 @@ def test_training_fills_legend_expert_grid_and_scores_against_gates(qtbot, windo
     assert window.result.evaluation is not None
     assert window.fmeasure_view.table.rowCount() == 4
     assert "F-measure" in window.fmeasure_view.score.text()
+
+    window.export_anndata_to(tmp_path / "clusters.h5ad")
+    adata = anndata.read_h5ad(tmp_path / "clusters.h5ad")
+    assert adata.n_obs == 6000 and adata.obs["label"].notna().any()
 
     window.start_export(tmp_path, None, separate=True)
     qtbot.waitUntil(lambda: window.worker is None, timeout=60_000)

@@ -40,10 +40,12 @@ from cytomoe.core.analysis.demo import demo_settings
 from cytomoe.core.analysis.pipeline import (
     AnalysisResult,
     analyse,
+    build_report,
     export_clusters,
     export_targets,
     truth_labels,
 )
+from cytomoe.core.analysis.result_files import ANNDATA_FILE, write_anndata
 from cytomoe.core.errors import CytomoeError, OutputExistsError
 from cytomoe.core.evaluation.density import subsample
 from cytomoe.core.evaluation.fmeasure import evaluate
@@ -234,6 +236,7 @@ class MainWindow(QMainWindow):
         self.export_plot_action = action(
             "Export plot as PNG/SVG…", self.export_plot, sp.SP_FileDialogDetailedView
         )
+        self.export_anndata_action = action("Export AnnData for scanpy…", self.export_anndata)
         quit_action = action("Quit", self.close, shortcut=QKeySequence.StandardKey.Quit)
         about = action("About cytomoe", self.about)
 
@@ -263,6 +266,7 @@ class MainWindow(QMainWindow):
             self.save_analysis_action,
             None,
             self.export_action,
+            self.export_anndata_action,
             self.export_plot_action,
             None,
             quit_action,
@@ -292,6 +296,7 @@ class MainWindow(QMainWindow):
         ):
             item.setEnabled(not busy)
         self.export_action.setEnabled(trained and not busy)
+        self.export_anndata_action.setEnabled(trained and not busy)
         self.generate_button.setEnabled(trained and self.selected_cluster >= 0)
         self.export_synthetic_button.setEnabled(self.synthetic is not None)
         self.fmeasure_view.compute.setEnabled(trained)
@@ -791,6 +796,23 @@ class MainWindow(QMainWindow):
             partial(job, overwrite=bool(existing)),
             lambda paths: self.status_text.setText(f"Exported {len(paths)} file(s) to {folder}"),
             "Exporting…",
+        )
+
+    def export_anndata(self) -> None:
+        if self.result is None or self.worker is not None:
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export AnnData for scanpy", ANNDATA_FILE, "AnnData (*.h5ad)"
+        )
+        if path:
+            self.export_anndata_to(Path(path))
+
+    def export_anndata_to(self, path: Path) -> None:
+        """Every event with its cluster (and manual label, once scored) as ``.h5ad``."""
+        report = build_report(self.result, self.analysis_settings())
+        self._write_file(
+            lambda overwrite: write_anndata(self.result, report, path, overwrite=overwrite),
+            str(path),
         )
 
     def export_plot(self) -> None:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from cytomoe import __version__
 from cytomoe.core.analysis.analysis_file import AnalysisSettings, LabelSource
+from cytomoe.core.analysis.result_files import write_result_files
 from cytomoe.core.errors import InputError, OutputExistsError
 from cytomoe.core.evaluation.fmeasure import Evaluation, evaluate
 from cytomoe.core.evaluation.labels import labels_from_column, labels_from_file
@@ -230,9 +231,11 @@ def write_outputs(
         _write_cluster_files(result, staging, progress, should_cancel)
         result.model.save(staging / MODEL_FILE)
         result.timings["export"] = time.perf_counter() - started
+        report_data = build_report(result, settings)
         (staging / REPORT_FILE).write_text(
-            json.dumps(build_report(result, settings), indent=2, default=_json_default) + "\n"
+            json.dumps(report_data, indent=2, default=_json_default) + "\n"
         )
+        write_result_files(result, report_data, staging)
         _replace_folder(staging, out_dir)
     finally:
         if staging.exists():
