@@ -83,7 +83,7 @@ def test_generate_writes_one_experts_cells_in_instrument_units(yeast_model, tmp_
             [
                 "generate",
                 str(model_path),
-                "--expert",
+                "--cluster",
                 "0",
                 "-n",
                 "700",
@@ -114,7 +114,7 @@ def test_generate_is_repeatable_with_a_seed(yeast_model, tmp_path):
             [
                 "generate",
                 str(yeast_model[0]),
-                "--expert",
+                "--cluster",
                 "1",
                 "-n",
                 "50",
@@ -131,7 +131,7 @@ def test_generate_is_repeatable_with_a_seed(yeast_model, tmp_path):
 def test_generate_refuses_to_overwrite(yeast_model, tmp_path, capsys):
     out = tmp_path / "keep.fcs"
     out.write_bytes(b"precious")
-    code = cli(["generate", str(yeast_model[0]), "--expert", "0", "-n", "10", "--out", str(out)])
+    code = cli(["generate", str(yeast_model[0]), "--cluster", "0", "-n", "10", "--out", str(out)])
     assert code == 2 and "already exists" in capsys.readouterr().err
     assert out.read_bytes() == b"precious"
 
@@ -141,7 +141,7 @@ def test_generate_rejects_an_unknown_expert(yeast_model, tmp_path, capsys):
         [
             "generate",
             str(yeast_model[0]),
-            "--expert",
+            "--cluster",
             "99",
             "-n",
             "10",
