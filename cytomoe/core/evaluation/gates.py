@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import flowio
 import flowkit as fk
 import numpy as np
 import pandas as pd
@@ -85,7 +86,9 @@ class GateSet:
                 )
         else:
             flowkit_sample = fk.Sample(
-                str(sample.path), ignore_offset_error=True, ignore_offset_discrepancy=True
+                flowio.read_multiple_data_sets(
+                    str(sample.path), ignore_offset_error=True, ignore_offset_discrepancy=True
+                )[sample.dataset]
             )
             results = self.strategy.gate_sample(flowkit_sample)
             for population in self.populations:
