@@ -301,6 +301,16 @@ def test_rerun_with_changed_settings_and_overwrite_redoes_the_plate(two_plates, 
     assert run_batch(changed, plates[:1], out).outcomes[0].status == SKIPPED
 
 
+def test_a_rerun_that_skips_a_plate_still_removes_its_stale_staging_folder(two_plates):
+    plates, out, _ = two_plates
+    stale = out / ".yeast.x1y2z3w4.partial"
+    stale.mkdir()
+    (stale / "cluster_00.fcs").write_bytes(b"half")
+    again = run_batch(load_analysis(TINY), plates[:1], out)
+    assert [o.status for o in again.outcomes] == [SKIPPED]
+    assert not stale.exists()
+
+
 def test_summary_covers_every_plate_in_the_output_not_only_this_runs(two_plates):
     plates, out, _ = two_plates
     again = run_batch(load_analysis(TINY), plates[1:], out)

@@ -30,7 +30,7 @@ import pandas as pd
 from cytomoe.core.analysis.analysis_file import AnalysisSettings, analysis_to_toml
 from cytomoe.core.errors import Cancelled, CytomoeError, InputError
 from cytomoe.core.evaluation.fmeasure import evaluate
-from cytomoe.core.io.outputs import atomic_output, check_outside_inputs
+from cytomoe.core.io.outputs import atomic_output, check_outside_inputs, clean_leftovers
 from cytomoe.core.io.plate import SAMPLE, Plate
 from cytomoe.core.io.readers import expand_inputs
 from cytomoe.core.preprocessing.panel import Panel
@@ -403,6 +403,8 @@ def run_batch(
             "or inputs; use --overwrite to redo them, or choose another --out."
         )
     out_dir.mkdir(parents=True, exist_ok=True)
+    for job in jobs:  # what a killed run left, also beside plates skipped now
+        clean_leftovers(job.out_dir)
     log = open_log(out_dir)
     try:
         log.info(
