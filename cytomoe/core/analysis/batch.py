@@ -140,7 +140,7 @@ def settings_fingerprint(settings: AnalysisSettings, mode: str, model_file: str 
     return fingerprint([text, mode], sorted(files))
 
 
-def plate_files(job: PlateJob) -> list[Path]:
+def _plate_files(job: PlateJob) -> list[Path]:
     return sorted(expand_inputs(job.inputs))
 
 
@@ -389,9 +389,9 @@ def run_batch(
         settings, mode, None if model_file is None else str(Path(model_file).resolve())
     )
     if mode == POOLED:  # every plate's outputs depend on every plate's events
-        shared = fingerprint([shared], [f for job in jobs for f in plate_files(job)])
+        shared = fingerprint([shared], [f for job in jobs for f in _plate_files(job)])
     for job in jobs:
-        job.fingerprint = fingerprint([shared], plate_files(job))
+        job.fingerprint = fingerprint([shared], _plate_files(job))
     changed = [
         job.name
         for job in jobs

@@ -369,8 +369,9 @@ OWN_CHANNEL_MARKERS = {
 
 
 def _own_channel_ranges(result: AnalysisResult, frame: pd.DataFrame) -> dict[str, float]:
-    """$PnR of the channels cytomoe adds: their largest possible value plus one, so that
-    FlowJo's linear axis shows every value."""
+    """$PnR of the channels cytomoe adds, so that FlowJo's linear axis shows every value:
+    the number of clusters (of samples), one above the largest well code, 1 for the
+    probability."""
     ranges = {CLUSTER: result.model.n_clusters_, PROBABILITY: 1.0}
     if SAMPLE in frame:
         ranges[SAMPLE] = len(result.plate.samples)
