@@ -19,7 +19,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "cluster_KK.fcs exports: 0 is the largest)",
     )
     parser.add_argument(
-        "-n", type=int, required=True, metavar="N", help=f"number of cells (1 to {MAX_CELLS:,})"
+        "-n",
+        type=cell_count,
+        required=True,
+        metavar="N",
+        help=f"number of cells, e.g. 5000 or 1e5 (1 to {MAX_CELLS:,})",
     )
     parser.add_argument(
         "--out",
@@ -31,6 +35,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="random seed (default: the model's)")
     parser.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
     parser.add_argument("--overwrite", action="store_true", help="replace FILE")
+
+
+def cell_count(text: str) -> int:
+    """A whole number of cells, also written as 1e5."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of cells") from None
+    if not value.is_integer():
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of cells")
+    return int(value)
 
 
 def main(args: argparse.Namespace) -> int:
