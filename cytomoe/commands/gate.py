@@ -3,6 +3,10 @@
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cytomoe.core.io.sample import Sample
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -127,7 +131,7 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def unique_file_name(label: str, sample, used: set[str]) -> str:
+def unique_file_name(label: str, sample: "Sample | None", used: set[str]) -> str:
     """A file name for a population (of one data set of a file, when there are several)
     that no other population of this export takes: `NK cells` and `NK.cells` both clean
     to `NK_cells`, so the second becomes `NK_cells_2`."""

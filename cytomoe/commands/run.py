@@ -2,8 +2,13 @@
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cytomoe.core.model.settings import ModelSettings
+
+if TYPE_CHECKING:
+    from cytomoe.core.analysis.analysis_file import AnalysisSettings
+    from cytomoe.core.model.estimator import MoESimVAE
 
 _DEFAULTS = ModelSettings()
 
@@ -155,7 +160,12 @@ def _cofactors(text: str) -> str | dict[str, str]:
     return {name.strip(): value.strip() for name, _, value in pairs}
 
 
-def run_with_arguments(args: argparse.Namespace, settings, out_dir: Path, model=None) -> dict:
+def run_with_arguments(
+    args: argparse.Namespace,
+    settings: "AnalysisSettings",
+    out_dir: Path,
+    model: "MoESimVAE | None" = None,
+) -> dict:
     """Check the output folder, then train (or use ``model``), assign, evaluate and write
     through the pipeline's one path; print what happened."""
     from cytomoe.commands.terminal import TerminalProgress

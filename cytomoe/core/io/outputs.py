@@ -84,7 +84,9 @@ def _write_manifest(folder: Path, names: Iterable[str]) -> None:
 
 
 @contextmanager
-def atomic_output(path: str | Path, overwrite: bool = False, record: bool = False):
+def atomic_output(
+    path: str | Path, overwrite: bool = False, record: bool = False
+) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it is renamed onto ``path``.
 
     A failure leaves neither a partial file nor a changed ``path`` behind. The temporary
