@@ -10,6 +10,7 @@ from cytomoe.core.io.outputs import (
     MANIFEST_FILE,
     atomic_output,
     check_outside_inputs,
+    record_written,
     replace_folder,
     written_files,
 )
@@ -149,3 +150,12 @@ def test_a_recorded_file_replaces_only_a_file_cytomoe_wrote(tmp_path):
         with atomic_output(tmp_path / "summary.csv", overwrite=True, record=True) as temporary:
             temporary.write_text("ours")
     assert (tmp_path / "summary.csv").read_text() == "user"
+
+
+def test_a_file_cytomoe_appends_to_is_claimed_once_and_a_foreign_one_refused(tmp_path):
+    record_written(tmp_path / "batch.log")
+    record_written(tmp_path / "batch.log")  # its own: claimed again without complaint
+    assert written_files(tmp_path) == {"batch.log"}
+    (tmp_path / "notes.log").write_text("user")
+    with pytest.raises(OutputExistsError, match="not written by cytomoe"):
+        record_written(tmp_path / "notes.log")

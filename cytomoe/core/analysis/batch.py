@@ -30,7 +30,12 @@ import pandas as pd
 from cytomoe.core.analysis.analysis_file import AnalysisSettings, analysis_to_toml
 from cytomoe.core.errors import Cancelled, CytomoeError, InputError
 from cytomoe.core.evaluation.fmeasure import evaluate
-from cytomoe.core.io.outputs import atomic_output, check_outside_inputs, clean_leftovers
+from cytomoe.core.io.outputs import (
+    atomic_output,
+    check_outside_inputs,
+    clean_leftovers,
+    record_written,
+)
 from cytomoe.core.io.plate import SAMPLE, Plate
 from cytomoe.core.io.readers import expand_inputs
 from cytomoe.core.preprocessing.panel import Panel
@@ -324,11 +329,13 @@ def _recorded_fingerprint(path: Path) -> str:
 
 
 def open_log(out_dir: Path) -> logging.Logger:
-    """``OUT/batch.log``, appended by every run of the batch."""
+    """``OUT/batch.log``, appended by every run of the batch (never a file of that name
+    that cytomoe did not write)."""
     log = logging.getLogger(f"cytomoe.batch.{out_dir}")
     log.setLevel(logging.INFO)
     log.propagate = False
     if not log.handlers:
+        record_written(out_dir / LOG_FILE)
         handler = logging.FileHandler(out_dir / LOG_FILE, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         log.addHandler(handler)

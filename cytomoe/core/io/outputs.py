@@ -77,6 +77,21 @@ def _is_plain_relative(name: str) -> bool:
     return bool(name) and not path.is_absolute() and ".." not in path.parts
 
 
+def record_written(path: str | Path) -> None:
+    """Claim ``path`` (a file cytomoe appends to, such as a log) for cytomoe: listed in its
+    folder's manifest; a file of that name that cytomoe did not write is refused."""
+    path = Path(path)
+    known = written_files(path.parent)
+    if path.name in known:
+        return
+    if path.exists():
+        raise OutputExistsError(
+            f"{path} was not written by cytomoe, so it is left alone; move it or choose "
+            "another folder."
+        )
+    _write_manifest(path.parent, known | {path.name})
+
+
 def _write_manifest(folder: Path, names: Iterable[str]) -> None:
     text = json.dumps({"files": sorted(set(names))}, indent=1) + "\n"
     with atomic_output(folder / MANIFEST_FILE, overwrite=True) as temporary:
