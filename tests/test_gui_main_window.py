@@ -121,3 +121,21 @@ def test_exporting_clusters_into_the_folder_of_the_data_is_refused(
     qtbot.waitUntil(lambda: window.worker is None, timeout=60_000)
     assert window.errors and "contains the input" in window.errors[-1]
     assert sorted(p.name for p in table.parent.iterdir()) == before
+
+
+def test_synthetic_export_names_its_cluster_and_units(qtbot, window, tmp_path, monkeypatch):
+    from cytomoe.gui import main_window
+
+    train(qtbot, window)
+    window.select_cluster(1)
+    window.generate_cells()
+    target = tmp_path / "synthetic.fcs"
+    monkeypatch.setattr(
+        main_window.QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "")
+    )
+    window.export_synthetic()
+    (synthetic,) = read_fcs(target)
+    assert synthetic.keywords["cytomoe_cluster"] == "1"
+    assert "compensated" in synthetic.keywords["cytomoe_values"]
+    assert synthetic.n_events == len(window.synthetic)
+    assert not window.errors

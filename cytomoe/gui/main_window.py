@@ -42,6 +42,7 @@ from cytomoe.core.analysis.pipeline import (
     analyse,
     export_clusters,
     export_targets,
+    synthetic_keywords,
     truth_labels,
 )
 from cytomoe.core.errors import CytomoeError, OutputExistsError
@@ -733,8 +734,11 @@ class MainWindow(QMainWindow):
         if not path:
             return
         markers = {c: self.panel.display_name(c) for c in self.synthetic.columns}
+        keywords = synthetic_keywords(self.selected_cluster)
         self._write_file(
-            lambda overwrite: write_fcs(path, self.synthetic, markers=markers, overwrite=overwrite),
+            lambda overwrite: write_fcs(
+                path, self.synthetic, markers=markers, keywords=keywords, overwrite=overwrite
+            ),
             path,
         )
 
