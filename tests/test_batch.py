@@ -20,7 +20,6 @@ from cytomoe.core.analysis.batch import (
     MODEL,
     POOLED,
     SKIPPED,
-    clear_unfinished,
     is_complete,
     run_batch,
 )
@@ -140,11 +139,7 @@ def test_unmarked_output_folder_is_not_taken_for_finished(tmp_path):
     folder = tmp_path / "plate"
     folder.mkdir()
     (folder / "report.json").write_text("{}")  # renamed into place, then killed
-    staging = tmp_path / ".plate.abc.partial"
-    staging.mkdir()
     assert not is_complete(folder)
-    clear_unfinished(folder)
-    assert not folder.exists() and not staging.exists()
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / COMPLETE_MARKER).write_text("{}")
     assert not is_complete(tmp_path / "other")  # a marker without the well table
@@ -266,3 +261,59 @@ def test_pooled_model_trains_on_the_plates_that_open_and_fails_the_one_that_does
     assert done.status == DONE and is_complete(out / "row_b")
     assert (out / "pooled_model.cytomoe").is_file()
     assert "bad: cannot be opened" in (out / "batch.log").read_text()
+
+
+def test_batch_into_the_folder_holding_the_plate_refuses_and_keeps_the_plate(
+    shared_data, tmp_path, capsys, monkeypatch
+):
+    plate = _copy_wells(shared_data / "plates" / "yeast", tmp_path / "plateA", ["Yeast_B1_B01.fcs"])
+    before = {p.name: p.read_bytes() for p in plate.iterdir()}
+    monkeypatch.chdir(tmp_path)
+    code = cli(["batch", "plateA", "--config", str(TINY), "--out", ".", "--quiet"])
+    assert code == 2 and "contains the input" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in plate.iterdir()} == before
+
+
+def test_rerun_with_changed_settings_is_refused_naming_the_plate(two_plates, tmp_path):
+    plates, finished, _ = two_plates
+    out = tmp_path / "out"
+    out.mkdir()
+    shutil.copytree(finished / "yeast", out / "yeast")
+    before = (out / "yeast" / "clusters.fcs").read_bytes()
+    changed = load_analysis(TINY)
+    changed.model.seed += 1
+    with pytest.raises(InputError, match="yeast finished earlier with other settings"):
+        run_batch(changed, plates[:1], out)
+    assert (out / "yeast" / "clusters.fcs").read_bytes() == before
+
+
+def test_rerun_with_changed_settings_and_overwrite_redoes_the_plate(two_plates, tmp_path):
+    plates, finished, _ = two_plates
+    out = tmp_path / "out"
+    out.mkdir()
+    shutil.copytree(finished / "yeast", out / "yeast")
+    (out / "yeast" / "notes.txt").write_text("mine")
+    changed = load_analysis(TINY)
+    changed.model.seed += 1
+    result = run_batch(changed, plates[:1], out, overwrite=True)
+    assert [o.status for o in result.outcomes] == [DONE]
+    assert (out / "yeast" / "notes.txt").read_text() == "mine"
+    assert run_batch(changed, plates[:1], out).outcomes[0].status == SKIPPED
+
+
+def test_a_rerun_that_skips_a_plate_still_removes_its_stale_staging_folder(two_plates):
+    plates, out, _ = two_plates
+    stale = out / ".yeast.x1y2z3w4.partial"
+    stale.mkdir()
+    (stale / "cluster_00.fcs").write_bytes(b"half")
+    again = run_batch(load_analysis(TINY), plates[:1], out)
+    assert [o.status for o in again.outcomes] == [SKIPPED]
+    assert not stale.exists()
+
+
+def test_summary_covers_every_plate_in_the_output_not_only_this_runs(two_plates):
+    plates, out, _ = two_plates
+    again = run_batch(load_analysis(TINY), plates[1:], out)
+    assert [o.status for o in again.outcomes] == [SKIPPED]
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary.groupby("plate").size().to_dict() == {"yeast": 24, "plate01": 7}

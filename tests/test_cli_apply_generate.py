@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from cytomoe.cli import main as cli
@@ -83,7 +84,7 @@ def test_generate_writes_one_experts_cells_in_instrument_units(yeast_model, tmp_
             [
                 "generate",
                 str(model_path),
-                "--expert",
+                "--cluster",
                 "0",
                 "-n",
                 "700",
@@ -114,7 +115,7 @@ def test_generate_is_repeatable_with_a_seed(yeast_model, tmp_path):
             [
                 "generate",
                 str(yeast_model[0]),
-                "--expert",
+                "--cluster",
                 "1",
                 "-n",
                 "50",
@@ -131,7 +132,7 @@ def test_generate_is_repeatable_with_a_seed(yeast_model, tmp_path):
 def test_generate_refuses_to_overwrite(yeast_model, tmp_path, capsys):
     out = tmp_path / "keep.fcs"
     out.write_bytes(b"precious")
-    code = cli(["generate", str(yeast_model[0]), "--expert", "0", "-n", "10", "--out", str(out)])
+    code = cli(["generate", str(yeast_model[0]), "--cluster", "0", "-n", "10", "--out", str(out)])
     assert code == 2 and "already exists" in capsys.readouterr().err
     assert out.read_bytes() == b"precious"
 
@@ -141,7 +142,7 @@ def test_generate_rejects_an_unknown_expert(yeast_model, tmp_path, capsys):
         [
             "generate",
             str(yeast_model[0]),
-            "--expert",
+            "--cluster",
             "99",
             "-n",
             "10",
@@ -151,3 +152,35 @@ def test_generate_rejects_an_unknown_expert(yeast_model, tmp_path, capsys):
     )
     assert code == 2 and "no cluster 99" in capsys.readouterr().err
     assert not (tmp_path / "x.fcs").exists()
+
+
+def test_apply_runs_the_model_on_the_device_asked(yeast_model, unseen_plate, tmp_path):
+    out = tmp_path / "applied"
+    code = cli(
+        ["apply", str(yeast_model[0]), str(unseen_plate), "--out", str(out), "--device", "cpu"]
+    )
+    assert code == 0
+    assert json.loads((out / "report.json").read_text())["settings"]["device"] == "cpu"
+
+
+def test_generate_writes_a_table_when_the_name_ends_in_csv(yeast_model, tmp_path):
+    model_path, model, _ = yeast_model
+    out = tmp_path / "syn.csv"
+    code = cli(["generate", str(model_path), "--cluster", "0", "-n", "25", "--out", str(out)])
+    assert code == 0
+    table = pd.read_csv(out)
+    assert list(table.columns) == list(model.markers_) and len(table) == 25
+
+
+def test_generate_refuses_a_suffix_that_names_no_format(yeast_model, tmp_path, capsys):
+    out = tmp_path / "syn.txt"
+    code = cli(["generate", str(yeast_model[0]), "--cluster", "0", "-n", "5", "--out", str(out)])
+    assert code == 2 and ".fcs or .csv" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_generate_refuses_more_cells_than_the_cap(yeast_model, tmp_path, capsys):
+    out = tmp_path / "huge.fcs"
+    code = cli(["generate", str(yeast_model[0]), "--cluster", "0", "-n", "1e11", "--out", str(out)])
+    assert code == 2 and "-n must be between 1 and 10,000,000" in capsys.readouterr().err
+    assert not out.exists()

@@ -1,6 +1,7 @@
 """`cytomoe run` end to end on a small real file, and its refusals of bad input."""
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -109,3 +110,34 @@ def test_existing_output_folder_is_refused_and_untouched(small_table, tmp_path):
     result = run_cli("run", small_table, "--out", out, *FAST)
     assert result.returncode == 2 and "already exists" in result.stderr
     assert [p.name for p in out.iterdir()] == ["mine.txt"]
+
+
+def test_overwrite_replaces_cytomoe_outputs_and_keeps_a_foreign_file(
+    finished_run, small_table, tmp_path
+):
+    _, finished = finished_run
+    out = tmp_path / "out"
+    shutil.copytree(finished, out)
+    (out / "notes.txt").write_text("mine")
+    result = run_cli("run", small_table, "--out", out, "--experts", "4", "--overwrite", *FAST)
+    assert result.returncode == 0, result.stderr
+    assert (out / "notes.txt").read_text() == "mine"
+    assert json.loads((out / "report.json").read_text())["settings"]["model"]["n_experts"] == 4
+
+
+def test_run_with_overwrite_leaves_every_input_byte_as_it_was(shared_data, tmp_path):
+    plate = tmp_path / "plate"
+    plate.mkdir()
+    for well in ("Yeast_B1_B01.fcs", "Yeast_B2_B02.fcs"):
+        shutil.copy(shared_data / "plates" / "yeast" / well, plate / well)
+    before = {p: p.read_bytes() for p in plate.rglob("*")}
+    for _ in range(2):
+        result = run_cli("run", plate, "--out", tmp_path / "out", "--overwrite", *FAST)
+        assert result.returncode == 0, result.stderr
+    assert {p: p.read_bytes() for p in plate.rglob("*")} == before
+
+
+def test_output_folder_holding_the_input_is_refused(small_table, tmp_path):
+    result = run_cli("run", small_table, "--out", small_table.parent, "--overwrite", *FAST)
+    assert result.returncode == 2 and "contains the input" in result.stderr
+    assert small_table.is_file()

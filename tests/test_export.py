@@ -98,3 +98,40 @@ def test_numbered_columns_and_empty_selections_export(tmp_path):
     assert numbered.channels == ["0", "1"] and numbered.events.tolist() == [[1.0, 2.0]]
     (empty,) = read_fcs(write_fcs(tmp_path / "e.fcs", pd.DataFrame({"a": [], "b": []})))
     assert empty.events.shape == (0, 2)
+
+
+@pytest.mark.parametrize("name", ["/FL1", "FL1/", "FL/1"])
+def test_a_slash_in_a_channel_name_keeps_every_later_keyword(tmp_path, name):
+    frame = pd.DataFrame({name: [1.0, 2.0], "b": [3.0, 4.0]})
+    (back,) = read_fcs(write_fcs(tmp_path / "s.fcs", frame, keywords={"$CYT": "Aria"}))
+    assert [c.strip() for c in back.channels] == [name, "b"]
+    assert back.keywords["cyt"] == "Aria" and back.keywords["cytomoe_version"]
+    assert np.array_equal(back.events, frame.to_numpy(np.float32))
+
+
+def test_export_keeps_timestep_display_voltage_and_time_gain(shared_data, tmp_path):
+    (sample,) = read_fcs(shared_data / "plates/yeast/Yeast_B1_B01.fcs")
+    frame = sample.to_frame()[["Time", "FSC-A"]]
+    (back,) = read_fcs(write_fcs(tmp_path / "t.fcs", frame, keywords=sample.keywords))
+    time = sample.channels.index("Time") + 1
+    fsc = sample.channels.index("FSC-A") + 1
+    assert back.keywords["timestep"] == sample.keywords["timestep"]
+    assert back.keywords["p1g"] == sample.keywords[f"p{time}g"]  # 0.01 stays 0.01
+    assert back.keywords["p2display"] == sample.keywords[f"p{fsc}display"]
+    assert back.keywords["p2v"] == sample.keywords[f"p{fsc}v"]
+    assert np.array_equal(back.events, frame.to_numpy(np.float32))  # time not rescaled
+
+
+def test_export_keeps_gains_and_values_read_back_in_instrument_units(shared_data, tmp_path):
+    (sample, _) = read_fcs(shared_data / "instruments/cytoflow/Beckman Coulter - Gallios.LMD")
+    frame = sample.to_frame()[["FS INT LIN", "SS INT LIN"]]
+    (back,) = read_fcs(write_fcs(tmp_path / "g.fcs", frame, keywords=sample.keywords))
+    assert float(back.keywords["p1g"]) == 10 and float(back.keywords["p2g"]) == 100
+    np.testing.assert_allclose(back.events, frame.to_numpy(np.float32), rtol=1e-6)
+
+
+def test_own_channels_get_their_range_and_a_linear_display(tmp_path):
+    frame = pd.DataFrame({"FL1": [5.0, 300000.0], "cluster": [0.0, 6.0]})
+    (back,) = read_fcs(write_fcs(tmp_path / "c.fcs", frame, linear_ranges={"cluster": 7}))
+    assert back.keywords["p2r"] == "7" and back.keywords["p2display"] == "LIN"
+    assert back.keywords["p1r"] == "524288"

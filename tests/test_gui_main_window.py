@@ -112,3 +112,35 @@ def test_unreadable_file_is_listed_and_the_rest_opens(qtbot, shared_data, tmp_pa
     assert win.plate_view.failures.count() == 1
     assert "Yeast_B2_B02.fcs" in win.plate_view.failures.item(0).text()
     assert errors and "could not be read" in errors[0]
+
+
+def test_exporting_clusters_into_the_folder_of_the_data_is_refused(
+    qtbot, window, multicenter_subset
+):
+    table = multicenter_subset(sample=1, n=1500, seed=4)
+    window.open_paths([str(table)])
+    qtbot.waitUntil(lambda: window.plate.n_events == 1500 and window.worker is None)
+    train(qtbot, window)
+    before = sorted(p.name for p in table.parent.iterdir())
+    window.start_export(table.parent, None, separate=True)
+    qtbot.waitUntil(lambda: window.worker is None, timeout=60_000)
+    assert window.errors and "contains the input" in window.errors[-1]
+    assert sorted(p.name for p in table.parent.iterdir()) == before
+
+
+def test_synthetic_export_names_its_cluster_and_units(qtbot, window, tmp_path, monkeypatch):
+    from cytomoe.gui import main_window
+
+    train(qtbot, window)
+    window.select_cluster(1)
+    window.generate_cells()
+    target = tmp_path / "synthetic.fcs"
+    monkeypatch.setattr(
+        main_window.QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "")
+    )
+    window.export_synthetic()
+    (synthetic,) = read_fcs(target)
+    assert synthetic.keywords["cytomoe_cluster"] == "1"
+    assert "compensated" in synthetic.keywords["cytomoe_values"]
+    assert synthetic.n_events == len(window.synthetic)
+    assert not window.errors

@@ -2,7 +2,9 @@
 or not at all."""
 
 import json
+import shutil
 
+import numpy as np
 import pytest
 
 from cytomoe.core.analysis.analysis_file import AnalysisSettings, LabelSource
@@ -12,10 +14,12 @@ from cytomoe.core.analysis.pipeline import (
     analyse,
     open_plate,
     resolve_panel,
+    run_analysis,
     write_outputs,
 )
 from cytomoe.core.errors import Cancelled, InputError, OutputExistsError
 from cytomoe.core.io.fcs import read_fcs
+from cytomoe.core.io.outputs import MANIFEST_FILE
 from cytomoe.core.model.settings import ModelSettings
 
 
@@ -27,9 +31,8 @@ def small_table(multicenter_subset):
 
 def fast_settings(path, **changes) -> AnalysisSettings:
     model = ModelSettings(n_experts=6, iterations=40, n_train=1000, seed=3, device="cpu")
-    return AnalysisSettings(
-        inputs=[str(path)], model=model, labels=LabelSource("column", "labels"), **changes
-    )
+    changes.setdefault("labels", LabelSource("column", "labels"))
+    return AnalysisSettings(inputs=[str(path)], model=model, **changes)
 
 
 @pytest.fixture(scope="module")
@@ -47,16 +50,15 @@ def test_analyse_assigns_every_event_and_scores_it(analysed):
     assert {"load", "assign"} <= set(result.timings)
 
 
-def test_outputs_replace_an_existing_folder_only_when_asked(analysed, tmp_path):
+def test_outputs_go_into_an_existing_folder_only_when_asked_and_keep_its_files(analysed, tmp_path):
     settings, result = analysed
     out = tmp_path / "out"
     out.mkdir()
-    (out / "old.txt").write_text("kept unless overwriting")
+    (out / "old.txt").write_text("not cytomoe's")
     with pytest.raises(OutputExistsError):
         write_outputs(result, settings, out)
-    assert (out / "old.txt").exists()
     write_outputs(result, settings, out, overwrite=True)
-    assert not (out / "old.txt").exists()
+    assert (out / "old.txt").read_text() == "not cytomoe's"
     assert len(read_fcs(out / CLUSTERS_FILE)[0].events) == 1500
     report = json.loads((out / REPORT_FILE).read_text())
     assert report["n_clusters"] == result.model.n_clusters_
@@ -74,3 +76,66 @@ def test_unknown_marker_is_refused_naming_it(small_table):
     settings = fast_settings(small_table, markers=["CD999"])
     with pytest.raises(InputError, match="CD999"):
         resolve_panel(settings, open_plate(settings))
+
+
+def test_overwriting_removes_the_cluster_files_cytomoe_wrote_before(analysed, tmp_path):
+    settings, result = analysed
+    out = tmp_path / "out"
+    write_outputs(result, settings, out)
+    stale = out / "cluster_99.fcs"
+    shutil.copy(out / "cluster_00.fcs", stale)
+    manifest = json.loads((out / MANIFEST_FILE).read_text())
+    (out / MANIFEST_FILE).write_text(json.dumps({"files": manifest["files"] + [stale.name]}))
+    write_outputs(result, settings, out, overwrite=True)
+    assert not stale.exists()
+    assert stale.name not in json.loads((out / MANIFEST_FILE).read_text())["files"]
+
+
+def test_a_foreign_file_named_like_an_output_stops_the_write_untouched(analysed, tmp_path):
+    settings, result = analysed
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / REPORT_FILE).write_text("mine")
+    with pytest.raises(OutputExistsError, match="not written by cytomoe"):
+        write_outputs(result, settings, out, overwrite=True)
+    assert (out / REPORT_FILE).read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_clusters_file_numbers_samples_in_the_order_its_sources_list_them(shared_data, tmp_path):
+    yeast = shared_data / "plates" / "yeast"
+    wells = ["Yeast_B10_B10.fcs", "Yeast_B2_B02.fcs", "Yeast_B1_B01.fcs", "Yeast_C1_C01.fcs"]
+    settings = fast_settings(yeast / wells[0], labels=None)
+    settings.inputs = [str(yeast / w) for w in wells]
+    out = tmp_path / "out"
+    run_analysis(settings, out)
+    (clusters,) = read_fcs(out / CLUSTERS_FILE)
+    sources = dict(item.split("=", 1) for item in clusters.keywords["cytomoe_sources"].split(", "))
+    frame = clusters.to_frame()
+    for wanted in wells:
+        (one,) = read_fcs(yeast / wanted)
+        index = next(i for i, name in sources.items() if name == wanted)
+        mine = frame[frame["sample"] == int(index)]
+        assert np.array_equal(mine[one.channels[0]].to_numpy(), one.events[:, 0])
+        row, column = ord(one.well[0]) - ord("A") + 1, int(one.well[1:])
+        assert set(mine["well"]) == {row * 100 + column}
+
+
+def test_cluster_channels_get_ranges_flowjo_shows_on_a_linear_axis(analysed, tmp_path):
+    settings, result = analysed
+    write_outputs(result, settings, tmp_path / "out")
+    (clusters,) = read_fcs(tmp_path / "out" / CLUSTERS_FILE)
+    number = clusters.channels.index("cluster") + 1
+    assert clusters.keywords[f"p{number}r"] == str(result.model.n_clusters_)
+    assert clusters.keywords[f"p{number}display"] == "LIN"
+    probability = clusters.channels.index("cluster_probability") + 1
+    assert clusters.keywords[f"p{probability}r"] == "1"
+
+
+def test_an_output_folder_inside_the_input_folder_is_refused(shared_data, tmp_path):
+    plate = tmp_path / "plate"
+    shutil.copytree(shared_data / "plates" / "plate01", plate)
+    settings = fast_settings(plate, labels=None)
+    with pytest.raises(InputError, match="lies inside the input"):
+        run_analysis(settings, plate / "results")
+    assert not (plate / "results").exists()

@@ -26,7 +26,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "report.json (must not exist unless --overwrite)",
     )
     parser.add_argument(
-        "--overwrite", action="store_true", help="replace the output folder if it exists"
+        "--overwrite",
+        action="store_true",
+        help="replace the outputs cytomoe wrote into DIR before (other files stay)",
     )
     parser.add_argument(
         "--labels",
@@ -36,43 +38,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sample-sheet", type=Path, metavar="CSV", help="CSV of conditions per file or well"
     )
+    parser.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def main(args: argparse.Namespace) -> int:
-    from cytomoe.commands.run import print_summary
-    from cytomoe.commands.terminal import TerminalProgress
+    from cytomoe.commands.run import run_with_arguments
     from cytomoe.core.analysis.analysis_file import AnalysisSettings, LabelSource
-    from cytomoe.core.analysis.pipeline import (
-        analyse,
-        build_report,
-        check_output_folder,
-        open_plate,
-        write_outputs,
-    )
-    from cytomoe.core.errors import InputError
+    from cytomoe.core.analysis.pipeline import input_paths
+    from cytomoe.core.io.outputs import check_folder_target, check_outside_inputs
     from cytomoe.core.model.estimator import MoESimVAE
 
-    check_output_folder(args.out, args.overwrite)
-    model = MoESimVAE.load(args.model)
     settings = AnalysisSettings(
         inputs=[str(p) for p in args.inputs],
         model_file=str(args.model),
         sample_sheet=str(args.sample_sheet) if args.sample_sheet else None,
         labels=LabelSource("column", args.labels) if args.labels else None,
     )
-    with TerminalProgress(args.quiet) as progress:
-        plate = open_plate(settings, progress)
-        missing = [m for m in model.markers_ if m not in plate.channels]
-        if missing:
-            raise InputError(
-                f"{args.model.name} was trained on marker channel(s) the data "
-                f"lacks: {', '.join(missing)}. The data has: "
-                f"{', '.join(plate.channels)}."
-            )
-        result = analyse(settings, plate=plate, model=model, progress=progress)
-        write_outputs(result, settings, args.out, args.overwrite, progress)
-    for failure in plate.failures:
-        print(f"skipped unreadable file: {failure}")
-    print_summary(build_report(result, settings), result, args.out)
+    check_outside_inputs(args.out, input_paths(settings))  # before loading the model
+    check_folder_target(args.out, args.overwrite)
+    model = MoESimVAE.load(args.model, device=args.device)
+    run_with_arguments(args, settings, args.out, model)
     return 0

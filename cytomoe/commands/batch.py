@@ -27,7 +27,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="DIR",
         help="output folder: one folder per plate, summary.csv, batch.log; "
-        "re-running into it skips the plates already finished",
+        "re-running into it skips the plates already finished with the same settings",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="redo plates that finished earlier with other settings or inputs "
+        "(without it such plates stop the batch)",
     )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
@@ -93,6 +99,7 @@ def main(args: argparse.Namespace) -> int:
             args.workers,
             args.scheduler,
             progress=bars,
+            overwrite=args.overwrite,
         )
     for outcome in result.outcomes:
         if outcome.status == FAILED:

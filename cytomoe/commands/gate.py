@@ -1,8 +1,12 @@
-"""`cytomoe gate INPUT --gates FILE --out DIR`: one FCS per gated population."""
+"""`cytomoe gate INPUT --gates FILE --out DIR`: one FCS per gated population and data set."""
 
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cytomoe.core.io.sample import Sample
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -29,17 +33,32 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print a JSON list of {sample, population, parent, events}",
     )
-    parser.add_argument("--overwrite", action="store_true", help="replace existing files")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace population files cytomoe wrote into DIR before (other files stay)",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
-    from cytomoe.core.errors import InputError, OutputExistsError
+    from cytomoe.core.errors import FcsReadError, InputError, OutputExistsError
     from cytomoe.core.evaluation.gates import load_gates
     from cytomoe.core.io.export import source_keywords, write_fcs
-    from cytomoe.core.io.plate import Plate
+    from cytomoe.core.io.outputs import check_outside_inputs, written_files
+    from cytomoe.core.io.readers import expand_inputs, read_samples
 
-    plate = Plate.open(args.inputs)
-    gates = load_gates(args.gates, plate.samples)
+    check_outside_inputs(args.out, [*args.inputs, args.gates])
+    files = expand_inputs(args.inputs)
+    samples, unreadable = [], []
+    for path in files:  # each data set on its own: they need not share channels
+        try:
+            samples.extend(read_samples(path))
+        except FcsReadError as error:
+            unreadable.append(error)
+    if not samples:
+        reasons = "; ".join(str(f) for f in unreadable[:3]) or "no FCS files"
+        raise InputError(f"None of the {len(files)} file(s) could be read: {reasons}")
+    gates = load_gates(args.gates, samples)
     chosen = gates.populations
     if args.population:
         known = {p.label: p for p in gates.populations} | {p.name: p for p in gates.populations}
@@ -50,18 +69,30 @@ def main(args: argparse.Namespace) -> int:
                 f"populations: {', '.join(p.label for p in gates.populations)}."
             )
         chosen = [known[n] for n in args.population]
-    several = len(plate.samples) > 1
-    jobs = []
-    for sample in plate.samples:
-        membership = gates.membership(sample)
+    several = len(samples) > 1
+    jobs, skipped, used = [], [], set()
+    for sample in samples:
+        try:
+            membership = gates.membership(sample)
+        except LookupError as error:  # FlowKit: a gate's channel the data set lacks
+            skipped.append(f"{sample.name}: the gates cannot apply ({error})")
+            continue
         for population in chosen:
-            name = _file_name(population.label, sample.name if several else None)
+            name = unique_file_name(population.label, sample if several else None, used)
             jobs.append(
                 (sample, population, membership[population.label].to_numpy(), args.out / name)
             )
-    existing = [str(target) for *_, target in jobs if target.exists()]
+    if not jobs:
+        raise InputError("; ".join(skipped) or "No population to export.")
+    existing = [target for *_, target in jobs if target.exists()]
     if existing and not args.overwrite:
         raise OutputExistsError(f"{existing[0]} already exists; use --overwrite to replace.")
+    foreign = [t for t in existing if t.name not in written_files(args.out)]
+    if foreign:
+        raise OutputExistsError(
+            f"{foreign[0]} was not written by cytomoe, so it is left alone; move it or "
+            "choose another folder."
+        )
     args.out.mkdir(parents=True, exist_ok=True)
     records = []
     for sample, population, mask, target in jobs:
@@ -74,6 +105,7 @@ def main(args: argparse.Namespace) -> int:
                 "CYTOMOE_POPULATION": "/".join((*population.path, population.name)),
             },
             overwrite=args.overwrite,
+            record=True,
         )
         records.append(
             {
@@ -81,6 +113,7 @@ def main(args: argparse.Namespace) -> int:
                 "population": population.label,
                 "parent": population.parent,
                 "events": int(mask.sum()),
+                "file": target.name,
             }
         )
     if args.json:
@@ -90,12 +123,24 @@ def main(args: argparse.Namespace) -> int:
             prefix = f"{record['sample']}: " if several else ""
             print(
                 f"{prefix}{record['population']}: {record['events']} events "
-                f"(parent {record['parent']})"
+                f"(parent {record['parent']}) -> {record['file']}"
             )
+        for note in [*map(str, unreadable), *skipped]:
+            print(f"skipped: {note}")
         print(f"wrote {len(records)} file(s) to {args.out}")
     return 0
 
 
-def _file_name(label: str, sample: str | None) -> str:
+def unique_file_name(label: str, sample: "Sample | None", used: set[str]) -> str:
+    """A file name for a population (of one data set of a file, when there are several)
+    that no other population of this export takes: `NK cells` and `NK.cells` both clean
+    to `NK_cells`, so the second becomes `NK_cells_2`."""
     safe = "".join(ch if ch.isalnum() or ch in "-_+" else "_" for ch in label)
-    return f"{Path(sample).stem}_{safe}.fcs" if sample else f"{safe}.fcs"
+    if sample is not None:
+        data_set = f"_{sample.dataset + 1}" if sample.dataset else ""
+        safe = f"{Path(sample.path).stem}{data_set}_{safe}"
+    name, number = safe, 2
+    while name.lower() in used:  # case-insensitive file systems
+        name, number = f"{safe}_{number}", number + 1
+    used.add(name.lower())
+    return f"{name}.fcs"

@@ -2,6 +2,7 @@
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # Model options: option -> the MoESimVAE setting it overrides.
 MODEL_OPTIONS = {
@@ -11,6 +12,10 @@ MODEL_OPTIONS = {
     "--seed": "seed",
     "--device": "device",
 }
+
+if TYPE_CHECKING:
+    from cytomoe.core.analysis.analysis_file import AnalysisSettings
+    from cytomoe.core.model.estimator import MoESimVAE
 
 
 class _SettingOption(argparse.Action):
@@ -47,7 +52,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="output folder (must not exist unless --overwrite)",
     )
     parser.add_argument(
-        "--overwrite", action="store_true", help="replace the output folder if it exists"
+        "--overwrite",
+        action="store_true",
+        help="replace the outputs cytomoe wrote into DIR before (other files stay)",
     )
 
 
@@ -181,23 +188,20 @@ def _cofactors(text: str) -> str | dict[str, str]:
     return {name.strip(): value.strip() for name, _, value in pairs}
 
 
-def run_with_arguments(args: argparse.Namespace, settings, out_dir: Path) -> dict:
-    """Open the data, check every option, then train, assign, evaluate and write."""
+def run_with_arguments(
+    args: argparse.Namespace,
+    settings: "AnalysisSettings",
+    out_dir: Path,
+    model: "MoESimVAE | None" = None,
+) -> dict:
+    """Check the output folder, then train (or use ``model``), assign, evaluate and write
+    through the pipeline's one path; print what happened."""
     from cytomoe.commands.terminal import TerminalProgress
-    from cytomoe.core.analysis.pipeline import (
-        analyse,
-        build_report,
-        check_output_folder,
-        open_plate,
-        write_outputs,
-    )
+    from cytomoe.core.analysis.pipeline import build_report, run_analysis
 
-    check_output_folder(out_dir, args.overwrite)
     with TerminalProgress(args.quiet) as progress:
-        plate = open_plate(settings, progress)
-        result = analyse(settings, plate=plate, progress=progress)
-        write_outputs(result, settings, out_dir, args.overwrite, progress)
-    for failure in plate.failures:
+        result = run_analysis(settings, out_dir, args.overwrite, model, progress)
+    for failure in result.plate.failures:
         print(f"skipped unreadable file: {failure}")
     report = build_report(result, settings)
     print_summary(report, result, out_dir)

@@ -43,6 +43,7 @@ from cytomoe.core.analysis.pipeline import (
     build_report,
     export_clusters,
     export_targets,
+    synthetic_keywords,
     truth_labels,
 )
 from cytomoe.core.analysis.result_files import ANNDATA_FILE, write_anndata
@@ -52,6 +53,7 @@ from cytomoe.core.evaluation.fmeasure import evaluate
 from cytomoe.core.evaluation.gates import drawn_gate_set, load_drawn_gates, save_drawn_gates
 from cytomoe.core.evaluation.labels import clean_labels
 from cytomoe.core.io.export import source_keywords, write_fcs
+from cytomoe.core.io.outputs import atomic_output, check_outside_inputs
 from cytomoe.core.io.plate import SAMPLE, Plate
 from cytomoe.core.preprocessing.panel import Panel
 from cytomoe.core.preprocessing.transform import arcsinh
@@ -65,6 +67,12 @@ from cytomoe.gui.marker_panel import MarkerPanel
 from cytomoe.gui.plate_view import PlateView
 from cytomoe.gui.training_panel import TrainingPanel
 from cytomoe.gui.worker import Worker
+
+
+def export_folder(first_input: str) -> Path:
+    """Where cluster exports go by default: beside the data, never into it."""
+    path = Path(first_input)
+    return path.parent / f"{path.stem}_cytomoe"
 
 
 def load_plate(
@@ -302,8 +310,8 @@ class MainWindow(QMainWindow):
         self.fmeasure_view.compute.setEnabled(trained)
 
     # ------------------------------------------------------------------ jobs
-    def _run(self, function, on_success, message: str, in_process: bool = False) -> Worker:
-        worker = Worker(function, in_process=in_process)
+    def _run(self, function, on_success, message: str, in_child_process: bool = False) -> Worker:
+        worker = Worker(function, in_child_process=in_child_process)
         worker.progressed.connect(self._progress)
         worker.succeeded.connect(on_success)
         worker.failed.connect(self._job_failed)
@@ -446,8 +454,9 @@ class MainWindow(QMainWindow):
         if self.panel is None:
             return
         path, _ = QFileDialog.getSaveFileName(self, "Save panel", "panel.json", "Panel (*.json)")
-        if path:
-            self.panel.save(path)
+        if path:  # the dialog has asked before replacing
+            with atomic_output(path, overwrite=True) as temporary:
+                self.panel.save(temporary)
 
     def load_panel(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load panel", "", "Panel (*.json)")
@@ -485,7 +494,7 @@ class MainWindow(QMainWindow):
             partial(analyse, settings, plate=self.plate),
             self._trained,
             "Training MoE-Sim-VAE…",
-            in_process=True,
+            in_child_process=True,
         )
 
     def _trained(self, result: AnalysisResult) -> None:
@@ -621,7 +630,8 @@ class MainWindow(QMainWindow):
         )
         if path and (not Path(path).exists() or self._confirm_overwrite(Path(path).name)):
             try:
-                save_drawn_gates(self.gate_editor.gates, path, self.panel.compensate)
+                with atomic_output(path, overwrite=True) as temporary:
+                    save_drawn_gates(self.gate_editor.gates, temporary, self.panel.compensate)
             except (CytomoeError, OSError) as error:
                 self.show_error(f"Could not save {Path(path).name}: {error}")
                 return
@@ -729,14 +739,18 @@ class MainWindow(QMainWindow):
         if not path:
             return
         markers = {c: self.panel.display_name(c) for c in self.synthetic.columns}
+        keywords = synthetic_keywords(self.selected_cluster)
         self._write_file(
-            lambda overwrite: write_fcs(path, self.synthetic, markers=markers, overwrite=overwrite),
+            lambda overwrite: write_fcs(
+                path, self.synthetic, markers=markers, keywords=keywords, overwrite=overwrite
+            ),
             path,
         )
 
     def _write_file(self, write, path: str) -> None:
-        """Write, asking before replacing an existing file."""
+        """Write events (never into an input), asking before replacing an existing file."""
         try:
+            check_outside_inputs(path, self.inputs)
             write(False)
         except OutputExistsError:
             if self._confirm_overwrite(Path(path).name):
@@ -756,7 +770,7 @@ class MainWindow(QMainWindow):
             return
         dialog = ExportDialog(
             1 if self.selected_cluster >= 0 else 0,
-            str(Path(self.inputs[0]).parent) if self.inputs else "",
+            str(export_folder(self.inputs[0])) if self.inputs else "",
             self,
         )
         if not dialog.exec():
@@ -775,6 +789,8 @@ class MainWindow(QMainWindow):
         separate: bool = True,
         file_format: str = "fcs",
     ) -> None:
+        if not folder.is_dir() and folder.parent.is_dir():
+            folder.mkdir()
         if not folder.is_dir():
             self.show_error(f"{folder} is not a folder.")
             return
@@ -836,7 +852,8 @@ class MainWindow(QMainWindow):
             if path.lower().endswith(".svg")
             else pg_exporters.ImageExporter
         )(widget.getPlotItem())
-        exporter.export(path)
+        with atomic_output(path, overwrite=True) as temporary:  # the suffix stays
+            exporter.export(str(temporary))
         self.status_text.setText(f"Wrote {path}")
 
     # ------------------------------------------------------------------ analysis files
@@ -850,7 +867,8 @@ class MainWindow(QMainWindow):
         try:
             if self.result is not None:
                 model_path = Path(path).with_suffix(".cytomoe")
-                self.result.model.save(model_path)
+                with atomic_output(model_path, overwrite=True) as temporary:
+                    self.result.model.save(temporary)
                 settings.model_file = str(model_path)
             save_analysis(settings, path)
         except (CytomoeError, OSError) as error:

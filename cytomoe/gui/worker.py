@@ -4,7 +4,7 @@ It runs a plain core function that takes ``progress`` and ``should_cancel`` keyw
 arguments, forwards its progress reports as a signal, and lets the window ask it to stop;
 the core raises `Cancelled` at its next check.
 
-With ``in_process=True`` the function runs in a child process and the thread only relays
+With ``in_child_process=True`` the function runs in a child process and the thread only relays
 its messages. Training needs that: UMAP's compiled (numba) code holds Python's GIL for
 hundreds of milliseconds at a time, which would freeze the window if it ran in a thread of
 the GUI's own process. The function, its arguments and its result must be picklable.
@@ -31,10 +31,10 @@ class Worker(QThread):
     failed = Signal(str)  # one sentence for the user
     cancelled = Signal()
 
-    def __init__(self, function: Callable, *args, in_process: bool = False, **kwargs):
+    def __init__(self, function: Callable, *args, in_child_process: bool = False, **kwargs):
         super().__init__()
         self._function, self._args, self._kwargs = function, args, kwargs
-        self._in_process = in_process
+        self._in_child_process = in_child_process
         self._stop = threading.Event()
         self.details = ""  # traceback of an unexpected error, for the log
 
@@ -47,8 +47,8 @@ class Worker(QThread):
 
     def run(self) -> None:
         outcome = (
-            self._run_in_process()
-            if self._in_process
+            self._run_in_child_process()
+            if self._in_child_process
             else _call(
                 self._function, self._args, self._kwargs, self.progressed.emit, self._stop.is_set
             )
@@ -62,7 +62,7 @@ class Worker(QThread):
             message, self.details = value
             self.failed.emit(message)
 
-    def _run_in_process(self) -> tuple[str, object]:
+    def _run_in_child_process(self) -> tuple[str, object]:
         context = multiprocessing.get_context("spawn")
         messages, stop = context.Queue(), context.Event()
         child = context.Process(

@@ -273,7 +273,7 @@ def save_analysis(settings: AnalysisSettings, path: str | Path, overwrite: bool 
     Paths inside the file's folder are written relative to it, so that a folder holding
     the analysis and its data can move as a whole.
     """
-    from cytomoe.core.io.export import atomic_output
+    from cytomoe.core.io.outputs import atomic_output
 
     path = Path(path)
     folder = path.resolve().parent

@@ -2,33 +2,40 @@
 
 Each plate goes through the same pipeline functions as `cytomoe run` (open, analyse,
 write_outputs) into ``OUT/<plate>/``. A plate counts as finished only when its completion
-marker exists; the pipeline writes the folder under a temporary name and renames it, the
-per-well table and then the marker follow, so a run killed at any point leaves nothing
-that looks finished, and re-running the same command redoes exactly the unfinished
-plates. A plate that fails is recorded (message in the log, traceback too) and the others
-go on.
+marker exists; the marker is the last file renamed into place and records a fingerprint
+(a hash of the settings and of every input file's bytes), so a run killed at any point
+leaves nothing that looks finished. Re-running the same command redoes exactly the
+unfinished plates; a finished plate whose settings or inputs changed is refused by name
+unless ``overwrite`` asks to redo it. A plate that fails is recorded (message in the log,
+traceback too) and the others go on.
 
 Modes: one model per plate (``per_plate``, each plate with its own default panel), one
 model trained on all plates pooled (``pooled``; the plates must share the markers), or an
 existing model file applied to every plate (``model``).
 """
 
+import hashlib
 import json
 import logging
 import os
-import shutil
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from cytomoe.core.analysis.analysis_file import AnalysisSettings
+from cytomoe.core.analysis.analysis_file import AnalysisSettings, analysis_to_toml
 from cytomoe.core.errors import Cancelled, CytomoeError, InputError
 from cytomoe.core.evaluation.fmeasure import evaluate
+from cytomoe.core.io.outputs import (
+    atomic_output,
+    check_outside_inputs,
+    clean_leftovers,
+    record_written,
+)
 from cytomoe.core.io.plate import SAMPLE, Plate
 from cytomoe.core.io.readers import expand_inputs
 from cytomoe.core.preprocessing.panel import Panel
@@ -37,7 +44,7 @@ from cytomoe.core.progress import CancelCheck, check_cancel
 PER_PLATE, POOLED, MODEL = "per_plate", "pooled", "model"
 COMPLETE_MARKER = ".complete"  # written last: its presence means the plate is finished
 WELLS_FILE, SUMMARY_FILE, LOG_FILE = "wells.csv", "summary.csv", "batch.log"
-POOLED_MODEL_FILE = "pooled_model.cytomoe"
+POOLED_MODEL_FILE, POOLED_FINGERPRINT_FILE = "pooled_model.cytomoe", "pooled_model.json"
 DONE, SKIPPED, FAILED = "done", "skipped", "failed"
 
 
@@ -50,6 +57,7 @@ class PlateJob:
     out_dir: Path
     n_files: int  # data files in the plate (wells), for progress
     model_file: str | None = None  # an existing model to apply instead of training
+    fingerprint: str = ""  # hash of the settings and inputs that make its outputs
 
 
 @dataclass
@@ -105,6 +113,42 @@ def is_complete(plate_dir: Path) -> bool:
     return (plate_dir / COMPLETE_MARKER).is_file() and (plate_dir / WELLS_FILE).is_file()
 
 
+def finished_fingerprint(plate_dir: Path) -> str:
+    """The fingerprint a finished plate was made with ('' for none or an older marker)."""
+    try:
+        return str(json.loads((plate_dir / COMPLETE_MARKER).read_text())["fingerprint"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+
+
+def fingerprint(parts: Iterable[str], files: Iterable[str | Path]) -> str:
+    """A hash of text parts (settings) and of the names and bytes of ``files``."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode() + b"\0")
+    for path in files:
+        path = Path(path)
+        digest.update(path.name.encode() + b"\0")
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def settings_fingerprint(settings: AnalysisSettings, mode: str, model_file: str | None) -> str:
+    """What, besides a plate's own files, decides its outputs: the settings, the mode and
+    the bytes of the model, sample sheet and label or gate file."""
+    text = analysis_to_toml(replace(settings, inputs=[], model_file=None))
+    files = [f for f in (model_file, settings.sample_sheet) if f]
+    if settings.labels is not None and settings.labels.kind in ("file", "gates"):
+        files.append(settings.labels.value)
+    return fingerprint([text, mode], sorted(files))
+
+
+def _plate_files(job: PlateJob) -> list[Path]:
+    return sorted(expand_inputs(job.inputs))
+
+
 def run_plate(
     job: PlateJob,
     settings: AnalysisSettings,
@@ -114,7 +158,8 @@ def run_plate(
     """Analyse one plate and write its outputs; never raises for a problem of the plate.
 
     Runs in the calling process or on a Dask worker (``threads`` then keeps each worker
-    process's PyTorch and numba (UMAP) threads to its share of the cores).
+    process's PyTorch and numba (UMAP) threads to its share of the cores). Files cytomoe
+    wrote into the plate's folder before are replaced; no other file there is touched.
     """
     from cytomoe.core.analysis.pipeline import analyse, write_outputs
     from cytomoe.core.model.estimator import MoESimVAE
@@ -127,20 +172,27 @@ def run_plate(
 
             torch.set_num_threads(threads)
             numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-        clear_unfinished(job.out_dir)
         plate_settings = replace(settings, inputs=list(job.inputs))
         plate = Plate.open(job.inputs, settings.sample_sheet, should_cancel=should_cancel)
         model = MoESimVAE.load(job.model_file) if job.model_file else None
         result = analyse(plate_settings, plate=plate, model=model, should_cancel=should_cancel)
-        write_outputs(
-            result, plate_settings, job.out_dir, overwrite=True, should_cancel=should_cancel
-        )
         wells = well_rows(job.name, result)
-        _write_atomically(job.out_dir / WELLS_FILE, pd.DataFrame(wells).to_csv(index=False))
-        _write_atomically(
-            job.out_dir / COMPLETE_MARKER,
-            json.dumps({"finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "wells": len(wells)})
-            + "\n",
+        marker = {
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "wells": len(wells),
+            "fingerprint": job.fingerprint,
+        }
+        write_outputs(
+            result,
+            plate_settings,
+            job.out_dir,
+            overwrite=True,
+            should_cancel=should_cancel,
+            extra_files={
+                WELLS_FILE: pd.DataFrame(wells).to_csv(index=False),
+                COMPLETE_MARKER: json.dumps(marker) + "\n",
+            },
+            commit_file=COMPLETE_MARKER,
         )
         return PlateOutcome(
             job.name,
@@ -161,16 +213,6 @@ def run_plate(
             traceback.format_exc(),
             seconds=time.perf_counter() - started,
         )
-
-
-def clear_unfinished(plate_dir: Path) -> None:
-    """Remove what an interrupted run left: an unmarked output folder, staging folders."""
-    if plate_dir.exists() and not is_complete(plate_dir):
-        shutil.rmtree(plate_dir)
-    if plate_dir.parent.is_dir():
-        for leftover in plate_dir.parent.glob(f".{plate_dir.name}.*"):
-            if leftover.name.endswith((".partial", ".old")) and leftover.is_dir():
-                shutil.rmtree(leftover, ignore_errors=True)
 
 
 def well_rows(plate_name: str, result) -> list[dict]:
@@ -204,10 +246,10 @@ def well_rows(plate_name: str, result) -> list[dict]:
     return rows
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.part")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+def _write_text(path: Path, text: str) -> None:
+    """A file of the batch's own folder, replaced only when cytomoe wrote it."""
+    with atomic_output(path, overwrite=True, record=True) as temporary:
+        temporary.write_text(text, encoding="utf-8")
 
 
 def pooled_panel(
@@ -236,15 +278,18 @@ def fit_pooled_model(
     out_dir: Path,
     log: logging.Logger,
     should_cancel: CancelCheck | None = None,
+    shared_fingerprint: str = "",
 ) -> tuple[Path, dict[str, str]]:
     """Train one model on the events of every plate that opens (reused when a previous run
-    saved it). Returns the model file and, by plate name, why a plate could not be opened:
-    one unreadable plate leaves the others their pooled model."""
+    saved it with the same ``shared_fingerprint``). Returns the model file and, by plate
+    name, why a plate could not be opened: one unreadable plate leaves the others their
+    pooled model."""
     from cytomoe.core.analysis.pipeline import fit_model
 
     path = out_dir / POOLED_MODEL_FILE
-    if path.is_file():  # MoESimVAE.save renames a finished file into place
-        log.info("pooled model %s exists: reusing it", path)
+    record = out_dir / POOLED_FINGERPRINT_FILE
+    if path.is_file() and _recorded_fingerprint(record) == shared_fingerprint:
+        log.info("pooled model %s exists for these settings and plates: reusing it", path)
         return path, {}
     plates, opened, unopenable = [], [], {}
     for job in jobs:
@@ -270,16 +315,27 @@ def fit_pooled_model(
     )
     events = pooled.events(compensate_spillover=panel.compensate)
     model = fit_model(events, panel, settings.model, should_cancel=should_cancel)
-    model.save(path)
+    with atomic_output(path, overwrite=True, record=True) as temporary:
+        model.save(temporary)
+    _write_text(record, json.dumps({"fingerprint": shared_fingerprint}) + "\n")
     return path, unopenable
 
 
+def _recorded_fingerprint(path: Path) -> str:
+    try:
+        return str(json.loads(path.read_text())["fingerprint"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+
+
 def open_log(out_dir: Path) -> logging.Logger:
-    """``OUT/batch.log``, appended by every run of the batch."""
+    """``OUT/batch.log``, appended by every run of the batch (never a file of that name
+    that cytomoe did not write)."""
     log = logging.getLogger(f"cytomoe.batch.{out_dir}")
     log.setLevel(logging.INFO)
     log.propagate = False
     if not log.handlers:
+        record_written(out_dir / LOG_FILE)
         handler = logging.FileHandler(out_dir / LOG_FILE, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         log.addHandler(handler)
@@ -303,10 +359,15 @@ def run_batch(
     progress: BatchProgress | None = None,
     should_cancel: CancelCheck | None = None,
     use_dask: bool = False,
+    overwrite: bool = False,
 ) -> BatchResult:
-    """Analyse every plate into ``out_dir/<plate>/`` and write ``out_dir/summary.csv``.
+    """Analyse every plate into ``out_dir/<plate>/`` and write ``out_dir/summary.csv``
+    (every finished plate in ``out_dir``, of this run or earlier ones).
 
-    Plates already complete are skipped. ``workers`` > 1 starts a local Dask cluster of
+    Plates already complete with the same settings and inputs are skipped; a complete
+    plate whose settings or inputs changed stops the batch before any work (InputError
+    naming it) unless ``overwrite`` redoes it. ``out_dir`` may not be, contain or lie
+    inside a plate or the model file. ``workers`` > 1 starts a local Dask cluster of
     that many single-threaded processes; ``scheduler`` uses a running Dask cluster instead
     (its workers need cytomoe installed and the plates at the same paths). One worker
     runs the plates in this process, without Dask, unless ``use_dask`` is True.
@@ -319,6 +380,11 @@ def run_batch(
         raise InputError(f"--workers must be at least 1, not {workers}.")
     out_dir = Path(out_dir).resolve()
     jobs = plan_jobs(plates, out_dir)
+    check_outside_inputs(
+        out_dir,
+        [p for job in jobs for p in job.inputs]
+        + [p for p in (model_file, settings.sample_sheet) if p is not None],
+    )
     if model_file is not None:
         model_path = Path(model_file).resolve()
         if not model_path.is_file():
@@ -326,7 +392,26 @@ def run_batch(
         from cytomoe.core.model.estimator import MoESimVAE
 
         MoESimVAE.load(model_path)  # an unreadable model is bad input, not N failed plates
+    shared = settings_fingerprint(
+        settings, mode, None if model_file is None else str(Path(model_file).resolve())
+    )
+    if mode == POOLED:  # every plate's outputs depend on every plate's events
+        shared = fingerprint([shared], [f for job in jobs for f in _plate_files(job)])
+    for job in jobs:
+        job.fingerprint = fingerprint([shared], _plate_files(job))
+    changed = [
+        job.name
+        for job in jobs
+        if is_complete(job.out_dir) and finished_fingerprint(job.out_dir) != job.fingerprint
+    ]
+    if changed and not overwrite:
+        raise InputError(
+            f"{out_dir}: plate(s) {', '.join(changed)} finished earlier with other settings "
+            "or inputs; use --overwrite to redo them, or choose another --out."
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
+    for job in jobs:  # what a killed run left, also beside plates skipped now
+        clean_leftovers(job.out_dir)
     log = open_log(out_dir)
     try:
         log.info(
@@ -338,13 +423,17 @@ def run_batch(
         outcomes: dict[str, PlateOutcome] = {}
         pending = []
         for job in jobs:
-            if is_complete(job.out_dir):
+            if is_complete(job.out_dir) and job.name not in changed:
                 outcomes[job.name] = PlateOutcome(job.name, SKIPPED, wells=_read_wells(job.out_dir))
                 log.info("%s: complete from an earlier run, skipped", job.name)
             else:
+                if job.name in changed:
+                    log.info("%s: settings or inputs changed since it finished: redone", job.name)
                 pending.append(job)
         if pending and mode == POOLED:
-            model_file, unopenable = fit_pooled_model(settings, jobs, out_dir, log, should_cancel)
+            model_file, unopenable = fit_pooled_model(
+                settings, jobs, out_dir, log, should_cancel, shared
+            )
             for job in pending:
                 if job.name in unopenable:
                     outcomes[job.name] = PlateOutcome(job.name, FAILED, unopenable[job.name])
@@ -456,8 +545,13 @@ def _read_wells(plate_dir: Path) -> list[dict]:
 
 
 def write_summary(outcomes: Sequence[PlateOutcome], out_dir: Path) -> Path | None:
-    """``summary.csv``: one row per well of every finished plate (this run or earlier)."""
+    """``summary.csv``: one row per well of every finished plate in ``out_dir``, this run's
+    in their order, then those earlier runs finished, by name."""
     rows = [row for outcome in outcomes for row in outcome.wells]
+    named = {outcome.name for outcome in outcomes}
+    for folder in sorted(out_dir.iterdir(), key=lambda f: f.name):
+        if folder.name not in named and folder.is_dir() and is_complete(folder):
+            rows.extend(_read_wells(folder))
     if not rows:
         return None
     table = pd.DataFrame(rows)
@@ -465,5 +559,5 @@ def write_summary(outcomes: Sequence[PlateOutcome], out_dir: Path) -> Path | Non
     first = ["plate", "well", "file", "events"]
     rest = [c for c in table.columns if c not in first and c not in clusters]
     path = out_dir / SUMMARY_FILE
-    _write_atomically(path, table[first + clusters + rest].to_csv(index=False))
+    _write_text(path, table[first + clusters + rest].to_csv(index=False))
     return path

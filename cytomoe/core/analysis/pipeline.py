@@ -3,11 +3,8 @@ event, score against manual labels and export. Each step is a function of its ow
 the CLI, batch runs and the GUI share them."""
 
 import json
-import os
-import shutil
-import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,8 +17,14 @@ from cytomoe.core.analysis.result_files import write_result_files
 from cytomoe.core.errors import InputError, OutputExistsError
 from cytomoe.core.evaluation.fmeasure import Evaluation, evaluate
 from cytomoe.core.evaluation.labels import labels_from_column, labels_from_file
-from cytomoe.core.io.export import current_umask, source_keywords, write_csv, write_fcs
-from cytomoe.core.io.plate import SAMPLE, Plate
+from cytomoe.core.io.export import source_keywords, write_csv, write_fcs
+from cytomoe.core.io.outputs import (
+    check_folder_target,
+    check_outside_inputs,
+    replace_folder,
+    written_files,
+)
+from cytomoe.core.io.plate import SAMPLE, WELL, Plate
 from cytomoe.core.model.estimator import MoESimVAE
 from cytomoe.core.model.settings import ModelSettings
 from cytomoe.core.preprocessing.panel import Panel
@@ -152,7 +155,11 @@ def analyse(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     plate = plate or open_plate(settings, progress, should_cancel)
-    panel = resolve_panel(settings, plate) if model is None else _panel_of_model(model, plate)
+    panel = (
+        resolve_panel(settings, plate)
+        if model is None
+        else _panel_of_model(model, plate, settings.model_file)
+    )
     events = plate.events(compensate_spillover=panel.compensate)
     truth = truth_labels(settings.labels, events, plate)  # checked before the long work
     timings["load"] = time.perf_counter() - started
@@ -172,13 +179,14 @@ def analyse(
     )
 
 
-def _panel_of_model(model: MoESimVAE, plate: Plate) -> Panel:
+def _panel_of_model(model: MoESimVAE, plate: Plate, model_file: str | None) -> Panel:
     """A saved model brings its own markers and cofactors; the plate must have them."""
     missing = [m for m in model.markers_ if m not in plate.channels]
     if missing:
+        trained = f"{Path(model_file).name} was" if model_file else "The model was"
         raise InputError(
-            f"The data lacks the model's marker channel(s) {', '.join(missing)}; "
-            f"channels: {', '.join(plate.channels)}."
+            f"{trained} trained on marker channel(s) the data lacks: {', '.join(missing)}. "
+            f"The data has: {', '.join(plate.channels)}."
         )
     panel = Panel.default_for(plate.samples, plate.channels)
     panel.selected = list(model.markers_)
@@ -195,21 +203,24 @@ def run_analysis(
     should_cancel: CancelCheck | None = None,
 ) -> AnalysisResult:
     """Analyse and write ``out_dir`` (``clusters.fcs``, one FCS per cluster, ``report.json``,
-    the model). Nothing appears at ``out_dir`` unless everything succeeded."""
+    the model): the one path of `cytomoe run`, `apply` and `demo`. The output folder is
+    checked before the long work; nothing appears at ``out_dir`` unless everything
+    succeeded."""
     out_dir = Path(out_dir)
-    check_output_folder(out_dir, overwrite)
+    check_outside_inputs(out_dir, input_paths(settings))
+    check_folder_target(out_dir, overwrite)
     result = analyse(settings, model=model, progress=progress, should_cancel=should_cancel)
     write_outputs(result, settings, out_dir, overwrite, progress, should_cancel)
     return result
 
 
-def check_output_folder(out_dir: Path, overwrite: bool) -> None:
-    if out_dir.exists() and not overwrite:
-        raise OutputExistsError(
-            f"{out_dir} already exists; choose another folder or use --overwrite."
-        )
-    if not out_dir.parent.exists():
-        raise InputError(f"{out_dir.parent}: the folder to write into does not exist.")
+def input_paths(settings: AnalysisSettings) -> list[str]:
+    """Every file or folder an analysis reads, which no output may touch."""
+    paths = list(settings.inputs)
+    paths += [p for p in (settings.sample_sheet, settings.model_file) if p]
+    if settings.labels is not None and settings.labels.kind in ("file", "gates"):
+        paths.append(settings.labels.value)
+    return paths
 
 
 def write_outputs(
@@ -219,14 +230,12 @@ def write_outputs(
     overwrite: bool = False,
     progress: ProgressCallback | None = None,
     should_cancel: CancelCheck | None = None,
+    extra_files: Mapping[str, str] | None = None,
+    commit_file: str | None = None,
 ) -> None:
-    """Write into a hidden temporary folder beside ``out_dir``, then rename it into place."""
-    check_output_folder(out_dir, overwrite)
-    staging = Path(
-        tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent)
-    )
-    staging.chmod(0o777 & ~current_umask())  # mkdtemp makes it private
-    try:
+    """Write the outputs (and ``extra_files``, name -> text) through a staging folder that
+    :func:`~cytomoe.core.io.outputs.replace_folder` moves into ``out_dir``."""
+    with replace_folder(out_dir, overwrite, commit_file) as staging:
         started = time.perf_counter()
         _write_cluster_files(result, staging, progress, should_cancel)
         result.model.save(staging / MODEL_FILE)
@@ -236,30 +245,30 @@ def write_outputs(
             json.dumps(report_data, indent=2, default=_json_default) + "\n"
         )
         write_result_files(result, report_data, staging)
-        _replace_folder(staging, out_dir)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+        for name, text in (extra_files or {}).items():
+            (staging / name).write_text(text, encoding="utf-8")
 
 
-def _replace_folder(staging: Path, out_dir: Path) -> None:
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old")
-        os.replace(out_dir, old)
-        os.replace(staging, out_dir)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staging, out_dir)
+def well_code(well: str | None) -> int:
+    """The `well` channel's number for a well id: row x 100 + column (A1 = 101, H12 = 812,
+    P24 = 1624), 0 for a sample without a well."""
+    if not well:
+        return 0
+    return (ord(well[0]) - ord("A") + 1) * 100 + int(well[1:])
 
 
 def export_frame(result: AnalysisResult) -> pd.DataFrame:
     """All events in instrument units as read (uncompensated, so the files' spillover still
-    applies), plus the cluster, its probability and, for several samples, the sample."""
+    applies), plus the cluster, its probability and, for several samples, the sample (its
+    index in the plate, as ``CYTOMOE_SOURCES`` lists them) and the well."""
     frame = result.plate.events(compensate_spillover=False)[result.plate.channels]
     frame[CLUSTER] = result.clusters.astype(np.float32)
     frame[PROBABILITY] = result.probability
     if len(result.plate.samples) > 1:
-        frame[SAMPLE] = result.events[SAMPLE].to_numpy(np.float32)
+        samples = result.events[SAMPLE].to_numpy()
+        frame[SAMPLE] = samples.astype(np.float32)
+        codes = np.array([well_code(s.well) for s in result.plate.samples], dtype=np.float32)
+        frame[WELL] = codes[samples]
     return frame
 
 
@@ -310,19 +319,29 @@ def export_clusters(
             f"{folder} already holds {', '.join(existing[:3])}; "
             "choose another folder or allow overwriting."
         )
+    foreign = sorted(set(existing) - written_files(folder))
+    if foreign:
+        raise OutputExistsError(
+            f"{Path(folder) / foreign[0]} was not written by cytomoe, so it is left alone; "
+            "move it or choose another folder."
+        )
+    check_outside_inputs(folder, [s.path for s in result.plate.samples])
     keywords = _export_keywords(result)
+    ranges = _own_channel_ranges(result, frame)
     for done, ((mask, label), target) in enumerate(zip(jobs, targets, strict=True)):
         check_cancel(should_cancel)
         report(progress, "export", done, len(jobs), f"Writing {target.name}")
         if file_format == "csv":
-            write_csv(target, frame[mask], overwrite=overwrite)
+            write_csv(target, frame[mask], overwrite=overwrite, record=True)
         else:
             write_fcs(
                 target,
                 frame[mask],
-                markers=result.plate.markers,
+                markers={**result.plate.markers, **OWN_CHANNEL_MARKERS},
                 keywords={**keywords, "CYTOMOE_CLUSTERS": label},
                 overwrite=overwrite,
+                record=True,
+                linear_ranges=ranges,
             )
     report(progress, "export", len(jobs), len(jobs), "Exported")
     return targets
@@ -342,12 +361,46 @@ def export_targets(
     return [Path(folder) / name for name in names]
 
 
+# $PnS of the channels cytomoe adds, saying how to read them.
+OWN_CHANNEL_MARKERS = {
+    CLUSTER: "cluster (0 = largest)",
+    PROBABILITY: "probability of the cluster",
+    SAMPLE: "sample (index into CYTOMOE_SOURCES)",
+    WELL: "well (row x 100 + column, A1 = 101)",
+}
+
+
+def _own_channel_ranges(result: AnalysisResult, frame: pd.DataFrame) -> dict[str, float]:
+    """$PnR of the channels cytomoe adds, so that FlowJo's linear axis shows every value:
+    the number of clusters (of samples), one above the largest well code, 1 for the
+    probability."""
+    ranges = {CLUSTER: result.model.n_clusters_, PROBABILITY: 1.0}
+    if SAMPLE in frame:
+        ranges[SAMPLE] = len(result.plate.samples)
+    if WELL in frame:
+        ranges[WELL] = float(frame[WELL].max()) + 1
+    return ranges
+
+
 def _export_keywords(result: AnalysisResult) -> dict[str, str]:
-    """The source's spillover (the values stay uncompensated), instrument and provenance."""
+    """The source's spillover (the values stay uncompensated), instrument and gains, and the
+    source files in the order the `sample` channel numbers them."""
     keywords = source_keywords(result.plate.samples[0].keywords)
     keywords["CYTOMOE_SOURCES"] = ", ".join(
-        sorted({Path(s.path).name for s in result.plate.samples})
-    )[:2000]
+        f"{index}={sample.name}" for index, sample in enumerate(result.plate.samples)
+    )
+    return keywords
+
+
+def synthetic_keywords(cluster: int, model_name: str = "") -> dict[str, str]:
+    """Keywords of an export of generated cells: which cluster, which model, what units."""
+    keywords = {
+        "CYTOMOE_CLUSTER": str(cluster),
+        "CYTOMOE_SYNTHETIC": "generated by the cluster's experts",
+        "CYTOMOE_VALUES": "instrument units, compensated as the model's training data was",
+    }
+    if model_name:
+        keywords["CYTOMOE_MODEL"] = model_name
     return keywords
 
 

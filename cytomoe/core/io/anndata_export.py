@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cytomoe.core.io.export import atomic_output
+from cytomoe.core.io.outputs import atomic_output
 
 RAW_LAYER = "raw"  # instrument units, before the arcsinh transform
 LATENT_KEY = "X_cytomoe"  # obsm: MoE-Sim-VAE latent coordinates

@@ -1,12 +1,9 @@
 """Writing events as FCS 3.1 (through flowio) or CSV, atomically and never over a file
 that exists unless asked."""
 
-import os
 import re
-import tempfile
 from array import array
 from collections.abc import Mapping, Sequence
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,10 +12,10 @@ import numpy as np
 import pandas as pd
 
 from cytomoe import __version__
-from cytomoe.core.errors import InputError, OutputExistsError
+from cytomoe.core.errors import InputError
+from cytomoe.core.io.outputs import atomic_output
 
-# Keywords flowio computes itself, and $TIMESTEP (our time values are already scaled):
-# copying them from a source file would corrupt the output.
+# Keywords flowio computes itself: copying them from a source file would corrupt the output.
 _LAYOUT_KEYWORDS = {
     "beginanalysis",
     "endanalysis",
@@ -32,39 +29,12 @@ _LAYOUT_KEYWORDS = {
     "mode",
     "par",
     "tot",
-    "timestep",
+    "timestep",  # written anew when the export has the time channel
 }
-# Per-channel keywords ($PnG, $PnE, ...) describe the source's channel numbering and its
-# stored (not instrument-unit) values; ours are written anew.
-_CHANNEL_KEYWORD = re.compile(r"^p\d+[a-z]+$")
-
-
-@contextmanager
-def atomic_output(path: str | Path, overwrite: bool = False):
-    """Yield a temporary path beside ``path``; on success it is renamed onto ``path``.
-
-    A failure leaves neither a partial file nor a changed ``path`` behind.
-    """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise OutputExistsError(f"{path} already exists; choose another name or allow overwriting.")
-    if not path.parent.is_dir():
-        raise InputError(f"{path.parent}: the output folder does not exist.")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(handle)
-    try:
-        yield Path(temporary)
-        os.chmod(temporary, 0o666 & ~current_umask())  # mkstemp makes it private
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-
-
-def current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+# Per-channel keywords ($PnG, $PnE, ...) follow the source's channel numbering; the ones
+# below are renumbered onto the export's channels, the others are written anew.
+_CHANNEL_KEYWORD = re.compile(r"^p(\d+)([a-z]+)$")
+_KEPT_CHANNEL_KEYWORDS = ("g", "display", "v")  # gain, display scale, detector voltage
 
 
 def write_fcs(
@@ -74,11 +44,18 @@ def write_fcs(
     markers: Mapping[str, str] | Sequence[str] | None = None,
     keywords: Mapping[str, str] | None = None,
     overwrite: bool = False,
+    record: bool = False,
+    linear_ranges: Mapping[str, float] | None = None,
 ) -> Path:
     """Write ``frame``'s columns (or ``channels``) as an FCS 3.1 file of float32 events.
 
-    ``markers`` gives $PnS names (a mapping from $PnN or a list); ``keywords`` are copied
-    into TEXT (per-channel ones such as $PnR included), and provenance keywords are added.
+    ``markers`` gives $PnS names (a mapping from $PnN or a list). ``keywords`` are the
+    source's: general ones are copied into TEXT; a channel the source has too keeps its
+    $PnG, $PnDISPLAY and $PnV, and time its $TIMESTEP, with values stored so that a reader
+    that multiplies time by $TIMESTEP and divides by $PnG gets ``frame`` back.
+    ``linear_ranges`` gives channels of cytomoe's own (cluster, sample...) their $PnR and a
+    linear display. Provenance keywords are added. ``overwrite`` and ``record`` are those
+    of :func:`~cytomoe.core.io.outputs.atomic_output`.
     """
     path = Path(path)
     channels = list(frame.columns if channels is None else channels)
@@ -90,22 +67,71 @@ def write_fcs(
     else:
         pns = list(markers) if markers is not None else ["" for _ in channels]
     pns = [_safe_value(m) if m and m != c else "" for m, c in zip(pns, channels, strict=True)]
-    values = np.ascontiguousarray(frame[channels].to_numpy(dtype=np.float32), dtype="<f4")
     names = [str(c) for c in channels]  # $PnN is text, whatever the column labels are
-    data = array("f")
-    data.frombytes(values.tobytes())
+    source = {str(k).lower().lstrip("$"): str(v) for k, v in (keywords or {}).items()}
+    values = frame[channels].to_numpy(dtype=np.float64, copy=True)
     metadata = {
-        k: _safe_value(str(v))
-        for k, v in (keywords or {}).items()
-        if _is_copied(k) and str(v) != "" and _fits_channels(k, str(v), names)
+        k: _safe_value(v)
+        for k, v in source.items()
+        if _is_copied(k) and v != "" and _fits_channels(k, v, names)
     }
+    metadata.update(_channel_keywords(source, names, values))  # scales values first
     metadata.update(_ranges(values))
+    for name, top in (linear_ranges or {}).items():
+        if name in names:
+            i = names.index(name) + 1
+            metadata[f"P{i}R"], metadata[f"P{i}DISPLAY"] = str(max(1, int(np.ceil(top)))), "LIN"
     metadata.update(_provenance(path))
-    with atomic_output(path, overwrite) as temporary, open(temporary, "wb") as handle:
+    data = array("f")
+    data.frombytes(np.ascontiguousarray(values, dtype="<f4").tobytes())
+    with atomic_output(path, overwrite, record) as temporary, open(temporary, "wb") as handle:
         flowio.create_fcs(
-            handle, data, names, opt_channel_names=pns if any(pns) else None, metadata_dict=metadata
+            handle,
+            data,
+            [_safe_value(n) for n in names],
+            opt_channel_names=pns if any(pns) else None,
+            metadata_dict=metadata,
         )
     return path
+
+
+def _channel_keywords(source: dict[str, str], names: list[str], values: np.ndarray) -> dict:
+    """The source's gain, display and voltage of each exported channel, and $TIMESTEP;
+    ``values`` are scaled in place to what those keywords mean (see :func:`write_fcs`)."""
+    by_name: dict[str, dict[str, str]] = {}
+    numbers: dict[str, str] = {}
+    for key, value in source.items():
+        match = _CHANNEL_KEYWORD.match(key)
+        if match and match.group(2) == "n":
+            numbers.setdefault(value.strip(), match.group(1))
+    for name, number in numbers.items():
+        by_name[name] = {
+            suffix: source[f"p{number}{suffix}"]
+            for suffix in _KEPT_CHANNEL_KEYWORDS
+            if source.get(f"p{number}{suffix}", "").strip()
+        }
+    metadata: dict[str, str] = {}
+    timestep = _number(source.get("timestep"))
+    for i, name in enumerate(names):
+        kept = by_name.get(name.strip(), {})
+        is_time = name.strip().lower() == "time"
+        gain = _number(kept.get("g"))
+        if is_time and timestep:
+            values[:, i] /= timestep
+            metadata["$TIMESTEP"] = source["timestep"].strip()
+        elif not is_time and gain:
+            values[:, i] *= gain
+        metadata.update({f"P{i + 1}{suffix.upper()}": v.strip() for suffix, v in kept.items()})
+    return metadata
+
+
+def _number(text: str | None) -> float | None:
+    """A positive number from a keyword value, or None."""
+    try:
+        value = float(text or "")
+    except ValueError:
+        return None
+    return value if np.isfinite(value) and value > 0 else None
 
 
 # Keywords of a source file worth keeping in files derived from it: its spillover (the
@@ -114,20 +140,27 @@ SOURCE_KEYWORDS = ("spillover", "spill", "cyt", "date", "src")
 
 
 def source_keywords(keywords: Mapping[str, str]) -> dict[str, str]:
-    """The keywords of a source sample that an export of its events carries over."""
-    return {k: v for k, v in keywords.items() if k in SOURCE_KEYWORDS}
+    """The keywords of a source sample that an export of its events carries over: those
+    above, $TIMESTEP and the per-channel ones (:func:`write_fcs` keeps the gain, display
+    and voltage of each channel it writes)."""
+    return {
+        k: v
+        for k, v in keywords.items()
+        if k in SOURCE_KEYWORDS or k == "timestep" or _CHANNEL_KEYWORD.match(k)
+    }
 
 
-def write_csv(path: str | Path, frame: pd.DataFrame, overwrite: bool = False) -> Path:
+def write_csv(
+    path: str | Path, frame: pd.DataFrame, overwrite: bool = False, record: bool = False
+) -> Path:
     """Write ``frame`` as CSV with the same atomic, no-overwrite rules as FCS."""
-    with atomic_output(path, overwrite) as temporary:
+    with atomic_output(path, overwrite, record) as temporary:
         frame.to_csv(temporary, index=False)
     return Path(path)
 
 
 def _is_copied(keyword: str) -> bool:
-    key = keyword.lower().lstrip("$")
-    return key not in _LAYOUT_KEYWORDS and not _CHANNEL_KEYWORD.match(key)
+    return keyword not in _LAYOUT_KEYWORDS and not _CHANNEL_KEYWORD.match(keyword)
 
 
 def _safe_value(value: str) -> str:
@@ -143,7 +176,7 @@ def _safe_value(value: str) -> str:
 
 def _fits_channels(keyword: str, value: str, channels: Sequence[str]) -> bool:
     """A spillover matrix is copied only when the export still has all of its channels."""
-    if keyword.lower().lstrip("$") not in ("spill", "spillover"):
+    if keyword not in ("spill", "spillover"):
         return True
     parts = [p.strip() for p in value.split(",")]
     if not parts[0].isdigit():

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from cytomoe.core.errors import InputError
+from cytomoe.core.io.outputs import atomic_output
 from cytomoe.core.model import network
 from cytomoe.core.model.device import select_device
 from cytomoe.core.model.estimator import MoESimVAE, check_network_size
@@ -50,10 +51,8 @@ def save_model(model: MoESimVAE, path: str | Path) -> None:
             "cluster_means": torch.as_tensor(model.cluster_means_),
         }
     )
-    path = Path(path)
-    temporary = path.with_name(path.name + ".part")
-    torch.save({"meta": json.dumps(meta), "tensors": tensors}, temporary)
-    temporary.replace(path)
+    with atomic_output(path, overwrite=True) as temporary:
+        torch.save({"meta": json.dumps(meta), "tensors": tensors}, temporary)
 
 
 def load_model(path: str | Path, device: str | None = None) -> MoESimVAE:
