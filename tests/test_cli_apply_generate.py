@@ -184,3 +184,29 @@ def test_generate_refuses_more_cells_than_the_cap(yeast_model, tmp_path, capsys)
     code = cli(["generate", str(yeast_model[0]), "--cluster", "0", "-n", "1e11", "--out", str(out)])
     assert code == 2 and "-n must be between 1 and 10,000,000" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_generated_cells_of_compensated_data_are_written_as_the_cluster_files_hold_events(
+    shared_data, tmp_path
+):
+    """68983 is compensated for training: the generated cells are written uncompensated
+    with the spillover and $PnS names, so compensating the file gives the model's values."""
+    plate = Plate.open([shared_data / "labeled" / "flowsom_68983" / "68983.fcs"])
+    settings = load_analysis(TINY)
+    panel = resolve_panel(settings, plate)
+    assert panel.compensate
+    events = plate.events(compensate_spillover=True)
+    model = fit_model(events, panel, settings.model, plate.samples[0].spillover)
+    model_path = tmp_path / "68983.cytomoe"
+    model.save(model_path)
+    out = tmp_path / "synthetic.fcs"
+    command = ["generate", str(model_path), "--cluster", "0", "-n", "300", "--seed", "1"]
+    assert cli([*command, "--out", str(out)]) == 0
+    written = Plate.open([out])
+    assert written.samples[0].spillover is not None
+    assert written.samples[0].markers == [panel.display_name(c) for c in model.markers_]
+    compensated = written.events(compensate_spillover=True)[model.markers_].to_numpy()
+    expected = model.generate(0, 300, seed=1).to_numpy()
+    np.testing.assert_allclose(compensated, expected, rtol=1e-4, atol=1e-2)
+    uncompensated = written.events(compensate_spillover=False)[model.markers_].to_numpy()
+    assert np.abs(uncompensated - expected).max() > 1  # the spillover was put back

@@ -38,7 +38,13 @@ OUT_OF_RANGE = [
 def test_settings_are_the_estimators_parameters_with_its_defaults():
     parameters = inspect.signature(MoESimVAE.__init__).parameters
     settings = {f.name: f.default for f in fields(ModelSettings)}
-    assert set(parameters) - set(settings) == {"self", "markers", "cofactors"}
+    assert set(parameters) - set(settings) == {
+        "self",
+        "markers",
+        "cofactors",
+        "marker_names",
+        "spillover",
+    }
     assert all(parameters[name].default == default for name, default in settings.items())
 
 

@@ -49,7 +49,7 @@ def cell_count(text: str) -> int:
 
 
 def main(args: argparse.Namespace) -> int:
-    from cytomoe.core.analysis.pipeline import synthetic_keywords
+    from cytomoe.core.analysis.pipeline import synthetic_export
     from cytomoe.core.errors import InputError, OutputExistsError
     from cytomoe.core.io.export import write_csv, write_fcs
     from cytomoe.core.io.outputs import check_outside_inputs
@@ -69,11 +69,11 @@ def main(args: argparse.Namespace) -> int:
         )
     model = MoESimVAE.load(args.model, device=args.device)
     cells = model.generate(args.cluster, args.n, seed=args.seed)
+    events, markers, keywords = synthetic_export(model, cells, args.cluster, args.model.name)
     if suffix == ".csv":
-        write_csv(args.out, cells, overwrite=args.overwrite)
+        write_csv(args.out, events, overwrite=args.overwrite)
     else:
-        keywords = synthetic_keywords(args.cluster, args.model.name)
-        write_fcs(args.out, cells, keywords=keywords, overwrite=args.overwrite)
+        write_fcs(args.out, events, markers=markers, keywords=keywords, overwrite=args.overwrite)
     accuracy = cells.attrs.get("generation_accuracy")
     routed = (
         ""
@@ -82,7 +82,7 @@ def main(args: argparse.Namespace) -> int:
     )
     print(
         f"{args.n} synthetic cells of cluster {args.cluster} ({len(cells.columns)} markers, "
-        f"instrument units, compensated as the training data was) written to "
+        f"instrument units, uncompensated as in the cluster files) written to "
         f"{args.out}{routed}"
     )
     return 0

@@ -43,7 +43,7 @@ from cytomoe.core.analysis.pipeline import (
     build_report,
     export_clusters,
     export_targets,
-    synthetic_keywords,
+    synthetic_export,
     truth_labels,
 )
 from cytomoe.core.analysis.result_files import ANNDATA_FILE, write_anndata
@@ -738,11 +738,12 @@ class MainWindow(QMainWindow):
         )
         if not path:
             return
-        markers = {c: self.panel.display_name(c) for c in self.synthetic.columns}
-        keywords = synthetic_keywords(self.selected_cluster)
+        events, markers, keywords = synthetic_export(
+            self.result.model, self.synthetic, self.selected_cluster
+        )
         self._write_file(
             lambda overwrite: write_fcs(
-                path, self.synthetic, markers=markers, keywords=keywords, overwrite=overwrite
+                path, events, markers=markers, keywords=keywords, overwrite=overwrite
             ),
             path,
         )

@@ -314,7 +314,8 @@ def fit_pooled_model(
         ", ".join(panel.selected),
     )
     events = pooled.events(compensate_spillover=panel.compensate)
-    model = fit_model(events, panel, settings.model, should_cancel=should_cancel)
+    spillover = pooled.samples[0].spillover
+    model = fit_model(events, panel, settings.model, spillover, should_cancel=should_cancel)
     with atomic_output(path, overwrite=True, record=True) as temporary:
         model.save(temporary)
     _write_text(record, json.dumps({"fingerprint": shared_fingerprint}) + "\n")

@@ -44,12 +44,27 @@ from cytomoe.core.model.similarity import (
     min_population_size,
 )
 from cytomoe.core.model.training import TrainingConfig, even_subsample, train
+from cytomoe.core.preprocessing.panel import Panel
 from cytomoe.core.progress import CancelCheck, ProgressCallback, check_cancel, report
 
 ASSIGN_CHUNK = 65_536  # cells per forward pass when assigning
 MAX_NETWORK_PARAMETERS = 20_000_000  # weights of encoder, gate and experts together
 MAX_GENERATED_CELLS = 1_000_000  # per call of generate
-DATA_PARAMETERS = ("markers", "cofactors")  # from the panel (scaling.panel_scaling)
+DATA_PARAMETERS = ("markers", "cofactors", "marker_names", "spillover")  # panel_parameters
+
+
+def panel_parameters(panel: Panel, spillover: pd.DataFrame | None = None) -> dict:
+    """The estimator's data parameters from a panel: its selected channels, their cofactors
+    and display names, and ``spillover`` (the training events' compensation) restricted to
+    the selected channels when the panel compensates."""
+    selected = list(panel.selected)
+    kept = [c for c in selected if spillover is not None and c in spillover.index]
+    return {
+        "markers": selected,
+        "cofactors": {c: panel.cofactors.get(c) for c in selected},
+        "marker_names": {c: panel.display_name(c) for c in selected},
+        "spillover": spillover.loc[kept, kept] if panel.compensate and kept else None,
+    }
 
 
 class MoESimVAE(ClusterMixin, BaseEstimator):
@@ -72,6 +87,9 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
       markers: columns ($PnN) to cluster on; None: every column of X.
       cofactors: arcsinh cofactor for all markers, a table of one per marker (None or
         left out: linear), or None for no arcsinh (``CytometryScaler``).
+      marker_names, spillover: what the panel knows of the markers, kept with the model
+        for the files written from it: display names ($PnS) by channel, and the
+        spillover the training events were compensated with (None: not compensated).
 
     Attributes after ``fit``: ``labels_`` (cluster of each row of X), ``n_clusters_``,
     ``cluster_experts_`` (cluster c is the experts ``cluster_experts_[c]``),
@@ -98,6 +116,8 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
         device: Annotated[str, Satisfies(is_device_name, f"one of {DEVICE_NAMES}")] = "auto",
         markers: Sequence[str] | None = None,
         cofactors: Mapping[str, float | None] | float | None = None,
+        marker_names: Mapping[str, str] | None = None,
+        spillover: pd.DataFrame | None = None,
     ):
         self.n_experts = n_experts
         self.latent_dim = latent_dim
@@ -115,6 +135,8 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
         self.device = device
         self.markers = markers
         self.cofactors = cofactors
+        self.marker_names = marker_names
+        self.spillover = spillover
 
     @classmethod
     def setting_parameters(cls) -> dict[str, inspect.Parameter]:

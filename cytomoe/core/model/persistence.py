@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import torch
 
 from cytomoe.core.errors import InputError
@@ -35,6 +37,8 @@ def save_model(model: MoESimVAE, path: str | Path) -> None:
         },
         "markers": model.markers_,
         "cofactors": model.cofactors_,
+        "marker_names": model.marker_names,
+        "spillover": _spillover_meta(model.spillover),
         "cluster_experts": model.cluster_experts_,
         "cluster_sizes": model.cluster_sizes_,
         "expert_sizes": model.expert_sizes_,
@@ -53,6 +57,22 @@ def save_model(model: MoESimVAE, path: str | Path) -> None:
     )
     with atomic_output(path, overwrite=True) as temporary:
         torch.save({"meta": json.dumps(meta), "tensors": tensors}, temporary)
+
+
+def _spillover_meta(spillover: pd.DataFrame | None) -> dict | None:
+    if spillover is None:
+        return None
+    return {"channels": list(spillover.index), "values": spillover.to_numpy().tolist()}
+
+
+def _spillover_of(meta: dict | None) -> pd.DataFrame | None:
+    """The saved spillover; files saved before it was kept have none."""
+    if meta is None:
+        return None
+    channels, values = list(meta["channels"]), np.asarray(meta["values"], dtype=np.float64)
+    if values.shape != (len(channels), len(channels)):
+        raise ValueError("spillover")
+    return pd.DataFrame(values, index=channels, columns=channels)
 
 
 def load_model(path: str | Path, device: str | None = None) -> MoESimVAE:
@@ -92,7 +112,13 @@ def _model_of(
     known = MoESimVAE.setting_parameters()
     if set(params) - set(known):
         raise KeyError(sorted(set(params) - set(known)))
-    model = MoESimVAE(**params, markers=list(meta["markers"]), cofactors=dict(meta["cofactors"]))
+    model = MoESimVAE(
+        **params,
+        markers=list(meta["markers"]),
+        cofactors=dict(meta["cofactors"]),
+        marker_names=meta.get("marker_names"),
+        spillover=_spillover_of(meta.get("spillover")),
+    )
     model.check_settings()
     markers = model.markers
     if not markers or not all(isinstance(m, str) for m in markers):

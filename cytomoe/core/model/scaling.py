@@ -14,7 +14,6 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from cytomoe.core.errors import InputError
-from cytomoe.core.preprocessing.panel import Panel
 from cytomoe.core.preprocessing.transform import arcsinh, inverse_arcsinh
 
 SCALER_PERCENTILES = (0.5, 99.5)
@@ -30,14 +29,6 @@ def as_frame(X: pd.DataFrame | np.ndarray) -> pd.DataFrame:
     if values.ndim != 2:
         raise InputError(f"The events must be a table of cells × markers, not {values.ndim}-D.")
     return pd.DataFrame(values, columns=[str(i) for i in range(values.shape[1])])
-
-
-def panel_scaling(panel: Panel) -> dict:
-    """``markers`` and ``cofactors`` of the panel: its selected channels and their cofactors."""
-    return {
-        "markers": list(panel.selected),
-        "cofactors": {c: panel.cofactors.get(c) for c in panel.selected},
-    }
 
 
 class CytometryScaler(TransformerMixin, BaseEstimator):

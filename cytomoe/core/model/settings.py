@@ -8,9 +8,10 @@ Creating or replacing settings checks every value against its declared range
 
 from dataclasses import asdict, field, fields, make_dataclass
 
-from cytomoe.core.model.estimator import MoESimVAE
+import pandas as pd
+
+from cytomoe.core.model.estimator import MoESimVAE, panel_parameters
 from cytomoe.core.model.parameters import check_setting
-from cytomoe.core.model.scaling import panel_scaling
 from cytomoe.core.preprocessing.panel import Panel
 
 
@@ -26,9 +27,13 @@ class _SettingsMethods:
         data["hidden_sizes"] = list(self.hidden_sizes)
         return data
 
-    def estimator(self, panel: Panel | None = None) -> MoESimVAE:
-        """An untrained ``MoESimVAE`` with these settings, scaling as ``panel`` says."""
-        return MoESimVAE(**self.to_dict(), **(panel_scaling(panel) if panel else {}))
+    def estimator(
+        self, panel: Panel | None = None, spillover: pd.DataFrame | None = None
+    ) -> MoESimVAE:
+        """An untrained ``MoESimVAE`` with these settings, on ``panel``'s markers (whose
+        events were compensated with ``spillover``)."""
+        data = panel_parameters(panel, spillover) if panel else {}
+        return MoESimVAE(**self.to_dict(), **data)
 
 
 ModelSettings = make_dataclass(
