@@ -35,6 +35,14 @@ def finished_run(small_table, tmp_path_factory):
     return result, out
 
 
+def test_run_prints_the_panel_and_cofactors_it_used(finished_run):
+    result, _ = finished_run
+    lines = result.stdout.splitlines()
+    panel = lines.index("panel:")
+    assert lines[panel + 1 : panel + 9] == [f"  {i} cofactor 5" for i in range(8)]
+    assert "left out: labels" not in result.stdout  # a text column is no channel
+
+
 def test_run_writes_clusters_report_and_model(finished_run):
     result, out = finished_run
     assert result.returncode == 0, result.stderr

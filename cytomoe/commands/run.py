@@ -211,6 +211,9 @@ def run_with_arguments(
 def print_summary(report: dict, result, out_dir: Path) -> None:
     sizes = report["cluster_sizes"]
     total = max(1, sum(sizes))
+    print("panel (compensated):" if result.panel.compensate else "panel:")
+    for line in result.panel.describe():
+        print(f"  {line}")
     print(
         f"{report['n_events']} events from {len(result.plate.samples)} sample(s), "
         f"{len(report['markers'])} markers -> {report['n_clusters']} clusters "
