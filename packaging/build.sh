@@ -6,10 +6,13 @@
 #   packaging/build.sh --fresh    recreate the build venv first
 #
 # Environment: PYTHON (default python3.11, then python3) makes the venv; NICE (default 10)
-# is the niceness of the slow steps. The script prints how long each step took and how big
-# the bundle is. PyTorch is pinned to 2.13.0 and installed first, so that pip takes the CPU
-# wheel where one is offered and never resolves torch's range to a CUDA build later; the
-# script stops if a CUDA build or nvidia-* packages end up in the venv anyway.
+# is the niceness of the slow steps; TORCH_PIN, TORCH_PIP_ARGS and PYINSTALLER_PIN change
+# what is installed.
+# The script prints how long each step took and how big the bundle is.
+#
+# PyTorch is pinned to 2.13.0 and installed first, so that pip takes the CPU wheel where
+# one is offered and never resolves cytomoe's torch range to a CUDA build later; the script
+# stops if a CUDA build or nvidia-* packages end up in the venv anyway.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -35,7 +38,10 @@ PY=$VENV/bin/python
 PIP=("$PY" -m pip install --no-input)
 
 step "installing $TORCH_PIN first"
-nice -n "$NICE" "${PIP[@]}" "$TORCH_PIN"
+# TORCH_PIP_ARGS: extra pip arguments for this step, e.g. `--index-url URL` of PyTorch's
+# CPU-only wheel index where the default index would give the CUDA build.
+# shellcheck disable=SC2086
+nice -n "$NICE" "${PIP[@]}" ${TORCH_PIP_ARGS:-} "$TORCH_PIN"
 torch_version=$("$PY" -c 'import importlib.metadata as m; print(m.version("torch"))')
 if "$PY" -m pip list 2>/dev/null | grep -qi '^nvidia-'; then
     echo "build.sh: torch $torch_version pulled CUDA libraries (nvidia-*); install the CPU" \

@@ -9,8 +9,9 @@ arguments instead of cytomoe's. PyInstaller's runtime hook makes `freeze_support
 those arguments on every platform, run the child's work and exit; it must come first.
 
 CYTOMOE_BUNDLE_SMOKE=train (used by packaging/smoke.sh only): with `cytomoe gui --demo`,
-train on the demo data as soon as it is loaded, print one line on how it ended and quit, so
-that a smoke test exercises the training child process of the frozen app.
+train on the demo data as soon as it is loaded, print one line on how it ended and quit
+(CYTOMOE_BUNDLE_SMOKE_HOLD seconds later, for a screenshot), so that a smoke test exercises
+the training child process of the frozen app.
 """
 
 import multiprocessing
@@ -26,7 +27,8 @@ def _smoke_train() -> None:
     from cytomoe.gui import main_window
 
     open_demo = main_window.MainWindow.open_demo
-    state = {"trained": False}
+    state = {"trained": False, "done": False}
+    hold = float(os.environ.get("CYTOMOE_BUNDLE_SMOKE_HOLD", "0"))  # seconds shown after
 
     def say(text: str) -> None:
         print(f"cytomoe-smoke: {text}", flush=True)
@@ -42,9 +44,10 @@ def _smoke_train() -> None:
             state["trained"] = True
             say(f"demo loaded ({window.plate.name}); training in a child process")
             window.train()
-        elif window.result is not None:
+        elif window.result is not None and not state["done"]:
+            state["done"] = True
             say(f"trained: {window.training_panel.status.text()}")
-            QApplication.exit(0)
+            QTimer.singleShot(int(1000 * hold), lambda: QApplication.exit(0))
 
     def open_demo_and_train(window) -> None:
         open_demo(window)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Smoke test of the bundle that packaging/build.sh made (packaging/dist/cytomoe/).
 #
-#   packaging/smoke.sh [FCS_FILE] [--no-train]
+#   packaging/smoke.sh [FCS_FILE] [--no-train] [--batch]
 #
 # FCS_FILE defaults to ../shared/data/plates/yeast/Yeast_B1_B01.fcs beside the repository.
 # The bundle runs with a bare environment (PATH=/usr/bin:/bin, a fresh HOME, no Python
@@ -14,7 +14,9 @@
 #      leaving no process behind;
 #   4. (unless --no-train) the same with CYTOMOE_BUNDLE_SMOKE=train: the app trains on the
 #      demo data in its spawn child process (multiprocessing in the frozen app), prints the
-#      clusters it found and quits with status 0.
+#      clusters it found and quits with status 0 (a screenshot is taken before it quits);
+#   5. (with --batch) `cytomoe batch --workers 2` on FCS_FILE and a second file of its folder,
+#      short training: the Dask worker processes of the frozen app finish both plates.
 # Needs: Xvfb, xwininfo (x11-utils), import (imagemagick) or xwd (x11-apps), e.g.
 #   apt-get install -y xvfb x11-utils x11-apps imagemagick libxcb-icccm4 libxcb-keysyms1 \
 #       libxcb-cursor0 libxkbcommon-x11-0 libxcb-image0 libxcb-render-util0 libxcb-shape0
@@ -31,10 +33,12 @@ TRAIN_TIMEOUT=${TRAIN_TIMEOUT:-1200}
 
 fcs=$ROOT/../shared/data/plates/yeast/Yeast_B1_B01.fcs
 train=1
+batch=0
 for arg in "$@"; do
     case $arg in
         --no-train) train=0 ;;
-        -h | --help) sed -n '2,24p' "$0"; exit 0 ;;
+        --batch) batch=1 ;;
+        -h | --help) sed -n '2,27p' "$0"; exit 0 ;;
         *) fcs=$arg ;;
     esac
 done
@@ -165,8 +169,19 @@ echo "gui.log:"; sed 's/^/    /' "$OUT/gui.log" | tail -20
 # 4. training in the frozen app's child process
 if ((train)); then
     start=$(date +%s)
-    timeout "$TRAIN_TIMEOUT" "${x[@]}" CYTOMOE_BUNDLE_SMOKE=train "$EXE" gui --demo \
-        >"$OUT/train.log" 2>&1
+    timeout "$TRAIN_TIMEOUT" "${x[@]}" CYTOMOE_BUNDLE_SMOKE=train CYTOMOE_BUNDLE_SMOKE_HOLD=8 \
+        "$EXE" gui --demo >"$OUT/train.log" 2>&1 &
+    trainer=$!
+    while kill -0 $trainer 2>/dev/null; do
+        if grep -q '^cytomoe-smoke: trained' "$OUT/train.log"; then
+            sleep 3
+            shot=$(screenshot "$OUT/gui-trained")
+            [[ -n $shot ]] && echo "screenshot: $shot"
+            break
+        fi
+        sleep 1
+    done
+    wait $trainer
     status=$?
     seconds=$(($(date +%s) - start))
     echo "train.log:"; sed 's/^/    /' "$OUT/train.log" | tail -20
@@ -174,6 +189,25 @@ if ((train)); then
         pass "gui --demo trained in its child process and quit in $seconds s"
     else
         fail "gui --demo training: status $status after $seconds s (see $OUT/train.log)"
+    fi
+fi
+
+# 5. (with --batch) `cytomoe batch --workers 2` on two plates: Dask worker processes of the
+#    frozen app (also multiprocessing's spawn), short training.
+if ((batch)); then
+    second=$(ls "$(dirname "$fcs")"/*.fcs | grep -v -F "$fcs" | head -1)
+    sed -e 's/^iterations = .*/iterations = 200/' -e 's/^n_experts = .*/n_experts = 8/' \
+        "$ROOT/examples/analysis.toml" >"$OUT/small.toml"
+    start=$(date +%s)
+    timeout "$TRAIN_TIMEOUT" "${bare[@]}" "$EXE" batch "$fcs" "$second" --config \
+        "$OUT/small.toml" --out "$OUT/batch" --workers 2 --quiet >"$OUT/batch.txt" 2>&1
+    status=$?
+    seconds=$(($(date +%s) - start))
+    sed 's/^/    /' "$OUT/batch.txt" | tail -8
+    if [[ $status -eq 0 ]] && grep -q '^2 of 2 plate(s) finished' "$OUT/batch.txt"; then
+        pass "batch --workers 2 finished both plates on Dask in $seconds s"
+    else
+        fail "batch --workers 2: status $status after $seconds s (see $OUT/batch.txt)"
     fi
 fi
 
