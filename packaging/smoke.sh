@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Smoke test of the bundle that packaging/build.sh made (packaging/dist/cytomoe/).
 #
-#   packaging/smoke.sh [FCS_FILE] [--no-train] [--batch]
+#   packaging/smoke.sh [FCS_FILE] [--no-train] [--batch] [--term-training]
 #
 # FCS_FILE defaults to ../shared/data/plates/yeast/Yeast_B1_B01.fcs beside the repository.
 # The bundle runs with a bare environment (PATH=/usr/bin:/bin, a fresh HOME, no Python
@@ -16,7 +16,9 @@
 #      demo data in its spawn child process (multiprocessing in the frozen app), prints the
 #      clusters it found and quits with status 0 (a screenshot is taken before it quits);
 #   5. (with --batch) `cytomoe batch --workers 2` on FCS_FILE and a second file of its folder,
-#      short training: the Dask worker processes of the frozen app finish both plates.
+#      short training: the Dask worker processes of the frozen app finish both plates;
+#   6. (with --term-training) SIGTERM to the app in the middle of training leaves no process
+#      behind.
 # Needs: Xvfb, xwininfo (x11-utils), import (imagemagick) or xwd (x11-apps), e.g.
 #   apt-get install -y xvfb x11-utils x11-apps imagemagick libxcb-icccm4 libxcb-keysyms1 \
 #       libxcb-cursor0 libxkbcommon-x11-0 libxcb-image0 libxcb-render-util0 libxcb-shape0
@@ -34,11 +36,13 @@ TRAIN_TIMEOUT=${TRAIN_TIMEOUT:-1200}
 fcs=$ROOT/../shared/data/plates/yeast/Yeast_B1_B01.fcs
 train=1
 batch=0
+term_training=0
 for arg in "$@"; do
     case $arg in
         --no-train) train=0 ;;
         --batch) batch=1 ;;
-        -h | --help) sed -n '2,27p' "$0"; exit 0 ;;
+        --term-training) term_training=1 ;;
+        -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
         *) fcs=$arg ;;
     esac
 done
@@ -209,6 +213,30 @@ if ((batch)); then
     else
         fail "batch --workers 2: status $status after $seconds s (see $OUT/batch.txt)"
     fi
+fi
+
+# 6. (with --term-training) SIGTERM to the app while it trains: no process may be left
+#    behind (the training child and multiprocessing's resource tracker included).
+if ((term_training)); then
+    "${x[@]}" CYTOMOE_BUNDLE_SMOKE=train "$EXE" gui --demo >"$OUT/term.log" 2>&1 &
+    app=$!
+    for _ in $(seq "$WINDOW_TIMEOUT"); do
+        grep -q 'training in a child process' "$OUT/term.log" && break
+        sleep 1
+    done
+    sleep 8
+    kids=$(descendants $app)
+    kill -TERM $app
+    sleep 10
+    left=$(for pid in $kids; do kill -0 "$pid" 2>/dev/null && echo "$pid"; done)
+    if [[ -z $left ]]; then
+        pass "SIGTERM while training: the app and its $(echo $kids | wc -w) child process(es) ended"
+    else
+        fail "SIGTERM while training left processes behind: $(ps -o pid=,args= -p \
+            "$(echo $left | tr ' ' ,)" | cut -c1-100 | tr '\n' ';')"
+        kill -KILL $left 2>/dev/null
+    fi
+    kill -KILL $app 2>/dev/null
 fi
 
 if ((failures)); then
