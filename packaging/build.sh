@@ -56,7 +56,9 @@ src=$(mktemp -d)
 trap 'rm -rf "$src"' EXIT
 tar -C "$ROOT" --exclude=./packaging --exclude=./.git --exclude='*.egg-info' \
     --exclude=./build --exclude=./dist --exclude=./.venv -cf - . | tar -C "$src" -xf -
-nice -n "$NICE" "${PIP[@]}" "$src" "$PYINSTALLER_PIN"
+# [all]: the app's and batch's extras (PySide6, pyqtgraph, dask) where pyproject.toml has
+# them; pip only warns where it has no such extra.
+nice -n "$NICE" "${PIP[@]}" "$src[all]" "$PYINSTALLER_PIN"
 if "$PY" -m pip list 2>/dev/null | grep -qi '^nvidia-'; then
     echo "build.sh: CUDA libraries (nvidia-*) were installed; the bundle must stay CPU-only" >&2
     exit 1
