@@ -2,11 +2,14 @@
 look at the experts, score against the manual gates, export and re-read."""
 
 import os
+import time
 
 import numpy as np
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox  # noqa: E402
 
 from cytomoe.core.analysis.analysis_file import LabelSource  # noqa: E402
 from cytomoe.core.io.fcs import read_fcs  # noqa: E402
@@ -107,3 +110,92 @@ def test_unreadable_file_is_listed_and_the_rest_opens(qtbot, shared_data, tmp_pa
     assert win.plate_view.failures.count() == 1
     assert "Yeast_B2_B02.fcs" in win.plate_view.failures.item(0).text()
     assert errors and "could not be read" in errors[0]
+
+
+@pytest.fixture(scope="module")
+def demo_result():
+    """One quick analysis of the demo data, shown by the tests that need clusters."""
+    from dataclasses import replace
+
+    from cytomoe.core.analysis.demo import demo_settings
+    from cytomoe.core.analysis.pipeline import analyse
+
+    settings = demo_settings()
+    settings.model = replace(settings.model, iterations=40, n_train=2000)
+    return analyse(settings)
+
+
+@pytest.fixture
+def trained(window, demo_result):
+    window._trained(demo_result)
+    return window
+
+
+def test_quitting_during_training_asks_then_stops_the_job(qtbot, window, monkeypatch):
+    questions = []
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda *a: questions.append(a[2]) or QMessageBox.Yes
+    )
+    window.training_panel.iterations.setValue(100_000)
+    window.train()
+    qtbot.waitUntil(lambda: window.worker is not None, timeout=5_000)
+    worker = window.worker
+    assert window.close()
+    assert questions and "Training" in questions[0]
+    assert worker.isFinished()
+
+
+def test_quitting_during_training_can_be_declined(qtbot, window, monkeypatch):
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.No)
+    window.training_panel.iterations.setValue(100_000)
+    window.train()
+    qtbot.waitUntil(lambda: window.worker is not None, timeout=5_000)
+    assert not window.close()
+    assert window.worker.isRunning()
+    window.cancel()
+    qtbot.waitUntil(lambda: window.worker is None, timeout=10_000)
+
+
+def test_cancelling_training_ends_it_within_two_seconds(qtbot, window):
+    window.training_panel.iterations.setValue(100_000)
+    window.train()
+    qtbot.waitUntil(
+        lambda: window.training_panel.status.text().startswith("Train"), timeout=120_000
+    )
+    started = time.perf_counter()
+    window.cancel()
+    qtbot.waitUntil(lambda: window.worker is None, timeout=30_000)
+    assert time.perf_counter() - started < 2.0
+
+
+def test_plot_exports_as_svg(window, tmp_path, monkeypatch):
+    target = tmp_path / "plot.svg"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    window.export_plot()
+    assert "<svg" in target.read_text()
+    assert not window.errors
+
+
+def test_deselecting_a_cluster_repaints_where_its_dots_were(qtbot, trained):
+    trained.show()
+    trained.select_cluster(0)
+    qtbot.wait(50)
+    dots = trained.gating_plot.overlay.sceneBoundingRect()
+    assert dots.width() > 0
+    repainted = []
+    trained.gating_plot.scene().changed.connect(repainted.extend)
+    trained.select_cluster(-1)
+    qtbot.waitUntil(lambda: bool(repainted), timeout=2_000)
+    assert any(rect.contains(dots.center()) for rect in repainted)
+
+
+def test_axis_change_leaves_the_hidden_expert_panels_for_later(qtbot, trained):
+    trained.tabs.setCurrentWidget(trained.experts_tab)
+    panels = trained.expert_grid.panels
+    trained.tabs.setCurrentIndex(0)
+    trained.x_channel.setCurrentIndex(3)
+    assert trained.expert_grid.panels is panels
+    trained.tabs.setCurrentWidget(trained.experts_tab)
+    assert trained.expert_grid.panels is not panels
+    label = trained.expert_grid.panels[0].getPlotItem().getAxis("bottom").labelText
+    assert label == trained.x_channel.currentText()

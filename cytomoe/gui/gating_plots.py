@@ -122,7 +122,9 @@ class DensityPlot(pg.PlotWidget):
         self.overlay.setData(x[rows], y[rows], brush=QBrush(qcolor))
 
     def clear_highlight(self) -> None:
-        self.overlay.clear()
+        # setData, not clear(): clear() skips prepareGeometryChange, so Qt repaints only
+        # the new, empty bounds and the old dots stay on screen until the next repaint.
+        self.overlay.setData([], [])
 
     def show_synthetic(self, x: np.ndarray, y: np.ndarray) -> None:
         self.synthetic.setData(x, y)

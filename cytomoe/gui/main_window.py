@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyqtgraph.exporters as pg_exporters
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -61,6 +60,7 @@ from cytomoe.gui.gate_editor import GateEditor
 from cytomoe.gui.gating_plots import ClusterLegend, DensityPlot, ExpertGrid, LatentView
 from cytomoe.gui.marker_panel import MarkerPanel
 from cytomoe.gui.plate_view import PlateView
+from cytomoe.gui.plot_export import save_plot
 from cytomoe.gui.training_panel import TrainingPanel
 from cytomoe.gui.worker import Worker
 
@@ -89,6 +89,7 @@ class MainWindow(QMainWindow):
         self.selected_cluster = -1
         self.synthetic: pd.DataFrame | None = None
         self.worker: Worker | None = None
+        self.job_message = ""
         self._build_views()
         self._build_actions()
         self._update_enabled()
@@ -143,14 +144,15 @@ class MainWindow(QMainWindow):
         controls.addWidget(self.generate_button)
         controls.addWidget(self.export_synthetic_button)
         controls.addWidget(self.generation_note, 1)
-        experts = QWidget()
-        experts_column = QVBoxLayout(experts)
+        self.experts_tab = QWidget()
+        experts_column = QVBoxLayout(self.experts_tab)
         experts_column.addLayout(controls)
         experts_column.addWidget(self.expert_grid, 1)
+        self.experts_stale = False  # the expert panels show other axes, wells or clusters
 
         self.tabs = QTabWidget()
         self.tabs.addTab(gating, "Gating plot")
-        self.tabs.addTab(experts, "Experts")
+        self.tabs.addTab(self.experts_tab, "Experts")
         self.tabs.addTab(self.latent_view, "Latent space")
         self.tabs.addTab(self.fmeasure_view, "F-measure")
         self.setCentralWidget(self.tabs)
@@ -180,6 +182,7 @@ class MainWindow(QMainWindow):
         self.x_channel.currentIndexChanged.connect(self.redraw)
         self.y_channel.currentIndexChanged.connect(self.redraw)
         self.legend.cluster_selected.connect(self.select_cluster)
+        self.tabs.currentChanged.connect(self._draw_experts_if_shown)
         self.expert_grid.cluster_clicked.connect(self.select_cluster)
         self.plate_view.wells_selected.connect(self._wells_selected)
         self.marker_panel.changed.connect(self._panel_changed)
@@ -193,6 +196,7 @@ class MainWindow(QMainWindow):
         self.gate_editor.save_requested.connect(self.save_gates)
         self.gate_editor.load_requested.connect(self.load_gates)
         self.gate_editor.export_requested.connect(self.export_gated)
+        self.gate_editor.population_changed.connect(self.redraw)
 
     def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -305,6 +309,7 @@ class MainWindow(QMainWindow):
         worker.cancelled.connect(self._job_cancelled)
         worker.finished.connect(self._job_finished)
         self.worker = worker
+        self.job_message = message
         self.status_text.setText(message)
         self.status_progress.setVisible(True)
         self.status_progress.setRange(0, 0)
@@ -340,6 +345,22 @@ class MainWindow(QMainWindow):
         if self.worker is not None:
             self.worker.cancel()
             self.status_text.setText("Cancelling…")
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """Quitting during a job asks first, then stops the job and waits for it: a
+        QThread destroyed while running aborts the whole process."""
+        if self.worker is not None:
+            answer = QMessageBox.question(
+                self,
+                "cytomoe",
+                f"{self.job_message.rstrip('…')} is still running. Stop it and quit?",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+            self.worker.cancel()
+            self.worker.wait()
+        event.accept()
 
     def show_error(self, message: str) -> None:
         QMessageBox.warning(self, "cytomoe", message)
@@ -385,6 +406,7 @@ class MainWindow(QMainWindow):
         self.legend.set_clusters([])
         self.expert_grid.show_clusters(np.array([]), np.array([]), np.array([]), 0, "", "")
         self._fill_channel_pickers()
+        self.gate_editor.set_gates([])  # they belong to the plate opened before
         self.gate_editor.set_events(self.events, self.panel.cofactors)
         columns = label_columns(self.events, self.plate.channels)
         self.fmeasure_view.set_columns(columns)
@@ -434,6 +456,7 @@ class MainWindow(QMainWindow):
                 name = self.panel.display_name(channel)
                 box.setItemText(index, name if name == channel else f"{name} ({channel})")
             box.blockSignals(False)
+        self.gate_editor.set_cofactors(self.panel.cofactors)
         if (selected_x, selected_y) == (self.x_channel.currentData(), self.y_channel.currentData()):
             self.redraw()
 
@@ -510,10 +533,17 @@ class MainWindow(QMainWindow):
         values = self.events[channel].to_numpy(np.float64)[:, None]
         return arcsinh(values, [channel], {channel: self.panel.cofactors.get(channel)})[:, 0]
 
-    def _visible(self) -> np.ndarray:
+    def _in_selected_wells(self) -> np.ndarray:
         if not self.visible_samples:
             return np.ones(len(self.events), dtype=bool)
         return np.isin(self.events[SAMPLE].to_numpy(), self.visible_samples)
+
+    def _visible(self) -> np.ndarray:
+        """The events plotted: of the selected wells, in the gate selected in the Gates
+        panel (the population the plot shows)."""
+        visible = self._in_selected_wells()
+        population = self.gate_editor.population_mask()
+        return visible if population is None else visible & population
 
     def redraw(self) -> None:
         """Draw the chosen markers of the visible wells: gating plot and expert grid."""
@@ -539,12 +569,27 @@ class MainWindow(QMainWindow):
         ]
         self.scale_note.setText("   ".join(scales))
         self.gating_plot.show_events(x, y, x_label, y_label, x_channel, y_channel)
-        if self.result is not None:
-            self.expert_grid.show_clusters(
-                x, y, self.result.clusters[visible], self.result.model.n_clusters_, x_label, y_label
-            )
+        self.experts_stale = self.result is not None
+        self._draw_experts_if_shown()
         self._show_selection()
         self._update_enabled()
+
+    def _draw_experts_if_shown(self) -> None:
+        """The expert panels (one plot each, slow to build) are drawn only when their tab
+        is shown, once per change of axes, wells or clusters."""
+        if not self.experts_stale or self.tabs.currentWidget() is not self.experts_tab:
+            return
+        x, y, visible = self._shown
+        self.expert_grid.show_clusters(
+            x,
+            y,
+            self.result.clusters[visible],
+            self.result.model.n_clusters_,
+            self.x_channel.currentText(),
+            self.y_channel.currentText(),
+        )
+        self.experts_stale = False
+        self._show_selection()
 
     def _show_selection(self) -> None:
         """Highlight the selected cluster everywhere, without redrawing the densities."""
@@ -579,6 +624,7 @@ class MainWindow(QMainWindow):
 
     def _wells_selected(self, samples: list[int]) -> None:
         self.visible_samples = samples
+        self.gate_editor.set_visible(self._in_selected_wells() if samples else None)
         self.redraw()
 
     # ------------------------------------------------------------------ F-measure
@@ -809,12 +855,7 @@ class MainWindow(QMainWindow):
             return
         if Path(path).exists() and not self._confirm_overwrite(Path(path).name):
             return
-        exporter = (
-            pg_exporters.SVGExporter
-            if path.lower().endswith(".svg")
-            else pg_exporters.ImageExporter
-        )(widget.getPlotItem())
-        exporter.export(path)
+        save_plot(widget, path)
         self.status_text.setText(f"Wrote {path}")
 
     # ------------------------------------------------------------------ analysis files
