@@ -12,8 +12,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtWidgets import QFileDialog, QMessageBox  # noqa: E402
 
 from cytomoe.core.analysis.analysis_file import LabelSource  # noqa: E402
+from cytomoe.core.evaluation.fmeasure import evaluate  # noqa: E402
 from cytomoe.core.io.fcs import read_fcs  # noqa: E402
+from cytomoe.gui.fmeasure_view import FMeasureView  # noqa: E402
 from cytomoe.gui.main_window import MainWindow  # noqa: E402
+from cytomoe.gui.marker_panel import COFACTOR  # noqa: E402
 
 pytestmark = pytest.mark.gui
 QUICK = {"iterations": 40, "train_cells": 2000}
@@ -199,3 +202,48 @@ def test_axis_change_leaves_the_hidden_expert_panels_for_later(qtbot, trained):
     assert trained.expert_grid.panels is not panels
     label = trained.expert_grid.panels[0].getPlotItem().getAxis("bottom").labelText
     assert label == trained.x_channel.currentText()
+
+
+@pytest.mark.parametrize("typed", ["abc", "-3", "0"])
+def test_a_cofactor_that_is_not_a_positive_number_is_refused_with_a_message(window, typed):
+    row = window.panel.channels.index("3")
+    before = window.panel.cofactors["3"]
+    window.marker_panel.table.item(row, COFACTOR).setText(typed)
+    assert window.panel.cofactors["3"] == before
+    assert window.marker_panel.table.item(row, COFACTOR).text() == f"{before:g}"
+    assert f"'{typed}' is not a cofactor" in window.marker_panel.message.text()
+
+
+def scored_view(qtbot):
+    """Three clusters: 0 and 1 hold populations A and B, 2 only unlabelled events; C is
+    split over 0 and 1 and matches no cluster."""
+    view = FMeasureView()
+    qtbot.addWidget(view)
+    truth = ["A"] * 50 + ["B"] * 50 + [None] * 20 + ["C"] * 10
+    clusters = [0] * 50 + [1] * 50 + [2] * 20 + [0, 1] * 5
+    view.show_evaluation(evaluate(truth, clusters), "test", n_clusters=3)
+    return view
+
+
+def test_fmeasure_table_shows_clusters_as_integers_and_unmatched_as_a_dash(qtbot):
+    view = scored_view(qtbot)
+    matched = {view.table.item(r, 0).text(): view.table.item(r, 2).text() for r in range(3)}
+    assert matched == {"A": "0", "B": "1", "C": "—"}
+
+
+def test_heatmap_keeps_a_column_for_a_cluster_of_unlabelled_events(qtbot):
+    view = scored_view(qtbot)
+    assert view.heatmap_image.image.shape == (3, 3)
+    ticks = view.heatmap.getAxis("bottom")._tickLevels[0]
+    assert [label for _, label in ticks] == ["0", "1", "2"]
+
+
+def test_heatmap_prints_each_share_and_has_a_colour_scale(qtbot):
+    view = scored_view(qtbot)
+    assert sorted(text.textItem.toPlainText() for text in view.heatmap_values) == [
+        "100",
+        "100",
+        "50",
+        "50",
+    ]
+    assert view.color_bar.values == (0, 100)

@@ -642,7 +642,9 @@ class MainWindow(QMainWindow):
             self.show_error(str(error))
             return
         self.result.truth, self.result.evaluation = truth, evaluation
-        self.fmeasure_view.show_evaluation(evaluation, f"{source.kind} {Path(source.value).name}")
+        self.fmeasure_view.show_evaluation(
+            evaluation, f"{source.kind} {Path(source.value).name}", self.result.model.n_clusters_
+        )
 
     # ------------------------------------------------------------------ gates
     def drawn_gate_labels(self, unlabeled: list[str]) -> pd.Series:
