@@ -47,7 +47,10 @@ class FMeasureView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.source = QComboBox()
-        self.source.setMinimumWidth(220)
+        self.source.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.source.setMinimumContentsLength(14)
         self.unlabeled = QLineEdit()
         self.unlabeled.setPlaceholderText("also unlabelled, e.g. 0 (comma-separated)")
         self.compute = QPushButton("Compute F-measure")

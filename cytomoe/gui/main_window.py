@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QStyle,
@@ -63,6 +64,15 @@ from cytomoe.gui.plate_view import PlateView
 from cytomoe.gui.plot_export import save_plot
 from cytomoe.gui.training_panel import TrainingPanel
 from cytomoe.gui.worker import Worker
+
+
+def elastic_label() -> QLabel:
+    """A grey note that wraps and never widens the window, however long its text."""
+    label = QLabel("")
+    label.setStyleSheet("color: #555")
+    label.setWordWrap(True)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    return label
 
 
 def load_plate(
@@ -112,8 +122,7 @@ class MainWindow(QMainWindow):
             pickers.addWidget(QLabel(label))
             box.setMinimumWidth(180)
             pickers.addWidget(box)
-        self.scale_note = QLabel("")
-        self.scale_note.setStyleSheet("color: #555")
+        self.scale_note = elastic_label()
         pickers.addWidget(self.scale_note)
         pickers.addStretch(1)
         gating = QWidget()
@@ -134,19 +143,21 @@ class MainWindow(QMainWindow):
         self.generate_count.setRange(1, 1_000_000)
         self.generate_count.setValue(1000)
         self.generate_button = QPushButton("Generate")
+        self.generate_button.setToolTip("Generate cells from the selected cluster's expert")
         self.export_synthetic_button = QPushButton("Export synthetic cells…")
         self.generate_button.clicked.connect(self.generate_cells)
         self.export_synthetic_button.clicked.connect(self.export_synthetic)
-        self.generation_note = QLabel("")
+        self.generation_note = elastic_label()
         controls = QHBoxLayout()
-        controls.addWidget(QLabel("Synthetic cells of the selected expert:"))
+        controls.addWidget(QLabel("Synthetic cells:"))
         controls.addWidget(self.generate_count)
         controls.addWidget(self.generate_button)
         controls.addWidget(self.export_synthetic_button)
-        controls.addWidget(self.generation_note, 1)
+        controls.addStretch(1)
         self.experts_tab = QWidget()
         experts_column = QVBoxLayout(self.experts_tab)
         experts_column.addLayout(controls)
+        experts_column.addWidget(self.generation_note)
         experts_column.addWidget(self.expert_grid, 1)
         self.experts_stale = False  # the expert panels show other axes, wells or clusters
 
