@@ -3,6 +3,7 @@ look at the experts, score against the manual gates, export and re-read."""
 
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,9 +14,11 @@ from PySide6.QtGui import QColor  # noqa: E402
 from PySide6.QtWidgets import QFileDialog, QMessageBox  # noqa: E402
 
 from cytomoe.core.analysis.analysis_file import LabelSource  # noqa: E402
+from cytomoe.core.analysis.pipeline import export_targets  # noqa: E402
 from cytomoe.core.evaluation.fmeasure import evaluate  # noqa: E402
 from cytomoe.core.io.fcs import read_fcs  # noqa: E402
 from cytomoe.gui.colors import cluster_color  # noqa: E402
+from cytomoe.gui.export_dialog import ExportDialog  # noqa: E402
 from cytomoe.gui.fmeasure_view import FMeasureView  # noqa: E402
 from cytomoe.gui.main_window import MainWindow  # noqa: E402
 from cytomoe.gui.marker_panel import COFACTOR  # noqa: E402
@@ -276,3 +279,37 @@ def test_generating_cells_keeps_the_window_within_1100_pixels(qtbot, trained):
     controls = (trained.generate_count, trained.generate_button, trained.export_synthetic_button)
     for control in controls:
         assert control.mapTo(tab, control.rect().topRight()).x() < tab.width()
+
+
+@pytest.fixture
+def export_dialog(trained, monkeypatch):
+    """The export dialog the window opens with cluster 1 selected (not run)."""
+    shown = []
+    monkeypatch.setattr(ExportDialog, "exec", lambda dialog: shown.append(dialog) or 0)
+    trained.select_cluster(1)
+    trained.export_clusters()
+    return shown[0]
+
+
+def test_export_dialog_names_the_selected_cluster_and_its_share(trained, export_dialog):
+    share = 100 * np.mean(trained.result.clusters == 1)
+    expected = f"Selected cluster: cluster 1 ({share:.1f}% of events)"
+    assert export_dialog.selected_clusters.text() == expected
+
+
+def test_export_dialog_proposes_a_folder_away_from_the_input_files(trained, export_dialog):
+    assert export_dialog.target.name == trained.plate.name
+    assert Path(trained.inputs[0]).parent not in export_dialog.target.parents
+
+
+def test_replacing_files_on_export_lists_every_one(trained, tmp_path, monkeypatch):
+    asked = []
+    monkeypatch.setattr(
+        QMessageBox, "exec", lambda box: asked.append(box.detailedText()) or QMessageBox.No
+    )
+    targets = export_targets(trained.result, tmp_path, None, True, "fcs")
+    for target in targets:
+        target.touch()
+    trained.start_export(tmp_path, None, separate=True)
+    assert asked[0].splitlines() == [target.name for target in targets]
+    assert trained.worker is None

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QStandardPaths, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -804,15 +804,24 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(self, "cytomoe", f"{what} already exists. Replace it?")
         return answer == QMessageBox.StandardButton.Yes
 
+    def _confirm_replacing_files(self, folder: Path, names: list[str]) -> bool:
+        """Ask once before replacing files, listing every one in a scrollable box."""
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "cytomoe",
+            f"{len(names)} of the files to write already exist in {folder}. Replace them?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setInformativeText("Show Details… lists them.")
+        box.setDetailedText("\n".join(names))
+        return box.exec() == QMessageBox.StandardButton.Yes
+
     # ------------------------------------------------------------------ export
     def export_clusters(self) -> None:
         if self.result is None or self.worker is not None:
             return
-        dialog = ExportDialog(
-            1 if self.selected_cluster >= 0 else 0,
-            str(Path(self.inputs[0]).parent) if self.inputs else "",
-            self,
-        )
+        dialog = ExportDialog(self._selected_cluster_text(), str(self.export_folder()), self)
         if not dialog.exec():
             return
         self.start_export(
@@ -822,6 +831,20 @@ class MainWindow(QMainWindow):
             file_format="csv" if dialog.csv else "fcs",
         )
 
+    def _selected_cluster_text(self) -> str:
+        if self.selected_cluster < 0:
+            return ""
+        share = 100 * np.mean(self.result.clusters == self.selected_cluster)
+        return f"cluster {self.selected_cluster} ({share:.1f}% of events)"
+
+    def export_folder(self) -> Path:
+        """Where exports go unless the user picks another folder: a folder per plate in the
+        user's documents, not beside the input files (often a read-only share)."""
+        documents = QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.DocumentsLocation
+        )
+        return Path(documents or Path.home()) / "cytomoe" / self.plate.name
+
     def start_export(
         self,
         folder: Path,
@@ -829,8 +852,10 @@ class MainWindow(QMainWindow):
         separate: bool = True,
         file_format: str = "fcs",
     ) -> None:
-        if not folder.is_dir():
-            self.show_error(f"{folder} is not a folder.")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            self.show_error(f"Cannot export into {folder}: {error.strerror}.")
             return
         job = partial(
             export_clusters, self.result, folder, clusters, separate, file_format=file_format
@@ -844,7 +869,7 @@ class MainWindow(QMainWindow):
         except CytomoeError as error:
             self.show_error(str(error))
             return
-        if existing and not self._confirm_overwrite(", ".join(existing[:3])):
+        if existing and not self._confirm_replacing_files(folder, existing):
             return
         self._run(
             partial(job, overwrite=bool(existing)),
