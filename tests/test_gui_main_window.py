@@ -10,7 +10,9 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtGui import QColor  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QFileDialog, QMessageBox  # noqa: E402
 
 from cytomoe.core.analysis.analysis_file import LabelSource  # noqa: E402
@@ -38,7 +40,11 @@ def window(qtbot, monkeypatch):
     win.training_panel.train_cells.setValue(QUICK["train_cells"])
     win.open_demo()
     qtbot.waitUntil(lambda: win.plate is not None and win.worker is None, timeout=30_000)
-    return win
+    yield win
+    if win.worker is not None:  # else closing the window would ask whether to stop it
+        win.worker.cancel()
+        win.worker.wait()
+        win.worker = None
 
 
 def train(qtbot, win):
@@ -313,3 +319,39 @@ def test_replacing_files_on_export_lists_every_one(trained, tmp_path, monkeypatc
     trained.start_export(tmp_path, None, separate=True)
     assert asked[0].splitlines() == [target.name for target in targets]
     assert trained.worker is None
+
+
+def test_an_empty_window_says_how_to_open_data(qtbot):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    assert win.gating_plot.hint.isVisible()
+    assert "Open a plate folder" in win.gating_plot.hint.textItem.toPlainText()
+
+
+def test_the_hint_gives_way_to_the_events(window):
+    assert not window.gating_plot.hint.isVisible()
+
+
+def test_untrained_experts_tab_says_to_train_first(window):
+    assert not window.expert_grid.hint.isHidden()
+    assert "Train a model" in window.expert_grid.hint.text()
+
+
+def test_ctrl_t_starts_training_and_escape_cancels_it(qtbot, window):
+    window.training_panel.iterations.setValue(100_000)
+    window.show()
+    window.activateWindow()
+    qtbot.waitActive(window)
+    QTest.keyClick(window.windowHandle(), Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
+    assert window.worker is not None
+    QTest.keyClick(window.windowHandle(), Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: window.worker is None, timeout=10_000)
+    assert window.result is None
+
+
+def test_a_flow_file_opens_on_forward_against_side_scatter(qtbot, shared_data):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.open_paths([str(shared_data / "labeled/flowsom_68983/68983.fcs")])
+    qtbot.waitUntil(lambda: win.plate is not None and win.worker is None, timeout=30_000)
+    assert (win.x_channel.currentData(), win.y_channel.currentData()) == ("FSC-A", "SSC-A")

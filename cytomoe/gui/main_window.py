@@ -75,6 +75,16 @@ def elastic_label() -> QLabel:
     return label
 
 
+def first_axes(channels: list[str], selected: list[str]) -> tuple[str, str]:
+    """The first plot: forward against side scatter (areas first) where the data has them,
+    as a flow cytometrist starts; else the first two markers chosen for clustering."""
+    for x, y in (("FSC-A", "SSC-A"), ("FSC-H", "SSC-H"), ("FSC", "SSC")):
+        if x in channels and y in channels:
+            return x, y
+    chosen = selected or channels
+    return chosen[0], chosen[min(1, len(chosen) - 1)]
+
+
 def load_plate(
     paths: list[str], progress=None, should_cancel=None
 ) -> tuple[Plate, Panel, pd.DataFrame]:
@@ -116,6 +126,10 @@ class MainWindow(QMainWindow):
         self.latent_view = LatentView()
         self.fmeasure_view = FMeasureView()
         self.gate_editor = GateEditor(self.gating_plot)
+        self.gating_plot.show_hint(
+            "Open a plate folder or FCS files (File menu, Ctrl+O, or drop them here),\n"
+            "or try File > Open demo data."
+        )
 
         pickers = QHBoxLayout()
         for label, box in (("X", self.x_channel), ("Y", self.y_channel)):
@@ -243,13 +257,15 @@ class MainWindow(QMainWindow):
             sp.SP_DialogSaveButton,
             QKeySequence.StandardKey.Save,
         )
-        self.train_action = action("Train", self.train, sp.SP_MediaPlay)
-        self.cancel_action = action("Cancel", self.cancel, sp.SP_MediaStop)
+        self.train_action = action("Train", self.train, sp.SP_MediaPlay, "Ctrl+T")
+        self.cancel_action = action("Cancel", self.cancel, sp.SP_MediaStop, "Esc")
+        self.training_panel.start.setText("Train (Ctrl+T)")
+        self.training_panel.cancel.setText("Cancel (Esc)")
         self.export_action = action("Export clusters…", self.export_clusters, sp.SP_ArrowDown)
         self.export_plot_action = action(
             "Export plot as PNG/SVG…", self.export_plot, sp.SP_FileDialogDetailedView
         )
-        quit_action = action("Quit", self.close, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action = action("Quit", self.close, shortcut="Ctrl+Q")
         about = action("About cytomoe", self.about)
 
         toolbar = self.addToolBar("Main")
@@ -441,9 +457,9 @@ class MainWindow(QMainWindow):
             for channel in self.plate.channels:
                 name = self.panel.display_name(channel)
                 box.addItem(name if name == channel else f"{name} ({channel})", channel)
-        chosen = self.panel.selected or self.plate.channels
-        self.x_channel.setCurrentIndex(self.plate.channels.index(chosen[0]))
-        self.y_channel.setCurrentIndex(self.plate.channels.index(chosen[min(1, len(chosen) - 1)]))
+        x, y = first_axes(self.plate.channels, self.panel.selected)
+        self.x_channel.setCurrentIndex(self.plate.channels.index(x))
+        self.y_channel.setCurrentIndex(self.plate.channels.index(y))
         for box in (self.x_channel, self.y_channel):
             box.blockSignals(False)
 
