@@ -74,6 +74,7 @@ def test_training_fills_legend_expert_grid_and_scores_against_gates(qtbot, windo
     n = result.model.n_clusters_
     assert n >= 2
     assert window.legend.rowCount() == n
+    window.tabs.setCurrentIndex(1)  # the expert panels are drawn when shown
     assert len(window.expert_grid.panels) == n
     assert window.training_panel._history["loss"][0], "the loss plot got no points"
 

@@ -67,7 +67,7 @@ class FMeasureView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.heatmap = pg.PlotWidget(background="w", title="Share of each population per cluster")
+        self.heatmap = pg.PlotWidget(background="w", title="Populations across clusters")
         self.heatmap_image = pg.ImageItem()
         self.heatmap.addItem(self.heatmap_image)
         self.color_bar = pg.ColorBarItem(
@@ -89,7 +89,7 @@ class FMeasureView(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.table)
         splitter.addWidget(self.heatmap)
-        splitter.setSizes([520, 480])
+        splitter.setSizes([500, 500])
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addWidget(self.score)
