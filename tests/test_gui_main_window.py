@@ -356,3 +356,10 @@ def test_a_flow_file_opens_on_forward_against_side_scatter(qtbot, shared_data):
     win.open_paths([str(shared_data / "labeled/flowsom_68983/68983.fcs")])
     qtbot.waitUntil(lambda: win.plate is not None and win.worker is None, timeout=30_000)
     assert (win.x_channel.currentData(), win.y_channel.currentData()) == ("FSC-A", "SSC-A")
+
+
+def test_the_scale_of_each_axis_shows_beside_the_pickers(qtbot, window):
+    window.show()
+    qtbot.waitExposed(window)
+    assert "arcsinh(x/5)" in window.scale_note.text()
+    assert window.scale_note.width() > window.scale_note.fontMetrics().horizontalAdvance("0: ")
