@@ -168,7 +168,7 @@ def test_quitting_during_training_can_be_declined(qtbot, window, monkeypatch):
     assert not window.close()
     assert window.worker.isRunning()
     window.cancel()
-    qtbot.waitUntil(lambda: window.worker is None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.worker is None, timeout=60_000)
 
 
 def test_cancelling_training_ends_it_within_two_seconds(qtbot, window):
@@ -346,7 +346,7 @@ def test_ctrl_t_starts_training_and_escape_cancels_it(qtbot, window):
     QTest.keyClick(window.windowHandle(), Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
     assert window.worker is not None
     QTest.keyClick(window.windowHandle(), Qt.Key.Key_Escape)
-    qtbot.waitUntil(lambda: window.worker is None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.worker is None, timeout=60_000)
     assert window.result is None
 
 
