@@ -363,3 +363,9 @@ def test_the_scale_of_each_axis_shows_beside_the_pickers(qtbot, window):
     qtbot.waitExposed(window)
     assert "arcsinh(x/5)" in window.scale_note.text()
     assert window.scale_note.width() > window.scale_note.fontMetrics().horizontalAdvance("0: ")
+
+
+def test_latent_view_frames_the_cells_after_training(trained):
+    (x0, x1), (y0, y1) = trained.latent_view.getViewBox().viewRange()
+    x, y = np.concatenate([item.getData() for item in trained.latent_view._items], axis=1)
+    assert x0 <= x.min() and x.max() <= x1 and y0 <= y.min() and y.max() <= y1

@@ -305,3 +305,4 @@ class LatentView(pg.PlotWidget):
             )
             self.addItem(item)
             self._items.append(item)
+        self.autoRange()  # the empty view's hint had fixed the range
