@@ -127,7 +127,7 @@ class MainWindow(QMainWindow):
         self.fmeasure_view = FMeasureView()
         self.gate_editor = GateEditor(self.gating_plot)
         self.gating_plot.show_hint(
-            "Open a plate folder or FCS files (File menu, Ctrl+O, or drop them here),\n"
+            "Open a plate folder or FCS files\n(File menu, Ctrl+O, or drop them here),\n"
             "or try File > Open demo data."
         )
 
