@@ -34,17 +34,15 @@ def window(qtbot, monkeypatch):
     errors = []
     win = MainWindow()
     monkeypatch.setattr(win, "show_error", errors.append)
+    # pytest-qt closes the window after each test: quit without asking (a test may answer)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Yes)
     win.errors = errors
     qtbot.addWidget(win)
     win.training_panel.iterations.setValue(QUICK["iterations"])
     win.training_panel.train_cells.setValue(QUICK["train_cells"])
     win.open_demo()
     qtbot.waitUntil(lambda: win.plate is not None and win.worker is None, timeout=30_000)
-    yield win
-    if win.worker is not None:  # else closing the window would ask whether to stop it
-        win.worker.cancel()
-        win.worker.wait()
-        win.worker = None
+    return win
 
 
 def train(qtbot, win):
@@ -369,3 +367,12 @@ def test_latent_view_frames_the_cells_after_training(trained):
     (x0, x1), (y0, y1) = trained.latent_view.getViewBox().viewRange()
     x, y = np.concatenate([item.getData() for item in trained.latent_view._items], axis=1)
     assert x0 <= x.min() and x.max() <= x1 and y0 <= y.min() and y.max() <= y1
+
+
+def test_quitting_with_an_unsaved_analysis_asks_first(trained, monkeypatch):
+    questions = []
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda *a: questions.append(a[2]) or QMessageBox.No
+    )
+    assert not trained.close()
+    assert "not saved" in questions[0]

@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
         self.synthetic: pd.DataFrame | None = None
         self.worker: Worker | None = None
         self.job_message = ""
+        self.unsaved_result = False  # a trained model not yet saved with Save analysis
         self._build_views()
         self._build_actions()
         self._update_enabled()
@@ -386,6 +387,16 @@ class MainWindow(QMainWindow):
                 return
             self.worker.cancel()
             self.worker.wait()
+        elif self.unsaved_result:
+            answer = QMessageBox.question(
+                self,
+                "cytomoe",
+                "The trained model and its clusters are not saved (File > Save analysis). "
+                "Quit anyway?",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
         event.accept()
 
     def show_error(self, message: str) -> None:
@@ -424,6 +435,7 @@ class MainWindow(QMainWindow):
     def _plate_loaded(self, loaded, label_column: str | None = None) -> None:
         self.plate, self.panel, self.events = loaded
         self.result = None
+        self.unsaved_result = False
         self.synthetic = None
         self.selected_cluster = -1
         self.visible_samples = []
@@ -534,6 +546,7 @@ class MainWindow(QMainWindow):
 
     def _trained(self, result: AnalysisResult) -> None:
         self.result = result
+        self.unsaved_result = True
         self.events = result.events
         self.synthetic = None
         self.selected_cluster = -1
@@ -928,6 +941,7 @@ class MainWindow(QMainWindow):
         except (CytomoeError, OSError) as error:
             self.show_error(f"Could not save {Path(path).name}: {error}")
             return
+        self.unsaved_result = False
         self.status_text.setText(f"Saved {path}")
 
     def open_analysis(self) -> None:
