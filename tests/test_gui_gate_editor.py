@@ -10,7 +10,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from cytomoe.core.evaluation.gates import drawn_gate_membership, load_gates  # noqa: E402
 from cytomoe.core.io.fcs import read_fcs  # noqa: E402
+from cytomoe.core.io.plate import SAMPLE  # noqa: E402
 from cytomoe.gui.main_window import MainWindow  # noqa: E402
+from cytomoe.gui.marker_panel import COFACTOR  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
@@ -99,3 +101,49 @@ def test_invalid_gate_name_is_refused_with_a_suggestion(window):
     assert window.gate_editor.add_gate("rectangle") is None
     assert window.errors and "CD4pos_T_cells" in window.errors[0]
     assert window.gate_editor.gates == []
+
+
+def test_a_gate_follows_its_events_when_the_cofactor_changes(window):
+    editor = window.gate_editor
+    gate = draw(window, "PE-Cy7-A", "PE-Texas Red-A", "rectangle", [(2.0, 6.0), (2.0, 6.5)], "cd4")
+    count = editor.membership["cd4"].sum()
+    old = window.panel.cofactors["PE-Cy7-A"]
+    row = window.panel.channels.index("PE-Cy7-A")
+    window.marker_panel.table.item(row, COFACTOR).setText(f"{4 * old:g}")
+    expected = [float(np.arcsinh(np.sinh(v) / 4)) for v in (2.0, 6.0)]
+    assert gate.vertices[0] == pytest.approx(expected, rel=1e-5)
+    assert editor.rois["cd4"].pos()[0] == pytest.approx(expected[0], rel=1e-5)
+    assert editor.membership["cd4"].sum() == count
+
+
+def test_selecting_a_gate_plots_only_its_events(window):
+    draw(window, "FSC-A", "SSC-A", "rectangle", [(80_000, 200_000), (0, 120_000)], "cells")
+    window.gate_editor.tree.topLevelItem(0).setSelected(True)
+    plotted, _, _ = window._shown
+    assert len(plotted) == window.gate_editor.membership["cells"].sum() < len(window.events)
+
+
+def test_opening_another_plate_removes_the_gates(qtbot, window, shared_data):
+    draw(window, "FSC-A", "SSC-A", "rectangle", [(80_000, 200_000), (0, 120_000)], "cells")
+    roi = window.gate_editor.rois["cells"]
+    window.open_paths([str(shared_data / "plates/yeast/Yeast_B1_B01.fcs")])
+    qtbot.waitUntil(lambda: window.plate.wells == ["B1"] and window.worker is None, timeout=30_000)
+    assert window.gate_editor.gates == []
+    assert roi not in window.gating_plot.getPlotItem().items
+
+
+def test_gate_counts_only_the_events_of_the_selected_wells(qtbot, shared_data, monkeypatch):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    monkeypatch.setattr(win, "show_error", lambda message: pytest.fail(message))
+    win.open_paths([str(shared_data / "plates/yeast")])
+    qtbot.waitUntil(lambda: win.plate is not None and win.worker is None, timeout=60_000)
+    (x0, x1), (y0, y1) = win.gating_plot.getViewBox().viewRange()
+    win.gate_editor.name.setText("everything")
+    win.gate_editor.add_gate("rectangle", [(x0, x1), (y0, y1)])
+    win.plate_view.samples.selectRow(0)
+    in_gate = win.gate_editor.membership["everything"].to_numpy()
+    in_well = win.events[SAMPLE].to_numpy() == 0
+    expected = int((in_gate & in_well).sum())
+    assert 0 < expected < in_gate.sum()
+    assert win.gate_editor.tree.topLevelItem(0).text(1) == f"{expected:,}"

@@ -2,6 +2,8 @@
 look at the experts, score against the manual gates, export and re-read."""
 
 import os
+import time
+from pathlib import Path
 
 import anndata
 import numpy as np
@@ -9,9 +11,20 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtGui import QColor  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QFileDialog, QMessageBox  # noqa: E402
+
 from cytomoe.core.analysis.analysis_file import LabelSource  # noqa: E402
+from cytomoe.core.analysis.pipeline import export_targets  # noqa: E402
+from cytomoe.core.evaluation.fmeasure import evaluate  # noqa: E402
 from cytomoe.core.io.fcs import read_fcs  # noqa: E402
+from cytomoe.gui.colors import cluster_color  # noqa: E402
+from cytomoe.gui.export_dialog import ExportDialog  # noqa: E402
+from cytomoe.gui.fmeasure_view import FMeasureView  # noqa: E402
 from cytomoe.gui.main_window import MainWindow  # noqa: E402
+from cytomoe.gui.marker_panel import COFACTOR  # noqa: E402
 
 pytestmark = pytest.mark.gui
 QUICK = {"iterations": 40, "train_cells": 2000}
@@ -22,6 +35,8 @@ def window(qtbot, monkeypatch):
     errors = []
     win = MainWindow()
     monkeypatch.setattr(win, "show_error", errors.append)
+    # pytest-qt closes the window after each test: quit without asking (a test may answer)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Yes)
     win.errors = errors
     qtbot.addWidget(win)
     win.training_panel.iterations.setValue(QUICK["iterations"])
@@ -58,6 +73,7 @@ def test_training_fills_legend_expert_grid_and_scores_against_gates(qtbot, windo
     n = result.model.n_clusters_
     assert n >= 2
     assert window.legend.rowCount() == n
+    window.tabs.setCurrentIndex(1)  # the expert panels are drawn when shown
     assert len(window.expert_grid.panels) == n
     assert window.training_panel._history["loss"][0], "the loss plot got no points"
 
@@ -144,3 +160,256 @@ def test_synthetic_export_names_its_cluster_and_units(qtbot, window, tmp_path, m
     assert "compensated" in synthetic.keywords["cytomoe_values"]
     assert synthetic.n_events == len(window.synthetic)
     assert not window.errors
+
+
+@pytest.fixture(scope="module")
+def demo_result():
+    """One quick analysis of the demo data, shown by the tests that need clusters."""
+    from dataclasses import replace
+
+    from cytomoe.core.analysis.demo import demo_settings
+    from cytomoe.core.analysis.pipeline import analyse
+
+    settings = demo_settings()
+    settings.model = replace(settings.model, iterations=40, n_train=2000)
+    return analyse(settings)
+
+
+@pytest.fixture
+def trained(window, demo_result):
+    window._trained(demo_result)
+    return window
+
+
+def test_quitting_during_training_asks_then_stops_the_job(qtbot, window, monkeypatch):
+    questions = []
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda *a: questions.append(a[2]) or QMessageBox.Yes
+    )
+    window.training_panel.iterations.setValue(100_000)
+    window.train()
+    qtbot.waitUntil(lambda: window.worker is not None, timeout=5_000)
+    worker = window.worker
+    assert window.close()
+    assert questions and "Training" in questions[0]
+    assert worker.isFinished()
+
+
+def test_quitting_during_training_can_be_declined(qtbot, window, monkeypatch):
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.No)
+    window.training_panel.iterations.setValue(100_000)
+    window.train()
+    qtbot.waitUntil(lambda: window.worker is not None, timeout=5_000)
+    assert not window.close()
+    assert window.worker.isRunning()
+    window.cancel()
+    qtbot.waitUntil(lambda: window.worker is None, timeout=60_000)
+
+
+def test_cancelling_training_ends_it_within_two_seconds(qtbot, window):
+    window.training_panel.iterations.setValue(100_000)
+    window.train()
+    qtbot.waitUntil(
+        lambda: window.training_panel.status.text().startswith("Train"), timeout=120_000
+    )
+    started = time.perf_counter()
+    window.cancel()
+    qtbot.waitUntil(lambda: window.worker is None, timeout=30_000)
+    assert time.perf_counter() - started < 2.0
+
+
+def test_plot_exports_as_svg(window, tmp_path, monkeypatch):
+    target = tmp_path / "plot.svg"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    window.export_plot()
+    assert "<svg" in target.read_text()
+    assert not window.errors
+
+
+def pixels_on_screen(window, color: str) -> int:
+    """Pixels of about this colour in what the window shows now: its backing store, not a
+    fresh rendering, so a part Qt forgot to repaint still shows what it showed before."""
+    image = window.screen().grabWindow(window.winId()).toImage()
+    image = image.convertToFormat(image.Format.Format_RGB32)
+    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), -1, 4)
+    target = QColor(color)
+    wanted = (target.blue(), target.green(), target.red())
+    close = [np.abs(pixels[..., i].astype(int) - wanted[i]) < 40 for i in range(3)]
+    return int((close[0] & close[1] & close[2]).sum())
+
+
+def test_deselecting_a_cluster_repaints_where_its_dots_were(qtbot, trained):
+    trained.show()
+    color = cluster_color(0)
+    qtbot.wait(300)
+    unselected = pixels_on_screen(trained, color)
+    trained.select_cluster(0)
+    qtbot.wait(300)
+    assert pixels_on_screen(trained, color) > unselected + 1000
+    trained.select_cluster(-1)
+    qtbot.wait(300)
+    assert pixels_on_screen(trained, color) <= unselected + 100
+
+
+def test_axis_change_leaves_the_hidden_expert_panels_for_later(qtbot, trained):
+    experts = 1  # the tab's index
+    trained.tabs.setCurrentIndex(experts)
+    panels = trained.expert_grid.panels
+    trained.tabs.setCurrentIndex(0)
+    trained.x_channel.setCurrentIndex(3)
+    assert trained.expert_grid.panels is panels
+    trained.tabs.setCurrentIndex(experts)
+    assert trained.expert_grid.panels is not panels
+    label = trained.expert_grid.panels[0].getPlotItem().getAxis("bottom").labelText
+    assert label == trained.x_channel.currentText()
+
+
+@pytest.mark.parametrize("typed", ["abc", "-3", "0"])
+def test_a_cofactor_that_is_not_a_positive_number_is_refused_with_a_message(window, typed):
+    row = window.panel.channels.index("3")
+    before = window.panel.cofactors["3"]
+    window.marker_panel.table.item(row, COFACTOR).setText(typed)
+    assert window.panel.cofactors["3"] == before
+    assert window.marker_panel.table.item(row, COFACTOR).text() == f"{before:g}"
+    assert f"'{typed}' is not a cofactor" in window.marker_panel.message.text()
+
+
+def scored_view(qtbot):
+    """Three clusters: 0 and 1 hold populations A and B, 2 only unlabelled events; C is
+    split over 0 and 1 and matches no cluster."""
+    view = FMeasureView()
+    qtbot.addWidget(view)
+    truth = ["A"] * 50 + ["B"] * 50 + [None] * 20 + ["C"] * 10
+    clusters = [0] * 50 + [1] * 50 + [2] * 20 + [0, 1] * 5
+    view.show_evaluation(evaluate(truth, clusters), "test", n_clusters=3)
+    return view
+
+
+def test_fmeasure_table_shows_clusters_as_integers_and_unmatched_as_a_dash(qtbot):
+    view = scored_view(qtbot)
+    matched = {view.table.item(r, 0).text(): view.table.item(r, 2).text() for r in range(3)}
+    assert matched == {"A": "0", "B": "1", "C": "—"}
+
+
+def test_heatmap_keeps_a_column_for_a_cluster_of_unlabelled_events(qtbot):
+    view = scored_view(qtbot)
+    assert view.heatmap_image.image.shape == (3, 3)
+    ticks = view.heatmap.getAxis("bottom")._tickLevels[0]
+    assert [label for _, label in ticks] == ["0", "1", "2"]
+
+
+def test_heatmap_prints_each_share_and_has_a_colour_scale(qtbot):
+    view = scored_view(qtbot)
+    assert sorted(text.textItem.toPlainText() for text in view.heatmap_values) == [
+        "100",
+        "100",
+        "50",
+        "50",
+    ]
+    assert view.color_bar.values == (0, 100)
+
+
+def test_generating_cells_keeps_the_window_within_1100_pixels(qtbot, trained):
+    trained.resize(1100, 800)
+    trained.show()
+    trained.tabs.setCurrentIndex(1)
+    trained.select_cluster(0)
+    trained.generate_cells()
+    qtbot.wait(100)
+    assert trained.width() == 1100
+    tab = trained.tabs.currentWidget()
+    controls = (trained.generate_count, trained.generate_button, trained.export_synthetic_button)
+    for control in controls:
+        assert control.mapTo(tab, control.rect().topRight()).x() < tab.width()
+
+
+@pytest.fixture
+def export_dialog(trained, monkeypatch):
+    """The export dialog the window opens with cluster 1 selected (not run)."""
+    shown = []
+    monkeypatch.setattr(ExportDialog, "exec", lambda dialog: shown.append(dialog) or 0)
+    trained.select_cluster(1)
+    trained.export_clusters()
+    return shown[0]
+
+
+def test_export_dialog_names_the_selected_cluster_and_its_share(trained, export_dialog):
+    share = 100 * np.mean(trained.result.clusters == 1)
+    expected = f"Selected cluster: cluster 1 ({share:.1f}% of events)"
+    assert export_dialog.selected_clusters.text() == expected
+
+
+def test_export_dialog_proposes_a_folder_away_from_the_input_files(trained, export_dialog):
+    assert export_dialog.target.name == trained.plate.name
+    assert Path(trained.inputs[0]).parent not in export_dialog.target.parents
+
+
+def test_replacing_files_on_export_lists_every_one(trained, tmp_path, monkeypatch):
+    asked = []
+    monkeypatch.setattr(
+        QMessageBox, "exec", lambda box: asked.append(box.detailedText()) or QMessageBox.No
+    )
+    targets = export_targets(trained.result, tmp_path, None, True, "fcs")
+    for target in targets:
+        target.touch()
+    trained.start_export(tmp_path, None, separate=True)
+    assert asked[0].splitlines() == [target.name for target in targets]
+    assert trained.worker is None
+
+
+def test_an_empty_window_says_how_to_open_data(qtbot):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    assert win.gating_plot.hint.isVisible()
+    assert "Open a plate folder" in win.gating_plot.hint.textItem.toPlainText()
+
+
+def test_the_hint_gives_way_to_the_events(window):
+    assert not window.gating_plot.hint.isVisible()
+
+
+def test_untrained_experts_tab_says_to_train_first(window):
+    assert not window.expert_grid.hint.isHidden()
+    assert "Train a model" in window.expert_grid.hint.text()
+
+
+def test_ctrl_t_starts_training_and_escape_cancels_it(qtbot, window):
+    window.training_panel.iterations.setValue(100_000)
+    window.show()
+    window.activateWindow()
+    qtbot.waitActive(window)
+    QTest.keyClick(window.windowHandle(), Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
+    assert window.worker is not None
+    QTest.keyClick(window.windowHandle(), Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: window.worker is None, timeout=60_000)
+    assert window.result is None
+
+
+def test_a_flow_file_opens_on_forward_against_side_scatter(qtbot, shared_data):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.open_paths([str(shared_data / "labeled/flowsom_68983/68983.fcs")])
+    qtbot.waitUntil(lambda: win.plate is not None and win.worker is None, timeout=30_000)
+    assert (win.x_channel.currentData(), win.y_channel.currentData()) == ("FSC-A", "SSC-A")
+
+
+def test_the_scale_of_each_axis_shows_beside_the_pickers(qtbot, window):
+    window.show()
+    qtbot.waitExposed(window)
+    assert "arcsinh(x/5)" in window.scale_note.text()
+    assert window.scale_note.width() > window.scale_note.fontMetrics().horizontalAdvance("0: ")
+
+
+def test_latent_view_frames_the_cells_after_training(trained):
+    (x0, x1), (y0, y1) = trained.latent_view.getViewBox().viewRange()
+    x, y = np.concatenate([item.getData() for item in trained.latent_view._items], axis=1)
+    assert x0 <= x.min() and x.max() <= x1 and y0 <= y.min() and y.max() <= y1
+
+
+def test_quitting_with_an_unsaved_analysis_asks_first(trained, monkeypatch):
+    questions = []
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda *a: questions.append(a[2]) or QMessageBox.No
+    )
+    assert not trained.close()
+    assert "not saved" in questions[0]

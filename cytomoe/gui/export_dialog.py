@@ -19,7 +19,10 @@ from PySide6.QtWidgets import (
 
 
 class ExportDialog(QDialog):
-    def __init__(self, n_selected: int, folder: str = "", parent=None):
+    """``selected`` describes the selected cluster ("cluster 1 (12.3% of events)"), or
+    is empty when none is selected."""
+
+    def __init__(self, selected: str, folder: str = "", parent=None):
         super().__init__(parent)
         self.setWindowTitle("Export clusters")
         self.folder = QLineEdit(folder)
@@ -31,9 +34,11 @@ class ExportDialog(QDialog):
         folder_box = QWidget()
         folder_box.setLayout(row)
         self.all_clusters = QRadioButton("All clusters")
-        self.selected_clusters = QRadioButton(f"Selected cluster ({n_selected})")
-        self.selected_clusters.setEnabled(n_selected > 0)
-        (self.selected_clusters if n_selected else self.all_clusters).setChecked(True)
+        self.selected_clusters = QRadioButton(
+            f"Selected cluster: {selected}" if selected else "Selected cluster: none selected"
+        )
+        self.selected_clusters.setEnabled(bool(selected))
+        (self.selected_clusters if selected else self.all_clusters).setChecked(True)
         which = QButtonGroup(self)
         which.addButton(self.all_clusters)
         which.addButton(self.selected_clusters)

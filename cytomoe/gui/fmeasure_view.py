@@ -47,7 +47,10 @@ class FMeasureView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.source = QComboBox()
-        self.source.setMinimumWidth(220)
+        self.source.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.source.setMinimumContentsLength(14)
         self.unlabeled = QLineEdit()
         self.unlabeled.setPlaceholderText("also unlabelled, e.g. 0 (comma-separated)")
         self.compute = QPushButton("Compute F-measure")
@@ -64,10 +67,17 @@ class FMeasureView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.heatmap = pg.PlotWidget(background="w", title="Share of each population per cluster")
+        self.heatmap = pg.PlotWidget(background="w", title="Populations across clusters")
         self.heatmap_image = pg.ImageItem()
-        self.heatmap_image.setColorMap(pg.colormap.get("viridis"))
         self.heatmap.addItem(self.heatmap_image)
+        self.color_bar = pg.ColorBarItem(
+            values=(0, 100),
+            colorMap=pg.colormap.get("viridis"),
+            label="% of the population",
+            interactive=False,
+        )
+        self.color_bar.setImageItem(self.heatmap_image, insert_in=self.heatmap.getPlotItem())
+        self.heatmap_values: list[pg.TextItem] = []
         self.heatmap.setLabel("bottom", "cluster")
         self.heatmap.invertY(True)
         self.heatmap.setMenuEnabled(False)
@@ -79,7 +89,7 @@ class FMeasureView(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.table)
         splitter.addWidget(self.heatmap)
-        splitter.setSizes([520, 480])
+        splitter.setSizes([500, 500])
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addWidget(self.score)
@@ -112,7 +122,9 @@ class FMeasureView(QWidget):
         elif self.source.currentData() is not None:
             self.compute_requested.emit(LabelSource("column", self.source.currentData(), unlabeled))
 
-    def show_evaluation(self, evaluation: Evaluation, source: str) -> None:
+    def show_evaluation(self, evaluation: Evaluation, source: str, n_clusters: int) -> None:
+        """Scores, the per-population table and the heatmap over all ``n_clusters``
+        clusters (those holding only unlabelled events show as empty columns)."""
         self.score.setText(
             f"<span style='font-size:16pt'><b>F-measure {evaluation.f_measure:.3f}</b></span>"
             f" &nbsp; FlowCAP-I weighted {evaluation.f_measure_flowcap:.3f} &nbsp; "
@@ -126,19 +138,30 @@ class FMeasureView(QWidget):
             values = [
                 record.population,
                 f"{record.size:,}",
-                "—" if record.cluster is None else str(record.cluster),
+                "—" if pd.isna(record.cluster) else str(int(record.cluster)),
                 f"{record.precision:.3f}",
                 f"{record.recall:.3f}",
                 f"{record.f1:.3f}",
             ]
             for column, value in enumerate(values):
                 self.table.setItem(row, column, QTableWidgetItem(value))
-        self._show_confusion(evaluation.confusion)
+        self._show_confusion(evaluation.confusion.reindex(columns=range(n_clusters), fill_value=0))
 
     def _show_confusion(self, confusion: pd.DataFrame) -> None:
         counts = confusion.to_numpy(dtype=np.float64)
-        shares = counts / np.clip(counts.sum(axis=1, keepdims=True), 1, None)
-        self.heatmap_image.setImage(shares.T, levels=(0, 1), autoLevels=False)
+        shares = 100 * counts / np.clip(counts.sum(axis=1, keepdims=True), 1, None)
+        self.heatmap_image.setImage(shares.T, levels=(0, 100), autoLevels=False)
+        for text in self.heatmap_values:
+            self.heatmap.removeItem(text)
+        self.heatmap_values = []
+        for (row, column), share in np.ndenumerate(shares):
+            if share >= 0.5:  # a blank cell reads as none; "0" everywhere is noise
+                text = pg.TextItem(
+                    f"{share:.0f}", color="k" if share > 60 else "w", anchor=(0.5, 0.5)
+                )
+                text.setPos(column + 0.5, row + 0.5)
+                self.heatmap.addItem(text)
+                self.heatmap_values.append(text)
         self.heatmap_image.setRect(QRectF(0, 0, shares.shape[1], shares.shape[0]))
         left = self.heatmap.getAxis("left")
         left.setTicks([[(i + 0.5, str(name)) for i, name in enumerate(confusion.index)]])

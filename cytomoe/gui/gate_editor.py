@@ -1,5 +1,10 @@
 """Drawing gates on the gating plot: polygon, rectangle and range gates, named, nested
-under a parent, editable, with live event counts and % of parent, in a gate tree."""
+under a parent, editable, with live event counts and % of parent, in a gate tree.
+
+As in FlowJo, the gating plot shows one population, the gate selected in the tree (all
+events when none is): its events, and the gates drawn on it (its children) where the plot
+shows their channels. A new gate goes under that population.
+"""
 
 import numpy as np
 import pandas as pd
@@ -18,15 +23,18 @@ from PySide6.QtWidgets import (
 
 from cytomoe.core.errors import CytomoeError
 from cytomoe.core.evaluation.gates import DrawnGate, drawn_gate_membership, gate_id
+from cytomoe.core.preprocessing.transform import arcsinh, inverse_arcsinh
 
 GATE_PEN = pg.mkPen("#c2185b", width=2)
 
 
 class GateEditor(QWidget):
-    """Gates live in display coordinates of the plot they were drawn on; a gate's shape is
-    shown only while the plot shows its two channels."""
+    """Gates are kept in the display coordinates of the current cofactors: when a cofactor
+    changes, `set_cofactors` moves every gate on that channel with its events, so a gate
+    keeps the same events (instrument units) under any transform."""
 
     gates_changed = Signal()
+    population_changed = Signal()  # another gate's events are to be plotted
     error = Signal(str)
     save_requested = Signal()
     load_requested = Signal()
@@ -40,6 +48,7 @@ class GateEditor(QWidget):
         self.membership: pd.DataFrame | None = None
         self.events: pd.DataFrame | None = None
         self.cofactors: dict[str, float | None] = {}
+        self.visible: np.ndarray | None = None  # events counted (the wells shown); None: all
         self.name = QLineEdit("gate1")
         self.name.setToolTip("Gate name (letters, digits, _ - .)")
         buttons = QHBoxLayout()
@@ -64,6 +73,7 @@ class GateEditor(QWidget):
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Population", "Events", "% of parent"])
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.itemSelectionChanged.connect(self._population_selected)
         layout = QVBoxLayout(self)
         layout.addWidget(self.name)
         layout.addLayout(buttons)
@@ -72,13 +82,67 @@ class GateEditor(QWidget):
 
     def set_events(self, events: pd.DataFrame, cofactors: dict[str, float | None]) -> None:
         """The events gated (instrument units, as plotted) and the display cofactors."""
-        self.events, self.cofactors = events, cofactors
+        self.events, self.cofactors, self.visible = events, cofactors, None
         self.recompute()
 
+    def set_visible(self, visible: np.ndarray | None) -> None:
+        """Count only these events (e.g. the selected wells); None: all of them."""
+        self.visible = visible
+        self._fill_tree()
+
+    def set_cofactors(self, cofactors: dict[str, float | None]) -> None:
+        """New display cofactors: every gate on a changed channel is re-expressed in them,
+        keeping its events (its bounds are the same instrument values)."""
+        self.cofactors = cofactors
+        moved = [gate for gate in self.gates if self._reexpress(gate)]
+        for gate in moved:
+            self.plot.removeItem(self.rois.pop(gate.name))
+            self._add_roi(gate)
+        if moved:
+            self.show_axes(*self.plot.channels)
+            self.recompute()
+
+    def _reexpress(self, gate: DrawnGate) -> bool:
+        current = tuple(self.cofactors.get(c) for c in gate.channels)
+        if current == gate.cofactors:
+            return False
+
+        def convert(value: float | None, axis: int) -> float | None:
+            if value is None:
+                return None
+            channel = [gate.channels[axis]]
+            instrument = inverse_arcsinh([[value]], channel, gate.cofactors[axis])
+            return float(arcsinh(instrument, channel, current[axis])[0, 0])
+
+        if gate.kind == "polygon":
+            gate.vertices = [
+                tuple(convert(v, axis) for axis, v in enumerate(vertex)) for vertex in gate.vertices
+            ]
+        else:  # rectangle and range: (min, max) per axis
+            gate.vertices = [
+                tuple(convert(v, axis) for v in bounds) for axis, bounds in enumerate(gate.vertices)
+            ]
+        gate.cofactors = current
+        return True
+
     def show_axes(self, x_channel: str, y_channel: str) -> None:
+        """Show the gates drawn on the plotted population and on these channels."""
+        population = self.selected_gate()
         for gate in self.gates:
-            shown = gate.channels == (x_channel, y_channel)[: len(gate.channels)]
+            shown = (
+                gate.channels == (x_channel, y_channel)[: len(gate.channels)]
+                and gate.parent == population
+            )
             self.rois[gate.name].setVisible(shown)
+
+    def _population_selected(self) -> None:
+        self.show_axes(*self.plot.channels)
+        self.population_changed.emit()
+
+    def population_mask(self) -> np.ndarray | None:
+        """The events of the selected gate (the population plotted); None: all events."""
+        name = self.selected_gate()
+        return None if name is None or self.membership is None else self.gate_mask(name)
 
     def selected_gate(self) -> str | None:
         items = self.tree.selectedItems()
@@ -124,6 +188,7 @@ class GateEditor(QWidget):
 
     def set_gates(self, gates: list[DrawnGate]) -> None:
         """Replace the gates (e.g. loaded from Gating-ML) and draw them."""
+        self.tree.clearSelection()  # the plot goes back to all events
         for roi in self.rois.values():
             self.plot.removeItem(roi)
         self.rois = {}
@@ -183,13 +248,20 @@ class GateEditor(QWidget):
         self.gates_changed.emit()
 
     def _fill_tree(self) -> None:
+        selected = self.selected_gate()
+        self.tree.blockSignals(True)
         self.tree.clear()
         items: dict[str, QTreeWidgetItem] = {}
-        total = 0 if self.events is None else len(self.events)
+        counted = self._counted()
+        total = 0 if self.events is None else int(counted.sum())
         for gate in self.gates:
-            count = int(self.membership[gate.name].sum()) if self.membership is not None else 0
+            count = (
+                int((self.membership[gate.name].to_numpy() & counted).sum())
+                if self.membership is not None
+                else 0
+            )
             parent_count = (
-                int(self.membership[gate.parent].sum())
+                int((self.membership[gate.parent].to_numpy() & counted).sum())
                 if gate.parent and self.membership is not None
                 else total
             )
@@ -202,6 +274,15 @@ class GateEditor(QWidget):
                 self.tree.addTopLevelItem(item)
             items[gate.name] = item
         self.tree.expandAll()
+        if selected in items:
+            items[selected].setSelected(True)
+        self.tree.blockSignals(False)
+        if selected is not None and selected not in items:  # deleted: all events again
+            self._population_selected()
+
+    def _counted(self) -> np.ndarray:
+        n = 0 if self.events is None else len(self.events)
+        return np.ones(n, dtype=bool) if self.visible is None else self.visible
 
     def gate_mask(self, name: str) -> np.ndarray:
         return self.membership[name].to_numpy()

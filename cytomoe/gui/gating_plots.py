@@ -69,6 +69,11 @@ class DensityPlot(pg.PlotWidget):
                 item.getAxis(axis).setStyle(tickLength=3, showValues=False)
         self.scene().sigMouseClicked.connect(self._on_click)
         self.channels = ("", "")
+        self.hint = _hint(self)
+
+    def show_hint(self, text: str) -> None:
+        """An empty plot that says what to do next."""
+        show_hint(self, self.hint, text)
 
     def show_events(
         self,
@@ -81,6 +86,7 @@ class DensityPlot(pg.PlotWidget):
         ranges: tuple[tuple[float, float], tuple[float, float]] | None = None,
     ) -> None:
         x_range, y_range = ranges or (plot_range(x), plot_range(y))
+        self.hint.setVisible(False)
         if len(x) <= DOT_LIMIT:
             self.image.clear()
             self._draw_dots(x, y)
@@ -122,7 +128,9 @@ class DensityPlot(pg.PlotWidget):
         self.overlay.setData(x[rows], y[rows], brush=QBrush(qcolor))
 
     def clear_highlight(self) -> None:
-        self.overlay.clear()
+        # setData, not clear(): clear() skips prepareGeometryChange, so Qt repaints only
+        # the new, empty bounds and the old dots stay on screen until the next repaint.
+        self.overlay.setData([], [])
 
     def show_synthetic(self, x: np.ndarray, y: np.ndarray) -> None:
         self.synthetic.setData(x, y)
@@ -130,6 +138,21 @@ class DensityPlot(pg.PlotWidget):
     def _on_click(self, event) -> None:
         point = self.getPlotItem().vb.mapSceneToView(event.scenePos())
         self.clicked.emit(point.x(), point.y())
+
+
+def _hint(plot: pg.PlotWidget) -> pg.TextItem:
+    hint = pg.TextItem("", color="#555", anchor=(0.5, 0.5))
+    hint.setVisible(False)
+    plot.addItem(hint, ignoreBounds=True)
+    return hint
+
+
+def show_hint(plot: pg.PlotWidget, hint: pg.TextItem, text: str) -> None:
+    hint.setText(text)
+    hint.setPos(0.5, 0.5)
+    hint.setVisible(True)
+    plot.setXRange(0, 1, padding=0)
+    plot.setYRange(0, 1, padding=0)
 
 
 class ClusterLegend(QTableWidget):
@@ -194,6 +217,13 @@ class ExpertGrid(QScrollArea):
         self._layout.setSpacing(4)
         self.setWidget(self._container)
         self.panels: list[DensityPlot] = []
+        self.hint = QLabel(
+            "Train a model (Training panel, Ctrl+T): each cluster then gets a panel here, "
+            "its cells over all cells in grey."
+        )
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: #555")
+        self._layout.addWidget(self.hint, 0, 0)
 
     def show_clusters(
         self,
@@ -206,10 +236,13 @@ class ExpertGrid(QScrollArea):
     ) -> None:
         while self._layout.count():
             item = self._layout.takeAt(0)
-            if item.widget() is not None:
+            if item.widget() not in (None, self.hint):
                 item.widget().hide()
                 item.widget().deleteLater()
         self.panels = []
+        self.hint.setVisible(n_clusters == 0)
+        if n_clusters == 0:
+            self._layout.addWidget(self.hint, 0, 0)
         ranges = (plot_range(x), plot_range(y))
         total = max(1, len(clusters))
         columns = max(1, self.viewport().width() // self.PANEL_WIDTH)
@@ -250,8 +283,11 @@ class LatentView(pg.PlotWidget):
         self.setLabel("bottom", "latent PC 1")
         self.setLabel("left", "latent PC 2")
         self._items: list[pg.ScatterPlotItem] = []
+        self.hint = _hint(self)
+        show_hint(self, self.hint, "Train a model (Ctrl+T) to see each cell's latent code.")
 
     def show_latent(self, latent: np.ndarray, clusters: np.ndarray, selected: int = -1) -> None:
+        self.hint.setVisible(False)
         for item in self._items:
             self.removeItem(item)
         self._items = []
@@ -269,3 +305,4 @@ class LatentView(pg.PlotWidget):
             )
             self.addItem(item)
             self._items.append(item)
+        self.autoRange()  # the empty view's hint had fixed the range

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyqtgraph.exporters as pg_exporters
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QStandardPaths, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QStyle,
@@ -65,22 +65,38 @@ from cytomoe.gui.gate_editor import GateEditor
 from cytomoe.gui.gating_plots import ClusterLegend, DensityPlot, ExpertGrid, LatentView
 from cytomoe.gui.marker_panel import MarkerPanel
 from cytomoe.gui.plate_view import PlateView
+from cytomoe.gui.plot_export import save_plot
 from cytomoe.gui.training_panel import TrainingPanel
 from cytomoe.gui.worker import Worker
 
 
-def export_folder(first_input: str) -> Path:
-    """Where cluster exports go by default: beside the data, never into it."""
-    path = Path(first_input)
-    return path.parent / f"{path.stem}_cytomoe"
+def elastic_label() -> QLabel:
+    """A grey note that wraps and never widens the window, however long its text."""
+    label = QLabel("")
+    label.setStyleSheet("color: #555")
+    label.setWordWrap(True)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    return label
+
+
+def first_axes(channels: list[str], selected: list[str]) -> tuple[str, str]:
+    """The first plot: forward against side scatter (areas first) where the data has them,
+    as a flow cytometrist starts; else the first two markers chosen for clustering."""
+    for x, y in (("FSC-A", "SSC-A"), ("FSC-H", "SSC-H"), ("FSC", "SSC")):
+        if x in channels and y in channels:
+            return x, y
+    chosen = selected or channels
+    return chosen[0], chosen[min(1, len(chosen) - 1)]
 
 
 def load_plate(
-    paths: list[str], progress=None, should_cancel=None
+    paths: list[str], label_column: str | None = None, progress=None, should_cancel=None
 ) -> tuple[Plate, Panel, pd.DataFrame]:
-    """Off the GUI thread: read the files, choose the default panel, pool the events."""
+    """Off the GUI thread: read the files, choose the default panel (never the column of
+    manual labels), pool the events."""
     plate = Plate.open(paths, progress=progress, should_cancel=should_cancel)
-    panel = Panel.default_for(plate.samples, plate.channels)
+    exclude = [label_column] if label_column else []
+    panel = Panel.default_for(plate.samples, plate.channels, exclude=exclude)
     return plate, panel, plate.events(compensate_spillover=panel.compensate)
 
 
@@ -99,6 +115,8 @@ class MainWindow(QMainWindow):
         self.selected_cluster = -1
         self.synthetic: pd.DataFrame | None = None
         self.worker: Worker | None = None
+        self.job_message = ""
+        self.unsaved_result = False  # a trained model not yet saved with Save analysis
         self._build_views()
         self._build_actions()
         self._update_enabled()
@@ -115,16 +133,18 @@ class MainWindow(QMainWindow):
         self.latent_view = LatentView()
         self.fmeasure_view = FMeasureView()
         self.gate_editor = GateEditor(self.gating_plot)
+        self.gating_plot.show_hint(
+            "Open a plate folder or FCS files\n(File menu, Ctrl+O, or drop them here),\n"
+            "or try File > Open demo data."
+        )
 
         pickers = QHBoxLayout()
         for label, box in (("X", self.x_channel), ("Y", self.y_channel)):
             pickers.addWidget(QLabel(label))
             box.setMinimumWidth(180)
             pickers.addWidget(box)
-        self.scale_note = QLabel("")
-        self.scale_note.setStyleSheet("color: #555")
-        pickers.addWidget(self.scale_note)
-        pickers.addStretch(1)
+        self.scale_note = elastic_label()
+        pickers.addWidget(self.scale_note, 1)
         gating = QWidget()
         column = QVBoxLayout(gating)
         column.addLayout(pickers)
@@ -143,24 +163,27 @@ class MainWindow(QMainWindow):
         self.generate_count.setRange(1, 1_000_000)
         self.generate_count.setValue(1000)
         self.generate_button = QPushButton("Generate")
+        self.generate_button.setToolTip("Generate cells from the selected cluster's expert")
         self.export_synthetic_button = QPushButton("Export synthetic cells…")
         self.generate_button.clicked.connect(self.generate_cells)
         self.export_synthetic_button.clicked.connect(self.export_synthetic)
-        self.generation_note = QLabel("")
+        self.generation_note = elastic_label()
         controls = QHBoxLayout()
-        controls.addWidget(QLabel("Synthetic cells of the selected expert:"))
+        controls.addWidget(QLabel("Synthetic cells:"))
         controls.addWidget(self.generate_count)
         controls.addWidget(self.generate_button)
         controls.addWidget(self.export_synthetic_button)
-        controls.addWidget(self.generation_note, 1)
-        experts = QWidget()
-        experts_column = QVBoxLayout(experts)
+        controls.addStretch(1)
+        self.experts_tab = QWidget()
+        experts_column = QVBoxLayout(self.experts_tab)
         experts_column.addLayout(controls)
+        experts_column.addWidget(self.generation_note)
         experts_column.addWidget(self.expert_grid, 1)
+        self.experts_stale = False  # the expert panels show other axes, wells or clusters
 
         self.tabs = QTabWidget()
         self.tabs.addTab(gating, "Gating plot")
-        self.tabs.addTab(experts, "Experts")
+        self.tabs.addTab(self.experts_tab, "Experts")
         self.tabs.addTab(self.latent_view, "Latent space")
         self.tabs.addTab(self.fmeasure_view, "F-measure")
         self.setCentralWidget(self.tabs)
@@ -190,6 +213,7 @@ class MainWindow(QMainWindow):
         self.x_channel.currentIndexChanged.connect(self.redraw)
         self.y_channel.currentIndexChanged.connect(self.redraw)
         self.legend.cluster_selected.connect(self.select_cluster)
+        self.tabs.currentChanged.connect(self._draw_experts_if_shown)
         self.expert_grid.cluster_clicked.connect(self.select_cluster)
         self.plate_view.wells_selected.connect(self._wells_selected)
         self.marker_panel.changed.connect(self._panel_changed)
@@ -203,6 +227,7 @@ class MainWindow(QMainWindow):
         self.gate_editor.save_requested.connect(self.save_gates)
         self.gate_editor.load_requested.connect(self.load_gates)
         self.gate_editor.export_requested.connect(self.export_gated)
+        self.gate_editor.population_changed.connect(self.redraw)
 
     def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -238,14 +263,16 @@ class MainWindow(QMainWindow):
             sp.SP_DialogSaveButton,
             QKeySequence.StandardKey.Save,
         )
-        self.train_action = action("Train", self.train, sp.SP_MediaPlay)
-        self.cancel_action = action("Cancel", self.cancel, sp.SP_MediaStop)
+        self.train_action = action("Train", self.train, sp.SP_MediaPlay, "Ctrl+T")
+        self.cancel_action = action("Cancel", self.cancel, sp.SP_MediaStop, "Esc")
+        self.training_panel.start.setText("Train (Ctrl+T)")
+        self.training_panel.cancel.setText("Cancel (Esc)")
         self.export_action = action("Export clusters…", self.export_clusters, sp.SP_ArrowDown)
         self.export_plot_action = action(
             "Export plot as PNG/SVG…", self.export_plot, sp.SP_FileDialogDetailedView
         )
         self.export_anndata_action = action("Export AnnData for scanpy…", self.export_anndata)
-        quit_action = action("Quit", self.close, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action = action("Quit", self.close, shortcut="Ctrl+Q")
         about = action("About cytomoe", self.about)
 
         toolbar = self.addToolBar("Main")
@@ -318,6 +345,7 @@ class MainWindow(QMainWindow):
         worker.cancelled.connect(self._job_cancelled)
         worker.finished.connect(self._job_finished)
         self.worker = worker
+        self.job_message = message
         self.status_text.setText(message)
         self.status_progress.setVisible(True)
         self.status_progress.setRange(0, 0)
@@ -354,6 +382,32 @@ class MainWindow(QMainWindow):
             self.worker.cancel()
             self.status_text.setText("Cancelling…")
 
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """Quitting during a job asks first, then stops the job and waits for it: a
+        QThread destroyed while running aborts the whole process."""
+        if self.worker is not None:
+            answer = QMessageBox.question(
+                self,
+                "cytomoe",
+                f"{self.job_message.rstrip('…')} is still running. Stop it and quit?",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+            self.worker.cancel()
+            self.worker.wait()
+        elif self.unsaved_result:
+            answer = QMessageBox.question(
+                self,
+                "cytomoe",
+                "The trained model and its clusters are not saved (File > Save analysis). "
+                "Quit anyway?",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+        event.accept()
+
     def show_error(self, message: str) -> None:
         QMessageBox.warning(self, "cytomoe", message)
 
@@ -382,7 +436,7 @@ class MainWindow(QMainWindow):
             return
         self.inputs = [str(p) for p in paths]
         self._run(
-            partial(load_plate, self.inputs),
+            partial(load_plate, self.inputs, label_column),
             partial(self._plate_loaded, label_column=label_column),
             "Reading files…",
         )
@@ -390,6 +444,7 @@ class MainWindow(QMainWindow):
     def _plate_loaded(self, loaded, label_column: str | None = None) -> None:
         self.plate, self.panel, self.events = loaded
         self.result = None
+        self.unsaved_result = False
         self.synthetic = None
         self.selected_cluster = -1
         self.visible_samples = []
@@ -398,6 +453,7 @@ class MainWindow(QMainWindow):
         self.legend.set_clusters([])
         self.expert_grid.show_clusters(np.array([]), np.array([]), np.array([]), 0, "", "")
         self._fill_channel_pickers()
+        self.gate_editor.set_gates([])  # they belong to the plate opened before
         self.gate_editor.set_events(self.events, self.panel.cofactors)
         columns = label_columns(self.events, self.plate.channels)
         self.fmeasure_view.set_columns(columns)
@@ -421,9 +477,9 @@ class MainWindow(QMainWindow):
             for channel in self.plate.channels:
                 name = self.panel.display_name(channel)
                 box.addItem(name if name == channel else f"{name} ({channel})", channel)
-        chosen = self.panel.selected or self.plate.channels
-        self.x_channel.setCurrentIndex(self.plate.channels.index(chosen[0]))
-        self.y_channel.setCurrentIndex(self.plate.channels.index(chosen[min(1, len(chosen) - 1)]))
+        x, y = first_axes(self.plate.channels, self.panel.selected)
+        self.x_channel.setCurrentIndex(self.plate.channels.index(x))
+        self.y_channel.setCurrentIndex(self.plate.channels.index(y))
         for box in (self.x_channel, self.y_channel):
             box.blockSignals(False)
 
@@ -447,6 +503,7 @@ class MainWindow(QMainWindow):
                 name = self.panel.display_name(channel)
                 box.setItemText(index, name if name == channel else f"{name} ({channel})")
             box.blockSignals(False)
+        self.gate_editor.set_cofactors(self.panel.cofactors)
         if (selected_x, selected_y) == (self.x_channel.currentData(), self.y_channel.currentData()):
             self.redraw()
 
@@ -499,6 +556,7 @@ class MainWindow(QMainWindow):
 
     def _trained(self, result: AnalysisResult) -> None:
         self.result = result
+        self.unsaved_result = True
         self.events = result.events
         self.synthetic = None
         self.selected_cluster = -1
@@ -524,10 +582,17 @@ class MainWindow(QMainWindow):
         values = self.events[channel].to_numpy(np.float64)[:, None]
         return arcsinh(values, [channel], {channel: self.panel.cofactors.get(channel)})[:, 0]
 
-    def _visible(self) -> np.ndarray:
+    def _in_selected_wells(self) -> np.ndarray:
         if not self.visible_samples:
             return np.ones(len(self.events), dtype=bool)
         return np.isin(self.events[SAMPLE].to_numpy(), self.visible_samples)
+
+    def _visible(self) -> np.ndarray:
+        """The events plotted: of the selected wells, in the gate selected in the Gates
+        panel (the population the plot shows)."""
+        visible = self._in_selected_wells()
+        population = self.gate_editor.population_mask()
+        return visible if population is None else visible & population
 
     def redraw(self) -> None:
         """Draw the chosen markers of the visible wells: gating plot and expert grid."""
@@ -553,12 +618,27 @@ class MainWindow(QMainWindow):
         ]
         self.scale_note.setText("   ".join(scales))
         self.gating_plot.show_events(x, y, x_label, y_label, x_channel, y_channel)
-        if self.result is not None:
-            self.expert_grid.show_clusters(
-                x, y, self.result.clusters[visible], self.result.model.n_clusters_, x_label, y_label
-            )
+        self.experts_stale = self.result is not None
+        self._draw_experts_if_shown()
         self._show_selection()
         self._update_enabled()
+
+    def _draw_experts_if_shown(self) -> None:
+        """The expert panels (one plot each, slow to build) are drawn only when their tab
+        is shown, once per change of axes, wells or clusters."""
+        if not self.experts_stale or self.tabs.currentWidget() is not self.experts_tab:
+            return
+        x, y, visible = self._shown
+        self.expert_grid.show_clusters(
+            x,
+            y,
+            self.result.clusters[visible],
+            self.result.model.n_clusters_,
+            self.x_channel.currentText(),
+            self.y_channel.currentText(),
+        )
+        self.experts_stale = False
+        self._show_selection()
 
     def _show_selection(self) -> None:
         """Highlight the selected cluster everywhere, without redrawing the densities."""
@@ -593,6 +673,7 @@ class MainWindow(QMainWindow):
 
     def _wells_selected(self, samples: list[int]) -> None:
         self.visible_samples = samples
+        self.gate_editor.set_visible(self._in_selected_wells() if samples else None)
         self.redraw()
 
     # ------------------------------------------------------------------ F-measure
@@ -610,7 +691,9 @@ class MainWindow(QMainWindow):
             self.show_error(str(error))
             return
         self.result.truth, self.result.evaluation = truth, evaluation
-        self.fmeasure_view.show_evaluation(evaluation, f"{source.kind} {Path(source.value).name}")
+        self.fmeasure_view.show_evaluation(
+            evaluation, f"{source.kind} {Path(source.value).name}", self.result.model.n_clusters_
+        )
 
     # ------------------------------------------------------------------ gates
     def drawn_gate_labels(self, unlabeled: list[str]) -> pd.Series:
@@ -765,15 +848,24 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(self, "cytomoe", f"{what} already exists. Replace it?")
         return answer == QMessageBox.StandardButton.Yes
 
+    def _confirm_replacing_files(self, folder: Path, names: list[str]) -> bool:
+        """Ask once before replacing files, listing every one in a scrollable box."""
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "cytomoe",
+            f"{len(names)} of the files to write already exist in {folder}. Replace them?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setInformativeText("Show Details… lists them.")
+        box.setDetailedText("\n".join(names))
+        return box.exec() == QMessageBox.StandardButton.Yes
+
     # ------------------------------------------------------------------ export
     def export_clusters(self) -> None:
         if self.result is None or self.worker is not None:
             return
-        dialog = ExportDialog(
-            1 if self.selected_cluster >= 0 else 0,
-            str(export_folder(self.inputs[0])) if self.inputs else "",
-            self,
-        )
+        dialog = ExportDialog(self._selected_cluster_text(), str(self.export_folder()), self)
         if not dialog.exec():
             return
         self.start_export(
@@ -783,6 +875,20 @@ class MainWindow(QMainWindow):
             file_format="csv" if dialog.csv else "fcs",
         )
 
+    def _selected_cluster_text(self) -> str:
+        if self.selected_cluster < 0:
+            return ""
+        share = 100 * np.mean(self.result.clusters == self.selected_cluster)
+        return f"cluster {self.selected_cluster} ({share:.1f}% of events)"
+
+    def export_folder(self) -> Path:
+        """Where exports go unless the user picks another folder: a folder per plate in the
+        user's documents, not beside the input files (often a read-only share)."""
+        documents = QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.DocumentsLocation
+        )
+        return Path(documents or Path.home()) / "cytomoe" / self.plate.name
+
     def start_export(
         self,
         folder: Path,
@@ -790,10 +896,10 @@ class MainWindow(QMainWindow):
         separate: bool = True,
         file_format: str = "fcs",
     ) -> None:
-        if not folder.is_dir() and folder.parent.is_dir():
-            folder.mkdir()
-        if not folder.is_dir():
-            self.show_error(f"{folder} is not a folder.")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            self.show_error(f"Cannot export into {folder}: {error.strerror}.")
             return
         job = partial(
             export_clusters, self.result, folder, clusters, separate, file_format=file_format
@@ -807,7 +913,7 @@ class MainWindow(QMainWindow):
         except CytomoeError as error:
             self.show_error(str(error))
             return
-        if existing and not self._confirm_overwrite(", ".join(existing[:3])):
+        if existing and not self._confirm_replacing_files(folder, existing):
             return
         self._run(
             partial(job, overwrite=bool(existing)),
@@ -848,13 +954,8 @@ class MainWindow(QMainWindow):
             return
         if Path(path).exists() and not self._confirm_overwrite(Path(path).name):
             return
-        exporter = (
-            pg_exporters.SVGExporter
-            if path.lower().endswith(".svg")
-            else pg_exporters.ImageExporter
-        )(widget.getPlotItem())
         with atomic_output(path, overwrite=True) as temporary:  # the suffix stays
-            exporter.export(str(temporary))
+            save_plot(widget, temporary)
         self.status_text.setText(f"Wrote {path}")
 
     # ------------------------------------------------------------------ analysis files
@@ -868,13 +969,13 @@ class MainWindow(QMainWindow):
         try:
             if self.result is not None:
                 model_path = Path(path).with_suffix(".cytomoe")
-                with atomic_output(model_path, overwrite=True) as temporary:
-                    self.result.model.save(temporary)
+                self.result.model.save(model_path)
                 settings.model_file = str(model_path)
             save_analysis(settings, path)
         except (CytomoeError, OSError) as error:
             self.show_error(f"Could not save {Path(path).name}: {error}")
             return
+        self.unsaved_result = False
         self.status_text.setText(f"Saved {path}")
 
     def open_analysis(self) -> None:

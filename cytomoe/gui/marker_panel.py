@@ -5,6 +5,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -19,7 +20,8 @@ USE, CHANNEL, MARKER, COFACTOR = range(4)
 
 class MarkerPanel(QWidget):
     """Edits a `Panel` in place: check boxes select markers, names and cofactors are
-    editable (an empty cofactor means no transform)."""
+    editable (an empty cofactor means no transform; anything but a positive number is
+    refused with a message, keeping the cofactor it had)."""
 
     changed = Signal()
     save_requested = Signal()
@@ -36,6 +38,9 @@ class MarkerPanel(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(MARKER, QHeaderView.ResizeMode.Stretch)
         self.table.itemChanged.connect(self._edited)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #b00020")
         all_button, none_button = QPushButton("All"), QPushButton("None")
         save, load = QPushButton("Save panel…"), QPushButton("Load panel…")
         all_button.clicked.connect(lambda: self._check_all(True))
@@ -50,6 +55,7 @@ class MarkerPanel(QWidget):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
+        layout.addWidget(self.message)
         layout.addLayout(buttons)
 
     def set_panel(self, panel: Panel) -> None:
@@ -98,18 +104,31 @@ class MarkerPanel(QWidget):
         elif item.column() == MARKER:
             self.panel.markers[channel] = item.text().strip() or channel
         elif item.column() == COFACTOR:
-            self.panel.cofactors[channel] = self._cofactor(item)
+            typed = item.text().strip()
+            try:
+                self.panel.cofactors[channel] = _cofactor(typed)
+                self.message.setText("")
+            except ValueError:
+                self.message.setText(
+                    f"'{typed}' is not a cofactor for {channel}: type a positive number "
+                    "(5 for mass cytometry, 150 for fluorescence), or leave it empty for "
+                    "a linear scale."
+                )
+            self.table.blockSignals(True)  # shows the cofactor kept, as the panel has it
+            cofactor = self.panel.cofactors.get(channel)
+            item.setText("" if cofactor is None else f"{cofactor:g}")
+            self.table.blockSignals(False)
+            if self.message.text():
+                return
         self.changed.emit()
 
-    def _cofactor(self, item: QTableWidgetItem) -> float | None:
-        text = item.text().strip()
-        try:
-            value = float(text) if text else None
-        except ValueError:
-            value = None
-        if value is not None and value <= 0:
-            value = None
-        self.table.blockSignals(True)
-        item.setText("" if value is None else f"{value:g}")
-        self.table.blockSignals(False)
-        return value
+
+def _cofactor(text: str) -> float | None:
+    """The cofactor typed; None (empty text) means linear. ValueError unless the text is
+    empty or a positive number."""
+    if not text:
+        return None
+    value = float(text)
+    if not 0 < value < float("inf"):
+        raise ValueError(text)
+    return value

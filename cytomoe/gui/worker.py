@@ -8,6 +8,8 @@ With ``in_child_process=True`` the function runs in a child process and the thre
 its messages. Training needs that: UMAP's compiled (numba) code holds Python's GIL for
 hundreds of milliseconds at a time, which would freeze the window if it ran in a thread of
 the GUI's own process. The function, its arguments and its result must be picklable.
+Cancelling ends that child at once: nothing it was computing is kept, and its next
+cancellation check may be seconds away (inside UMAP or a training step).
 """
 
 import multiprocessing
@@ -64,17 +66,18 @@ class Worker(QThread):
 
     def _run_in_child_process(self) -> tuple[str, object]:
         context = multiprocessing.get_context("spawn")
-        messages, stop = context.Queue(), context.Event()
+        messages = context.Queue()
         child = context.Process(
             target=_child,
             daemon=True,
-            args=(self._function, self._args, self._kwargs, messages, stop),
+            args=(self._function, self._args, self._kwargs, messages),
         )
         child.start()
         try:
             while True:
                 if self._stop.is_set():
-                    stop.set()
+                    child.terminate()
+                    return "cancelled", None
                 try:
                     kind, value = messages.get(timeout=POLL_SECONDS)
                 except queue.Empty:
@@ -107,11 +110,11 @@ def _call(function, args, kwargs, report, should_cancel) -> tuple[str, object]:
         )
 
 
-def _child(function, args, kwargs, messages, stop) -> None:
+def _child(function, args, kwargs, messages) -> None:
     def report(progress: Progress) -> None:
         messages.put(("progress", progress))
 
-    kind, value = _call(function, args, kwargs, report, stop.is_set)
+    kind, value = _call(function, args, kwargs, report, lambda: False)
     # Plain pickle: the queue's own would share torch tensors through file descriptors that
     # vanish when this process ends.
     messages.put((kind, pickle.dumps(value)))
