@@ -114,7 +114,10 @@ def _child(function, args, kwargs, messages) -> None:
     def report(progress: Progress) -> None:
         messages.put(("progress", progress))
 
-    kind, value = _call(function, args, kwargs, report, lambda: False)
+    # The app may end without saying so (killed, SIGTERM): then stop at the next check
+    # rather than train on, unseen, holding its memory.
+    parent = multiprocessing.parent_process()
+    kind, value = _call(function, args, kwargs, report, lambda: not parent.is_alive())
     # Plain pickle: the queue's own would share torch tensors through file descriptors that
     # vanish when this process ends.
     messages.put((kind, pickle.dumps(value)))
