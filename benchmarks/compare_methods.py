@@ -38,17 +38,23 @@ SECTION = "# cytomoe vs FlowSOM vs k-means"
 ABLATION_SECTION = "# Ablation: regions, MoE-Sim-VAE, the paper's per-batch kNN"
 
 
+def save_embedding(name: str, seed: int, rows: np.ndarray, source, clusters: np.ndarray) -> None:
+    """Keep a run's embedding and regions, to explore region criteria without embedding again
+    (benchmarks/region_criteria.py)."""
+    (OUTPUT / "embeddings").mkdir(parents=True, exist_ok=True)
+    np.savez(
+        OUTPUT / "embeddings" / f"{name}_seed{seed}.npz",
+        rows=rows,
+        embedding=source.embedding_,
+        populations=source.populations_,
+        clusters=clusters,
+    )
+
+
 def run_cytomoe(sample: Sample, seed: int) -> np.ndarray:
     model = MoESimVAE(seed=seed).fit(sample.events, sample.markers, sample.cofactors)
     clusters = model.predict(sample.events)
-    (OUTPUT / "embeddings").mkdir(parents=True, exist_ok=True)
-    np.savez(  # for exploring region criteria without embedding again
-        OUTPUT / "embeddings" / f"{sample.name}_seed{seed}.npz",
-        rows=model.training_rows_,
-        embedding=model.similarity_.embedding_,
-        populations=model.similarity_.populations_,
-        clusters=clusters,
-    )
+    save_embedding(sample.name, seed, model.training_rows_, model.similarity_, clusters)
     return clusters
 
 
@@ -82,7 +88,9 @@ def run_regions(sample: Sample, seed: int) -> np.ndarray:
         return np.zeros(len(sample.events), dtype=np.int64)
     classifier = KNeighborsClassifier(n_neighbors=min(15, int(inside.sum())))
     classifier.fit(data[inside], source.populations_[inside])
-    return classifier.predict(model._scale(sample.events[sample.markers].to_numpy()))
+    clusters = classifier.predict(model._scale(sample.events[sample.markers].to_numpy()))
+    save_embedding(sample.name, seed, rows, source, clusters)
+    return clusters
 
 
 def scaled_training_cells(model: MoESimVAE, sample: Sample) -> tuple[np.ndarray, np.ndarray]:

@@ -21,9 +21,17 @@ from suite import SAMPLES, load
 
 from cytomoe.core.evaluation.fmeasure import evaluate
 from cytomoe.core.model.estimator import MoESimVAE
-from cytomoe.core.model.similarity import CANBERRA_OFFSET, fuzzy_graph, region_links
+from cytomoe.core.model.similarity import (
+    CANBERRA_OFFSET,
+    fuzzy_graph,
+    min_population_size,
+    populations_with_rare_islands,
+    region_links,
+)
 
-THRESHOLDS = np.round(np.arange(0.0, 0.42, 0.02), 2)
+SHARES = [0.005]  # smallest main region, share of the training cells
+SELECTIONS = ["eom", "leaf"]  # HDBSCAN's cluster selection
+THRESHOLDS = [0.002, 0.003, 0.005, 0.007, 0.01, 0.015, 0.02, 0.03, 0.05, 0.07, 0.1, np.inf]
 
 
 def fill_outside(data: np.ndarray, populations: np.ndarray) -> np.ndarray:
@@ -65,24 +73,39 @@ def sweep(name: str, seed: int) -> pd.DataFrame:
     assert np.array_equal(rows, cache["rows"])
     graph = fuzzy_graph(data + CANBERRA_OFFSET, 15, seed)
     truth = sample.truth.iloc[rows].reset_index(drop=True)
-    regions = cache["regions"] if "regions" in cache else cache["populations"]
-    path = [(link, fill_outside(data, labels)) for link, labels in merge_path(graph, regions)]
     records = []
-    for threshold in THRESHOLDS:
-        # Merging stops at the first merge whose link is below the threshold.
-        step = next((i for i, (link, _) in enumerate(path) if link < threshold), len(path) - 1)
-        clusters = path[step][1]
-        score = evaluate(truth, clusters)
-        records.append(
-            {
-                "sample": name,
-                "family": sample.family,
-                "threshold": threshold,
-                "F": score.f_measure,
-                "clusters": len(np.unique(clusters)),
-                "populations": sample.n_populations,
-            }
+    for share, selection in [(share, selection) for share in SHARES for selection in SELECTIONS]:
+        main_size = max(
+            min_population_size(len(rows), 0.001), min_population_size(len(rows), share)
         )
+        regions = populations_with_rare_islands(
+            cache["embedding"], main_size, min_population_size(len(rows), 0.001), 15, selection
+        )
+        # Cells outside every region take their nearest region, and follow it through merges.
+        filled = fill_outside(data, regions)
+        inside = regions >= 0
+        path = []
+        for link, labels in merge_path(graph, regions):
+            label_of_region = np.zeros(regions.max() + 1, dtype=np.int64)
+            label_of_region[regions[inside]] = labels[inside]
+            path.append((link, label_of_region[filled]))
+        for threshold in THRESHOLDS:
+            # Merging stops at the first merge whose link is below the threshold.
+            step = next((i for i, (link, _) in enumerate(path) if link < threshold), len(path) - 1)
+            clusters = path[step][1]
+            score = evaluate(truth, clusters)
+            records.append(
+                {
+                    "sample": name,
+                    "family": sample.family,
+                    "share": share,
+                    "selection": selection,
+                    "threshold": threshold,
+                    "F": score.f_measure,
+                    "clusters": len(np.unique(clusters)),
+                    "populations": sample.n_populations,
+                }
+            )
     return pd.DataFrame(records)
 
 
@@ -91,10 +114,22 @@ def leave_one_family_out(table: pd.DataFrame) -> pd.DataFrame:
     the F it gives on this family."""
     rows = []
     for family in table["family"].unique():
-        others = table[table["family"] != family].groupby("threshold")["F"].mean()
-        chosen = float(others.idxmax())
-        own = table[(table["family"] == family) & (table["threshold"] == chosen)]
-        rows.append({"left out": family, "threshold": chosen, "F on it": own["F"].mean()})
+        if table["family"].nunique() < 2:
+            break
+        others = (
+            table[table["family"] != family]
+            .groupby(["share", "selection", "threshold"])["F"]
+            .mean()
+        )
+        share, threshold = others.idxmax()
+        own = table[
+            (table["family"] == family)
+            & (table["share"] == share)
+            & (table["threshold"] == threshold)
+        ]
+        rows.append(
+            {"left out": family, "share": share, "threshold": threshold, "F on it": own["F"].mean()}
+        )
     return pd.DataFrame(rows)
 
 
@@ -110,10 +145,11 @@ def main() -> int:
             tables.append(sweep(name, args.seed))
     table = pd.concat(tables)
     table.to_csv(OUTPUT / "region_criteria.csv", index=False)
-    family = table.groupby(["threshold", "family"])["F"].mean().unstack("family")
-    family["mean"] = table.groupby("threshold")["F"].mean()
+    keys = ["share", "selection", "threshold"]
+    family = table.groupby([*keys, "family"])["F"].mean().unstack("family")
+    family["mean"] = table.groupby(keys)["F"].mean()
     ratio = table.assign(r=table["clusters"] / table["populations"])
-    family["median clusters/pops"] = ratio.groupby("threshold")["r"].median()
+    family["median clusters/pops"] = ratio.groupby(keys)["r"].median()
     print(family.round(3).to_string())
     print(leave_one_family_out(table).round(3).to_string(index=False))
     return 0
