@@ -190,7 +190,8 @@ def run(jobs: list[tuple[str, str, int]], results: Path) -> pd.DataFrame:
 
 
 def per_sample_table(rows: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
-    """F (clusters) per sample and method, then each family's mean and the overall mean."""
+    """F (clusters) per sample and method, then each family's mean, the mean over the samples
+    and the mean of the family means (each data set counts once)."""
     rows = rows[rows["method"].isin(methods)]
     mean = rows.groupby(["family", "sample", "method"], sort=False).mean(numeric_only=True)
     f_table = mean["F"].unstack("method")[methods]
@@ -202,7 +203,10 @@ def per_sample_table(rows: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
     family.index = pd.MultiIndex.from_tuples([(f, "family mean") for f in family.index])
     family_table = family.map(lambda v: f"{v:.3f}")
     family_table.insert(0, "populations", "")
-    overall = pd.DataFrame([f_table.mean()], index=pd.MultiIndex.from_tuples([("all", "mean")]))
+    overall = pd.DataFrame(
+        [f_table.mean(), family.mean()],
+        index=pd.MultiIndex.from_tuples([("all", "mean"), ("all", "mean of family means")]),
+    )
     overall_table = overall.map(lambda v: f"**{v:.3f}**")
     overall_table.insert(0, "populations", "")
     return pd.concat([table, family_table, overall_table]).reset_index(names=["family", "sample"])

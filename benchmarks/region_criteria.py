@@ -110,26 +110,17 @@ def sweep(name: str, seed: int) -> pd.DataFrame:
 
 
 def leave_one_family_out(table: pd.DataFrame) -> pd.DataFrame:
-    """Per family: the threshold with the best mean F over the other families' samples, and
+    """Per family: the setting with the best mean F over the other families' samples, and
     the F it gives on this family."""
+    keys = ["share", "selection", "threshold"]
     rows = []
-    for family in table["family"].unique():
-        if table["family"].nunique() < 2:
-            break
-        others = (
-            table[table["family"] != family]
-            .groupby(["share", "selection", "threshold"])["F"]
-            .mean()
-        )
-        share, threshold = others.idxmax()
-        own = table[
-            (table["family"] == family)
-            & (table["share"] == share)
-            & (table["threshold"] == threshold)
-        ]
-        rows.append(
-            {"left out": family, "share": share, "threshold": threshold, "F on it": own["F"].mean()}
-        )
+    for family in table["family"].unique() if table["family"].nunique() > 1 else []:
+        others = table[table["family"] != family].groupby(keys)["F"].mean()
+        chosen = dict(zip(keys, others.idxmax(), strict=True))
+        own = table[table["family"] == family]
+        for key, value in chosen.items():
+            own = own[own[key] == value]
+        rows.append({"left out": family, **chosen, "F on it": own["F"].mean()})
     return pd.DataFrame(rows)
 
 

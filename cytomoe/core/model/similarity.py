@@ -21,17 +21,21 @@ experts, and a large k merges populations):
    then rare islands down to ``min_population_share`` lying mostly outside those, at least
    ``MIN_POPULATION_CELLS``; ``min_samples`` = UMAP's ``n_neighbors``); if there are more
    of them than experts, the pair most linked in UMAP's fuzzy Canberra kNN graph
-   (w_ab / sqrt(vol_a · vol_b)) is merged until they fit. S_ij = 1 when i and j lie in
-   the same population. A cell in no population (HDBSCAN's noise) is similar to its k
-   nearest neighbours *within the batch* in the embedding (the paper's per-batch kNN,
-   k = ``knn_k``), symmetrised.
-   S is thus dense inside a population however large it is, so P Pᵀ has no reason to
-   split it, and the populations bound the number of clusters. Measured on 10k-cell
-   subsamples (F-measure of the populations themselves against the manual gates):
-   Multi-Center sample 1 0.95, FlowSOM 68983 0.94, Samusik 2k 0.55. Leiden
-   (modularity) communities of the same graph were tried and dropped: their size
-   follows the graph size, not the populations (Multi-Center 1: 16 communities at
-   resolution 1, F 0.74).
+   (w_ab / sqrt(vol_a · vol_b), ``region_links``) is merged until they fit (a link
+   threshold, ``REGION_MERGE_LINK``, can merge further; chosen off, see
+   benchmarks/RESULTS.md). A cell in no population (HDBSCAN's noise) joins the population
+   of its nearest member cells in marker space (``join_nearest_region``). S_ij = 1 when i
+   and j lie in the same population, so S is dense inside a population however large it
+   is, P Pᵀ has no reason to split it, and the populations bound the number of clusters.
+   Leiden (modularity) communities of the same graph were tried and dropped: their size
+   follows the graph size, not the populations.
+3. **One or two markers are their own embedding** (``MAX_MARKERS_AS_EMBEDDING``): UMAP
+   adds nothing there, and its spectral layout of a one-marker graph does not finish.
+   The density of raw markers has broad shoulders rather than UMAP's tight clumps, so the
+   main regions there are at least ``MARKERS_REGION_SHARE`` of the cells.
+
+``use_regions=False`` gives the paper's similarity instead: S_ij = 1 if j is among the
+``knn_k`` nearest neighbours of i *within the batch* in the embedding, symmetrised.
 
 ``LabelSimilarity`` is weak supervision: S_ij = 1 iff the cells share a label (cells
 without a label are only similar to themselves).
@@ -57,7 +61,10 @@ MAIN_REGION_SHARE = 0.005
 # Neighbouring regions linked at least this much in the Canberra kNN graph are one population
 # (``merge_linked_populations``); np.inf merges only down to the number of experts.
 REGION_MERGE_LINK = np.inf
+JOIN_NEIGHBOURS = 15  # cells outside every region join the region of their nearest members
 MAX_MARKERS_AS_EMBEDDING = 2  # with this many markers or fewer they are the embedding
+# Their density has broad shoulders, not UMAP's tight clumps: the main regions are larger.
+MARKERS_REGION_SHARE = 0.02
 
 
 def min_population_size(n_cells: int, share: float) -> int:
@@ -263,6 +270,20 @@ def merge_linked_populations(
     return merged
 
 
+def join_nearest_region(data: np.ndarray, populations: np.ndarray) -> np.ndarray:
+    """Cells in no population (-1) join the population most of their ``JOIN_NEIGHBOURS``
+    nearest member cells (in ``data``) belong to."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    inside = populations >= 0
+    if inside.all() or not inside.any():
+        return populations
+    joined = populations.copy()
+    classifier = KNeighborsClassifier(n_neighbors=min(JOIN_NEIGHBOURS, int(inside.sum())))
+    joined[~inside] = classifier.fit(data[inside], populations[inside]).predict(data[~inside])
+    return joined
+
+
 class UmapKnnSimilarity:
     """Canberra-UMAP similarity following the populations of the embedding (module docstring).
 
@@ -296,11 +317,13 @@ class UmapKnnSimilarity:
         report(progress, "embed", 0, 2, "Canberra-UMAP embedding of the training cells")
         n_neighbors = min(self.n_neighbors, len(data) - 1)
         shifted = np.asarray(data, dtype=np.float32) + CANBERRA_OFFSET
+        main_share = MAIN_REGION_SHARE
         if data.shape[1] <= MAX_MARKERS_AS_EMBEDDING:
             # One or two markers are their own map: UMAP adds nothing, and its spectral
             # layout of a one-marker graph (many tied cells) does not finish.
             self.embedding_ = np.asarray(data, dtype=np.float32)
             graph = fuzzy_graph(shifted, n_neighbors, seed)
+            main_share = MARKERS_REGION_SHARE
         else:
             self.embedding_, graph = canberra_umap(shifted, n_neighbors, seed)
         check_cancel(should_cancel)
@@ -310,12 +333,13 @@ class UmapKnnSimilarity:
             self.populations_ = np.full(len(data), -1, dtype=np.int64)
             report(progress, "embed", 2, 2, "Embedding done")
             return
-        main_size = max(self.min_population_, min_population_size(len(data), MAIN_REGION_SHARE))
+        main_size = max(self.min_population_, min_population_size(len(data), main_share))
         self.regions_ = populations_with_rare_islands(
             self.embedding_, main_size, self.min_population_, n_neighbors
         )
-        self.populations_ = merge_linked_populations(
-            graph, self.regions_, self.max_populations, self.merge_link
+        self.populations_ = join_nearest_region(
+            data,
+            merge_linked_populations(graph, self.regions_, self.max_populations, self.merge_link),
         )
         found = float(self.populations_.max() + 1)
         report(progress, "embed", 2, 2, "Embedding done", populations=found)
@@ -326,7 +350,8 @@ class UmapKnnSimilarity:
         outside = torch.as_tensor(populations < 0)
         if self.knn_k <= 0 or not bool(outside.any()):
             return same
-        # Cells in no dense population are similar to their nearest neighbours in the batch.
+        # Cells in no population (the paper's similarity: every cell) are similar to their
+        # nearest neighbours in the batch.
         pairs = outside[:, None] | outside[None, :]
         neighbours = knn_matrix(self.embedding_[rows], self.knn_k, rows=outside)
         return torch.where(pairs, neighbours, same)
