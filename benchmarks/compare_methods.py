@@ -191,14 +191,17 @@ def run(jobs: list[tuple[str, str, int]], results: Path) -> pd.DataFrame:
 
 def per_sample_table(rows: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
     """F (clusters) per sample and method, then each family's mean, the mean over the samples
-    and the mean of the family means (each data set counts once)."""
+    and the mean of the family means (each data set counts once), all over the samples that
+    every method has run on."""
     rows = rows[rows["method"].isin(methods)]
     mean = rows.groupby(["family", "sample", "method"], sort=False).mean(numeric_only=True)
     f_table = mean["F"].unstack("method")[methods]
     clusters = mean["clusters"].unstack("method")[methods]
     populations = mean["populations"].groupby(level=[0, 1], sort=False).first()
     table = f_table.map(lambda v: f"{v:.3f}") + clusters.map(lambda c: f" ({c:.0f})")
+    table = table.where(f_table.notna(), "not run")
     table.insert(0, "populations", populations.astype(int))
+    f_table = f_table.dropna()  # the means compare the methods on the same samples
     family = f_table.groupby(level=0, sort=False).mean()
     family.index = pd.MultiIndex.from_tuples([(f, "family mean") for f in family.index])
     family_table = family.map(lambda v: f"{v:.3f}")
@@ -213,8 +216,11 @@ def per_sample_table(rows: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
 
 
 def summary_table(rows: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
-    """Per method: mean F / NMI / ARI, median clusters / populations, mean seconds."""
+    """Per method, over the samples every method has run on: mean F / NMI / ARI, median
+    clusters / populations, mean seconds."""
     rows = rows[rows["method"].isin(methods)]
+    complete = rows.groupby("sample")["method"].nunique() == len(methods)
+    rows = rows[rows["sample"].isin(complete[complete].index)]
     per_sample = rows.groupby(["sample", "method"]).mean(numeric_only=True).reset_index()
     per_sample["ratio"] = per_sample["clusters"] / per_sample["populations"]
     grouped = per_sample.groupby("method")
