@@ -29,7 +29,7 @@ from cytomoe.core.model.similarity import (
     region_links,
 )
 
-SHARES = [0.005]  # smallest main region, share of the training cells
+SHARES = [0.005, 0.01, 0.02]  # smallest main region, share of the training cells
 SELECTIONS = ["eom", "leaf"]  # HDBSCAN's cluster selection
 THRESHOLDS = [0.002, 0.003, 0.005, 0.007, 0.01, 0.015, 0.02, 0.03, 0.05, 0.07, 0.1, np.inf]
 
