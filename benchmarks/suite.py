@@ -1,11 +1,13 @@
 """The labelled samples the clustering is measured on: every sample of ``labeled_flow/`` and
-``labeled/`` in the shared data folder, with the markers and cofactors their SOURCE.md
+``labeled/`` in the shared data folder (../shared/data beside the checkout, or
+$CYTOMOE_TEST_DATA), with the markers and cofactors their SOURCE.md
 recommends (the same for every method).
 
 A sample belongs to a family (its data set); defaults are chosen leaving one family out, so
 that no family's samples decide a default that is then scored on them.
 """
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +21,7 @@ from cytomoe.core.preprocessing.panel import Panel
 from cytomoe.core.preprocessing.transform import arcsinh
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data"
+DATA = Path(os.environ.get("CYTOMOE_TEST_DATA", REPO.parent / "shared" / "data"))
 FLOW, MASS = DATA / "labeled_flow", DATA / "labeled"
 
 ACTIVATION_MARKERS = [  # markers.csv: CD8, Va2, CD69, Hoechst ×2, CD44, CD4, CD11c
