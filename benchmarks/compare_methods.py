@@ -1,150 +1,118 @@
-"""cytomoe against FlowSOM and k-means, side by side in one run, on the labelled data sets.
+"""cytomoe against FlowSOM and k-means on every labelled sample (benchmarks/suite.py).
 
-For every data set and seed, each method clusters the same arcsinh-transformed markers;
-the Weber & Robinson F-measure (Hungarian one-to-one, unweighted mean over populations),
-NMI, ARI and wall time are printed as mean ± sd over the seeds, and written with the
-command to benchmarks/RESULTS.md.
+    python benchmarks/compare_methods.py --suite all [--seeds 1] [--ablation] [--write]
+    python benchmarks/compare_methods.py --samples MC1 barcode --methods regions
 
-    python benchmarks/compare_methods.py [--seeds 5] [--datasets mc1 mc2 mc3 mc1-rare 68983 samusik]
+Methods: cytomoe with the defaults a user gets; FlowSOM (10 x 10 grid) with 10 metaclusters
+and with k = the number of gated populations; k-means with k = populations. ``--ablation``
+adds (a) ``regions``: the populations of the similarity alone (Canberra-UMAP embedding and
+its regions, no network; cells outside the training subsample take the region of their
+nearest training cells) and (c) ``paper-kNN``: MoE-Sim-VAE trained on the paper's per-batch
+kNN similarity without the regions (no anchor, no merging by region). Scores: the Weber &
+Robinson F-measure (Hungarian one-to-one, unweighted over populations), NMI, ARI, number of
+clusters, seconds of one clustering in-process (imports and compilation excluded).
 
-The in-process times leave out what every new process pays once (imports, numba
-compilation of UMAP, FlowSOM's own compilation). So the end-to-end comparison on the 50k-cell
-Multi-Center sample 1 table also runs `cytomoe run` (reading, embedding, training,
-assignment, export of every cluster as FCS, report) and FlowSOM (reading, arcsinh,
-clustering) each in a fresh Python process.
-
-cytomoe runs with the defaults a user gets (K = 15 experts for Multi-Center, as the task
-states). FlowSOM (the `flowsom` package, 10 x 10 grid) gets 10 metaclusters, as in the
-published comparison, or the number of manual populations where that is larger (Samusik:
-24). k-means gets the number of manual populations.
+Each result is appended to ``benchmarks/output/suite.csv`` as soon as it is measured, and a
+(sample, method, seed) already there is not run again: a run resumes, and ``--table``
+rebuilds the tables from the file alone. ``--write`` replaces the clusters section of
+benchmarks/RESULTS.md with the tables of the methods and seeds just asked for.
 """
 
 import argparse
 import datetime
-import subprocess
 import sys
-import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from suite import SAMPLES, SEEDED_SAMPLES, Sample, load
 
 from cytomoe.core.evaluation.fmeasure import evaluate
-from cytomoe.core.evaluation.labels import labels_from_column, labels_from_file
-from cytomoe.core.io.plate import Plate
 from cytomoe.core.model.estimator import MoESimVAE
-from cytomoe.core.preprocessing.panel import Panel
-from cytomoe.core.preprocessing.transform import arcsinh
+from cytomoe.core.model.scaling import CytometryScaler
 
 REPO = Path(__file__).resolve().parents[1]
-LABELED = REPO.parent / "shared" / "data" / "labeled"
+OUTPUT = REPO / "benchmarks" / "output"
+RESULTS = REPO / "benchmarks" / "RESULTS.md"
+SECTION = "# cytomoe vs FlowSOM vs k-means"
+ABLATION_SECTION = "# Ablation: regions, MoE-Sim-VAE, the paper's per-batch kNN"
 
 
-@dataclass
-class Dataset:
-    name: str
-    events: pd.DataFrame  # compensated, instrument units
-    markers: list[str]
-    cofactors: dict[str, float]
-    truth: pd.Series
-    experts: int | None = None  # None: cytomoe's default
-
-    @property
-    def n_populations(self) -> int:
-        return int(self.truth.dropna().nunique())
-
-
-def multicenter(sample: int) -> Dataset:
-    plate = Plate.open(LABELED / f"multicenter_cytof/sample{sample}.csv")
-    events = plate.events()
-    markers = [str(i) for i in range(8)]
-    return Dataset(
-        f"Multi-Center sample {sample}",
-        events,
-        markers,
-        {m: 5.0 for m in markers},
-        labels_from_column(events, "labels"),
-        experts=15,
+def save_embedding(name: str, seed: int, rows: np.ndarray, source, clusters: np.ndarray) -> None:
+    """Keep a run's embedding and regions, to explore region criteria without embedding again
+    (benchmarks/region_criteria.py)."""
+    (OUTPUT / "embeddings").mkdir(parents=True, exist_ok=True)
+    np.savez(
+        OUTPUT / "embeddings" / f"{name}_seed{seed}.npz",
+        rows=rows,
+        embedding=source.embedding_,
+        populations=source.populations_,
+        clusters=clusters,
     )
 
 
-def multicenter_rare_b_cells(kept: int = 150) -> Dataset:
-    """Multi-Center sample 1 with its B cells thinned (fixed seed) to ``kept`` (~0.3%): does
-    a method still find a rare population?"""
-    data = multicenter(1)
-    b_cells = np.flatnonzero(data.truth.to_numpy(object) == "B_cells")
-    dropped = np.random.default_rng(0).choice(b_cells, len(b_cells) - kept, replace=False)
-    keep = np.ones(len(data.events), dtype=bool)
-    keep[dropped] = False
-    return Dataset(
-        f"Multi-Center sample 1, {kept} B cells",
-        data.events[keep].reset_index(drop=True),
-        data.markers,
-        data.cofactors,
-        data.truth[keep].reset_index(drop=True),
-        experts=15,
-    )
+def run_cytomoe(sample: Sample, seed: int) -> np.ndarray:
+    model = MoESimVAE(seed=seed, markers=sample.markers, cofactors=sample.cofactors)
+    clusters = model.fit_predict(sample.events)
+    save_embedding(sample.name, seed, model.training_rows_, model.similarity_, clusters)
+    return clusters
 
 
-def flowsom_68983() -> Dataset:
-    folder = LABELED / "flowsom_68983"
-    plate = Plate.open(folder / "68983.fcs")
-    events = plate.events(compensate_spillover=True)
-    panel = Panel.default_for(plate.samples, plate.channels)  # the 10 marker channels
-    return Dataset(
-        "FlowSOM 68983",
-        events,
-        panel.selected,
-        {m: 150.0 for m in panel.selected},
-        labels_from_file(folder / "gatingResult.csv", len(events)),
-    )
+class PaperKnnMoESimVAE(MoESimVAE):
+    """MoE-Sim-VAE on the paper's per-batch kNN similarity of the Canberra-UMAP embedding
+    (METHOD.md §2): no regions, so no anchor and no merging of experts by region."""
+
+    def _similarity_source(self, y):
+        source = super()._similarity_source(y)
+        source.use_regions = False
+        return source
 
 
-def samusik() -> Dataset:
-    folder = LABELED / "samusik01_subset"
-    plate = Plate.open(folder / "Samusik_01_subset_2000.csv")
-    events = plate.events()
-    markers = (folder / "regular_channels.txt").read_text().split()
-    return Dataset(
-        "Samusik_01 2k",
-        events,
-        markers,
-        {m: 5.0 for m in markers},
-        labels_from_column(events, "label"),
-    )
+def run_paper_knn(sample: Sample, seed: int) -> np.ndarray:
+    model = PaperKnnMoESimVAE(seed=seed, markers=sample.markers, cofactors=sample.cofactors)
+    return model.fit_predict(sample.events)
 
 
-DATASETS = {
-    "mc1": lambda: multicenter(1),
-    "mc2": lambda: multicenter(2),
-    "mc3": lambda: multicenter(3),
-    "mc1-rare": multicenter_rare_b_cells,
-    "68983": flowsom_68983,
-    "samusik": samusik,
-}
+def run_regions(sample: Sample, seed: int) -> np.ndarray:
+    """The similarity's populations alone, prepared on the training cells exactly as the
+    estimator prepares them; every cell takes the majority region of its 15 nearest
+    training cells that lie in a region (scaled markers)."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    model = MoESimVAE(seed=seed)
+    source = model._similarity_source(None)
+    rows, data, scaler = scaled_training_cells(model, sample)
+    source.prepare(data, seed)
+    inside = source.populations_ >= 0
+    if not inside.any():
+        return np.zeros(len(sample.events), dtype=np.int64)
+    classifier = KNeighborsClassifier(n_neighbors=min(15, int(inside.sum())))
+    classifier.fit(data[inside], source.populations_[inside])
+    clusters = classifier.predict(scaler.transform(sample.events))
+    save_embedding(sample.name, seed, rows, source, clusters)
+    return clusters
 
 
-def transformed(data: Dataset) -> np.ndarray:
-    return arcsinh(data.events[data.markers].to_numpy(), data.markers, data.cofactors)
+def scaled_training_cells(
+    model: MoESimVAE, sample: Sample
+) -> tuple[np.ndarray, np.ndarray, CytometryScaler]:
+    """The estimator's training subsample, scaled as it scales them, and the scaler."""
+    from cytomoe.core.model.training import even_subsample
+
+    rng = np.random.default_rng(model.seed)
+    rows = even_subsample(np.zeros(len(sample.events), np.int64), model.n_train, rng)
+    training = sample.events.iloc[rows]
+    scaler = CytometryScaler(sample.markers, sample.cofactors).fit(training)
+    return rows, scaler.transform(training), scaler
 
 
-def run_cytomoe(data: Dataset, seed: int) -> np.ndarray:
-    settings = {"seed": seed}
-    if data.experts is not None:
-        settings["n_experts"] = data.experts
-    model = MoESimVAE(**settings, markers=data.markers, cofactors=data.cofactors).fit(data.events)
-    return model.predict(data.events)
-
-
-def run_flowsom(data: Dataset, seed: int) -> np.ndarray:
+def _flowsom(sample: Sample, seed: int, k: int) -> np.ndarray:
     import flowsom
 
-    k = max(10, data.n_populations)
     result = flowsom.FlowSOM(
-        transformed(data),
-        cols_to_use=list(range(len(data.markers))),
+        sample.transformed(),
+        cols_to_use=list(range(len(sample.markers))),
         n_clusters=k,
         xdim=10,
         ydim=10,
@@ -153,147 +121,195 @@ def run_flowsom(data: Dataset, seed: int) -> np.ndarray:
     return result.get_cell_data().obs["metaclustering"].to_numpy()
 
 
-def run_kmeans(data: Dataset, seed: int) -> np.ndarray:
+def run_flowsom_10(sample: Sample, seed: int) -> np.ndarray:
+    return _flowsom(sample, seed, 10)
+
+
+def run_flowsom_populations(sample: Sample, seed: int) -> np.ndarray:
+    return _flowsom(sample, seed, max(2, sample.n_populations))
+
+
+def run_kmeans(sample: Sample, seed: int) -> np.ndarray:
     from sklearn.cluster import KMeans
 
-    return KMeans(n_clusters=data.n_populations, n_init=10, random_state=seed).fit_predict(
-        transformed(data)
+    k = sample.n_populations
+    return KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(sample.transformed())
+
+
+METHODS = {
+    "cytomoe": run_cytomoe,
+    "FlowSOM k=10": run_flowsom_10,
+    "FlowSOM k=pops": run_flowsom_populations,
+    "k-means k=pops": run_kmeans,
+    "regions": run_regions,
+    "paper-kNN": run_paper_knn,
+}
+MAIN_METHODS = ["cytomoe", "FlowSOM k=10", "FlowSOM k=pops", "k-means k=pops"]
+ABLATION_METHODS = ["regions", "cytomoe", "paper-kNN"]
+COLUMNS = ["sample", "family", "method", "seed", "F", "NMI", "ARI", "clusters", "populations"]
+
+
+def measure(sample: Sample, method: str, seed: int) -> dict:
+    started = time.perf_counter()
+    clusters = METHODS[method](sample, seed)
+    seconds = time.perf_counter() - started
+    score = evaluate(sample.truth, clusters)
+    return {
+        "sample": sample.name,
+        "family": sample.family,
+        "method": method,
+        "seed": seed,
+        "F": score.f_measure,
+        "NMI": score.nmi,
+        "ARI": score.ari,
+        "clusters": len(np.unique(clusters)),
+        "populations": sample.n_populations,
+        "seconds": seconds,
+    }
+
+
+def run(jobs: list[tuple[str, str, int]], results: Path) -> pd.DataFrame:
+    """Measure every (sample, method, seed) not yet in ``results``, appending each row."""
+    done = pd.read_csv(results) if results.exists() else pd.DataFrame(columns=COLUMNS)
+    have = set(zip(done["sample"], done["method"], done["seed"].astype(int), strict=True))
+    loaded: dict[str, Sample] = {}
+    for name, method, seed in jobs:
+        if (name, method, seed) in have:
+            continue
+        if name not in loaded:
+            loaded.clear()
+            loaded[name] = load(name)
+        print(f"  {name}: {method}, seed {seed} ...", file=sys.stderr, flush=True)
+        row = pd.DataFrame([measure(loaded[name], method, seed)])
+        print(row.to_string(index=False, header=False), file=sys.stderr, flush=True)
+        row.to_csv(results, mode="a", header=not results.exists(), index=False)
+    return pd.read_csv(results)
+
+
+def per_sample_table(rows: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
+    """F (clusters) per sample and method, then each family's mean, the mean over the samples
+    and the mean of the family means (each data set counts once), all over the samples that
+    every method has run on."""
+    rows = rows[rows["method"].isin(methods)]
+    mean = rows.groupby(["family", "sample", "method"], sort=False).mean(numeric_only=True)
+    f_table = mean["F"].unstack("method")[methods]
+    clusters = mean["clusters"].unstack("method")[methods]
+    populations = mean["populations"].groupby(level=[0, 1], sort=False).first()
+    table = f_table.map(lambda v: f"{v:.3f}") + clusters.map(lambda c: f" ({c:.0f})")
+    table = table.where(f_table.notna(), "not run")
+    table.insert(0, "populations", populations.astype(int))
+    f_table = f_table.dropna()  # the means compare the methods on the same samples
+    family = f_table.groupby(level=0, sort=False).mean()
+    family.index = pd.MultiIndex.from_tuples([(f, "family mean") for f in family.index])
+    family_table = family.map(lambda v: f"{v:.3f}")
+    family_table.insert(0, "populations", "")
+    overall = pd.DataFrame(
+        [f_table.mean(), family.mean()],
+        index=pd.MultiIndex.from_tuples([("all", "mean"), ("all", "mean of family means")]),
     )
+    overall_table = overall.map(lambda v: f"**{v:.3f}**")
+    overall_table.insert(0, "populations", "")
+    return pd.concat([table, family_table, overall_table]).reset_index(names=["family", "sample"])
 
 
-METHODS = {"cytomoe": run_cytomoe, "FlowSOM": run_flowsom, "k-means": run_kmeans}
-
-
-def measure(data: Dataset, seeds: int) -> pd.DataFrame:
-    rows = []
-    for seed in range(seeds):
-        for method, run in METHODS.items():
-            print(f"  {data.name}: {method}, seed {seed} ...", file=sys.stderr, flush=True)
-            started = time.perf_counter()
-            clusters = run(data, seed)
-            seconds = time.perf_counter() - started
-            score = evaluate(data.truth, clusters)
-            rows.append(
-                {
-                    "data set": data.name,
-                    "method": method,
-                    "seed": seed,
-                    "F": score.f_measure,
-                    "NMI": score.nmi,
-                    "ARI": score.ari,
-                    "clusters": len(np.unique(clusters)),
-                    "seconds": seconds,
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-FLOWSOM_SCRIPT = """
-import sys
-import flowsom
-import numpy as np
-import pandas as pd
-events = pd.read_csv(sys.argv[1])
-markers = [str(i) for i in range(8)]
-flowsom.FlowSOM(np.arcsinh(events[markers].to_numpy() / 5.0), cols_to_use=list(range(8)),
-                n_clusters=10, xdim=10, ydim=10, seed=0)
-"""
-
-
-def end_to_end() -> dict[str, float]:
-    """Seconds of a fresh-process `cytomoe run` and FlowSOM on Multi-Center sample 1."""
-    table = LABELED / "multicenter_cytof" / "sample1.csv"
-    with tempfile.TemporaryDirectory() as folder:
-        commands = {
-            "cytomoe run": [
-                sys.executable,
-                "-m",
-                "cytomoe",
-                "run",
-                str(table),
-                "--out",
-                f"{folder}/out",
-                "--markers",
-                ",".join(str(i) for i in range(8)),
-                "--cofactor",
-                "5",
-                "--labels",
-                "labels",
-                "--experts",
-                "15",
-                "--quiet",
-            ],
-            "FlowSOM": [sys.executable, "-c", FLOWSOM_SCRIPT, str(table)],
-        }
-        seconds = {}
-        for name, command in commands.items():
-            print(f"  end to end: {name} ...", file=sys.stderr, flush=True)
-            started = time.perf_counter()
-            subprocess.run(command, check=True, capture_output=True)
-            seconds[name] = time.perf_counter() - started
-    return seconds
-
-
-def summarise(results: pd.DataFrame) -> pd.DataFrame:
-    def mean_sd(values: pd.Series) -> str:
-        return f"{values.mean():.3f} ± {values.std(ddof=0):.3f}"
-
-    grouped = results.groupby(["data set", "method"], sort=False)
-    return pd.DataFrame(
+def summary_table(rows: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
+    """Per method, over the samples every method has run on: mean F / NMI / ARI, median
+    clusters / populations, mean seconds."""
+    rows = rows[rows["method"].isin(methods)]
+    complete = rows.groupby("sample")["method"].nunique() == len(methods)
+    rows = rows[rows["sample"].isin(complete[complete].index)]
+    per_sample = rows.groupby(["sample", "method"]).mean(numeric_only=True).reset_index()
+    per_sample["ratio"] = per_sample["clusters"] / per_sample["populations"]
+    grouped = per_sample.groupby("method")
+    table = pd.DataFrame(
         {
-            "F-measure": grouped["F"].apply(mean_sd),
-            "NMI": grouped["NMI"].apply(mean_sd),
-            "ARI": grouped["ARI"].apply(mean_sd),
-            "clusters": grouped["clusters"].mean().round(1),
-            "seconds": grouped["seconds"].apply(lambda s: f"{s.mean():.1f}"),
+            "samples": grouped.size(),
+            "mean F": grouped["F"].mean().map("{:.3f}".format),
+            "mean NMI": grouped["NMI"].mean().map("{:.3f}".format),
+            "mean ARI": grouped["ARI"].mean().map("{:.3f}".format),
+            "median clusters / populations": grouped["ratio"].median().map("{:.2f}".format),
+            "mean seconds": grouped["seconds"].mean().map("{:.1f}".format),
         }
-    ).reset_index()
+    ).reindex(methods)
+    return table.reset_index(names="method")
+
+
+def seeds_table(rows: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
+    """F mean ± sd over the seeds, per sample measured with more than one seed."""
+    rows = rows[rows["method"].isin(methods)]
+    seeded = rows.groupby("sample")["seed"].nunique()
+    rows = rows[rows["sample"].isin(seeded[seeded > 1].index)]
+    grouped = rows.groupby(["sample", "method"], sort=False)["F"]
+    text = grouped.mean().map("{:.3f}".format) + " ± " + grouped.std(ddof=0).map("{:.3f}".format)
+    text += " (" + grouped.size().astype(str) + ")"
+    return text.unstack("method").reindex(columns=methods).reset_index()
 
 
 def markdown(table: pd.DataFrame) -> str:
-    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
-    lines += [
-        "| " + " | ".join(str(v) for v in row) + " |" for row in table.itertuples(index=False)
-    ]
+    lines = ["| " + " | ".join(map(str, table.columns)) + " |", "|" + "---|" * len(table.columns)]
+    lines += ["| " + " | ".join(map(str, row)) + " |" for row in table.itertuples(index=False)]
     return "\n".join(lines)
+
+
+def write_results(section: str, text: str) -> None:
+    """Replace ``section`` of RESULTS.md (from its title to the next '# '), or append it."""
+    old = RESULTS.read_text() if RESULTS.exists() else ""
+    start = old.find(section)
+    if start < 0:
+        RESULTS.write_text(old + ("\n" if old else "") + text)
+        return
+    end = old.find("\n# ", start + len(section))
+    RESULTS.write_text(old[:start] + text + (old[end:] if end >= 0 else ""))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
-    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--suite", choices=["all"], help="every sample of benchmarks/suite.py")
+    parser.add_argument("--samples", nargs="+", choices=list(SAMPLES), default=[])
+    parser.add_argument("--methods", nargs="+", choices=list(METHODS))
+    parser.add_argument("--ablation", action="store_true", help="regions, cytomoe, paper-kNN")
+    parser.add_argument("--seeds", type=int, default=1, help="seeds for every sample")
     parser.add_argument(
-        "--no-end-to-end",
-        action="store_true",
-        help="skip the fresh-process timing on Multi-Center sample 1",
+        "--seeded", type=int, default=0, help=f"seeds for {', '.join(SEEDED_SAMPLES)}"
     )
+    parser.add_argument("--results", type=Path, default=OUTPUT / "suite.csv")
+    parser.add_argument("--table", action="store_true", help="only rebuild the tables")
+    parser.add_argument("--write", action="store_true", help="write RESULTS.md")
     args = parser.parse_args()
-    results = pd.concat([measure(DATASETS[name](), args.seeds) for name in args.datasets])
-    table = summarise(results)
-    print(table.to_string(index=False))
-    timing = ""
-    if not args.no_end_to_end:
-        seconds = end_to_end()
-        ratio = seconds["cytomoe run"] / seconds["FlowSOM"]
-        timing = (
-            f"\nEnd to end in a fresh process, Multi-Center sample 1 (55k cells): "
-            f"`cytomoe run` {seconds['cytomoe run']:.1f} s, FlowSOM "
-            f"{seconds['FlowSOM']:.1f} s, ratio {ratio:.1f}.\n"
-        )
-        print(timing)
-    if not args.no_write:
+    names = list(SAMPLES) if args.suite == "all" else args.samples
+    methods = args.methods or (ABLATION_METHODS if args.ablation else MAIN_METHODS)
+    jobs = [(n, m, s) for n in names for s in range(args.seeds) for m in methods]
+    jobs += [
+        (n, m, s)
+        for n in SEEDED_SAMPLES
+        if n in names
+        for s in range(args.seeds, args.seeded)
+        for m in methods
+    ]
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    if args.table:
+        rows = pd.read_csv(args.results)
+    else:
+        rows = run(jobs, args.results)
+    rows = rows[rows["sample"].isin(names) & rows["method"].isin(methods)]
+    single = rows[rows["seed"] == 0]
+    tables = [
+        ("F (clusters found) per sample, seed 0", per_sample_table(single, methods)),
+        ("Summary over the samples, seed 0", summary_table(single, methods)),
+    ]
+    if rows["seed"].max() > 0:
+        tables.append(("F over seeds (mean ± sd, number of seeds)", seeds_table(rows, methods)))
+    text = "\n\n".join(f"{title}:\n\n{markdown(table)}" for title, table in tables)
+    print(text)
+    if args.write:
         command = "python benchmarks/compare_methods.py " + " ".join(sys.argv[1:])
         stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-        text = (
-            f"# cytomoe vs FlowSOM vs k-means\n\nMeasured {stamp} on a 2-core CPU "
-            f"machine shared with other work, in one run:\n\n    {command}\n\n"
-            f"{markdown(table)}\n\nSeconds are the wall time of one "
-            "clustering (cytomoe: embedding, training and assignment of every cell; "
-            "for Multi-Center, all ~50k cells, so the cytomoe/FlowSOM ratio there is "
-            f"the 50k-cell comparison within one process).\n{timing}"
+        section = ABLATION_SECTION if args.ablation else SECTION
+        write_results(
+            section,
+            f"{section}\n\nMeasured up to {stamp} on a 2-core CPU machine shared with other "
+            f"work:\n\n    {command}\n\n{text}\n",
         )
-        (REPO / "benchmarks" / "RESULTS.md").write_text(text)
     return 0
 
 

@@ -15,6 +15,7 @@ from cytomoe.core.model.similarity import (
     merge_linked_populations,
     min_population_size,
     populations_with_rare_islands,
+    region_links,
     same_group_matrix,
 )
 
@@ -147,3 +148,38 @@ def test_umap_similarity_follows_the_populations_of_the_embedding():
     s = source.batch(rows)
     assert torch.equal(s, s.T) and torch.all(s.diagonal() == 1)
     assert s[0, 1] == 1 and s[2, 3] == 1 and s[0, 2] == 0 and s[0, 4] == 0
+
+
+def test_merge_linked_populations_joins_every_pair_linked_above_the_threshold():
+    # Populations 0 and 1 share many edges (one population torn in two), 2 hangs on by one.
+    populations = np.array([0, 0, 1, 1, 2, 2])
+    edges = [(0, 1, 1.0), (2, 3, 1.0), (4, 5, 1.0), (1, 2, 1.0), (0, 3, 1.0), (3, 4, 0.05)]
+    rows, cols, weights = zip(*edges, strict=True)
+    graph = sp.coo_matrix((weights, (rows, cols)), shape=(6, 6)).tocsr()
+    graph = graph + graph.T
+    merged = merge_linked_populations(graph, populations, max_populations=5, min_link=0.2)
+    assert list(merged) == [0, 0, 0, 0, 1, 1]
+    linked = region_links(graph, populations)
+    assert linked[0, 1] > 0.2 > linked[1, 2] > 0
+
+
+def test_one_or_two_markers_are_their_own_embedding():
+    rng = np.random.default_rng(0)
+    data = np.clip(
+        np.vstack([rng.normal(0.2, 0.03, (300, 1)), rng.normal(0.7, 0.03, (200, 1))]), 0, 1
+    )
+    source = UmapKnnSimilarity(min_population_share=0.05)
+    source.prepare(data, seed=0)
+    assert np.array_equal(source.embedding_, data.astype(np.float32))
+    assert source.populations_.max() + 1 == 2
+    assert len(set(source.populations_[:300]) - {-1}) == 1
+
+
+def test_the_papers_similarity_has_no_populations_and_links_batch_neighbours():
+    rng = np.random.default_rng(0)
+    data = rng.uniform(0, 1, (200, 3)).astype(np.float32)
+    source = UmapKnnSimilarity(knn_k=5, use_regions=False)
+    source.prepare(data, seed=0)
+    assert (source.populations_ == -1).all()
+    s = source.batch(np.arange(50))
+    assert torch.equal(s, s.T) and (s.sum(1) >= 6).all()

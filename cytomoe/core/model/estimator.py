@@ -94,6 +94,8 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
     Attributes after ``fit``: ``labels_`` (cluster of each row of X), ``n_clusters_``,
     ``cluster_experts_`` (cluster c is the experts ``cluster_experts_[c]``),
     ``cluster_sizes_``, ``expert_sizes_``, ``silenced_experts_``, ``markers_``,
+    ``training_rows_`` (the rows of X it trained on), ``similarity_`` (their embedding
+    and populations),
     ``cofactors_``, ``scaler_``, ``net_``, ``history_`` (loss terms per iteration),
     ``timings_``.
     """
@@ -198,6 +200,7 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
         source = self._similarity_source(None if y is None else np.asarray(y, dtype=object)[rows])
         started = time.perf_counter()
         source.prepare(data, self.seed, progress, should_cancel)
+        self.similarity_ = source
         timings["embed"] = time.perf_counter() - started
 
         self.net_ = network.MoESimVAENet(

@@ -21,17 +21,21 @@ experts, and a large k merges populations):
    then rare islands down to ``min_population_share`` lying mostly outside those, at least
    ``MIN_POPULATION_CELLS``; ``min_samples`` = UMAP's ``n_neighbors``); if there are more
    of them than experts, the pair most linked in UMAP's fuzzy Canberra kNN graph
-   (w_ab / sqrt(vol_a · vol_b)) is merged until they fit. S_ij = 1 when i and j lie in
-   the same population. A cell in no population (HDBSCAN's noise) is similar to its k
-   nearest neighbours *within the batch* in the embedding (the paper's per-batch kNN,
-   k = ``knn_k``), symmetrised.
-   S is thus dense inside a population however large it is, so P Pᵀ has no reason to
-   split it, and the populations bound the number of clusters. Measured on 10k-cell
-   subsamples (F-measure of the populations themselves against the manual gates):
-   Multi-Center sample 1 0.95, FlowSOM 68983 0.94, Samusik 2k 0.55. Leiden
-   (modularity) communities of the same graph were tried and dropped: their size
-   follows the graph size, not the populations (Multi-Center 1: 16 communities at
-   resolution 1, F 0.74).
+   (w_ab / sqrt(vol_a · vol_b), ``region_links``) is merged until they fit (a link
+   threshold, ``REGION_MERGE_LINK``, can merge further; chosen off, see
+   benchmarks/RESULTS.md). A cell in no population (HDBSCAN's noise) joins the population
+   of its nearest member cells in marker space (``join_nearest_region``). S_ij = 1 when i
+   and j lie in the same population, so S is dense inside a population however large it
+   is, P Pᵀ has no reason to split it, and the populations bound the number of clusters.
+   Leiden (modularity) communities of the same graph were tried and dropped: their size
+   follows the graph size, not the populations.
+3. **One or two markers are their own embedding** (``MAX_MARKERS_AS_EMBEDDING``): UMAP
+   adds nothing there, and its spectral layout of a one-marker graph does not finish.
+   The density of raw markers has broad shoulders rather than UMAP's tight clumps, so the
+   main regions there are at least ``MARKERS_REGION_SHARE`` of the cells.
+
+``use_regions=False`` gives the paper's similarity instead: S_ij = 1 if j is among the
+``knn_k`` nearest neighbours of i *within the batch* in the embedding, symmetrised.
 
 ``LabelSimilarity`` is weak supervision: S_ij = 1 iff the cells share a label (cells
 without a label are only similar to themselves).
@@ -54,6 +58,13 @@ NEIGHBOUR_CHUNK = 2_048  # rows re-ranked at a time (bounds memory with many mar
 # Regions of the embedding are first found at this share of the training cells, then rare
 # ones down to ``min_population_share`` lying mostly outside them (populations_with_rare_islands).
 MAIN_REGION_SHARE = 0.005
+# Neighbouring regions linked at least this much in the Canberra kNN graph are one population
+# (``merge_linked_populations``); np.inf merges only down to the number of experts.
+REGION_MERGE_LINK = np.inf
+JOIN_NEIGHBOURS = 15  # cells outside every region join the region of their nearest members
+MAX_MARKERS_AS_EMBEDDING = 2  # with this many markers or fewer they are the embedding
+# Their density has broad shoulders, not UMAP's tight clumps: the main regions are larger.
+MARKERS_REGION_SHARE = 0.02
 
 
 def min_population_size(n_cells: int, share: float) -> int:
@@ -143,20 +154,44 @@ def canberra_neighbours(data: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarra
     return indices, distances
 
 
-def density_populations(embedding: np.ndarray, min_population: int, min_samples: int) -> np.ndarray:
-    """Populations of an embedding as HDBSCAN's dense regions; -1 marks cells in none."""
+def canberra_umap(
+    data: np.ndarray, n_neighbors: int, seed: int
+) -> tuple[np.ndarray, sp.csr_matrix]:
+    """2-D UMAP embedding (Canberra, ``min_dist`` 0) of the offset cells, and its fuzzy graph."""
+    import umap
+
+    reducer = umap.UMAP(
+        n_neighbors=n_neighbors,
+        min_dist=0.0,
+        metric="canberra",
+        random_state=seed,
+        n_jobs=1,
+        precomputed_knn=canberra_neighbours(data, n_neighbors),
+    )
+    with warnings.catch_warnings():  # we never transform new data with this reducer
+        warnings.filterwarnings("ignore", message=".*knn_search_index", category=UserWarning)
+        embedding = reducer.fit_transform(data)
+    return embedding, reducer.graph_.tocsr()
+
+
+def density_populations(
+    embedding: np.ndarray, min_population: int, min_samples: int, selection: str = "eom"
+) -> np.ndarray:
+    """Populations of an embedding as HDBSCAN's dense regions; -1 marks cells in none.
+    ``selection``: HDBSCAN's ``cluster_selection_method`` ("eom" or the finer "leaf")."""
     from sklearn.cluster import HDBSCAN
 
     min_population = max(2, min(min_population, len(embedding)))
     return HDBSCAN(
         min_cluster_size=min_population,
         min_samples=min(min_samples, min_population),
+        cluster_selection_method=selection,
         copy=True,
     ).fit_predict(embedding)
 
 
 def populations_with_rare_islands(
-    embedding: np.ndarray, main_size: int, rare_size: int, min_samples: int
+    embedding: np.ndarray, main_size: int, rare_size: int, min_samples: int, selection: str = "eom"
 ) -> np.ndarray:
     """Dense regions of at least ``main_size`` cells, plus the regions of at least
     ``rare_size`` that lie mostly outside them (numbered after them); -1 for the rest.
@@ -167,7 +202,7 @@ def populations_with_rare_islands(
     cells cut to 0.27%: F 0.917 one pass, 0.977 two; both measured with min_samples 5).
     The fine pass runs on every cell, not only the left-out ones: HDBSCAN never returns a
     lone cluster, so a single island among scattered cells would be missed."""
-    populations = density_populations(embedding, main_size, min_samples)
+    populations = density_populations(embedding, main_size, min_samples, selection)
     if rare_size >= main_size:
         return populations
     outside = populations < 0
@@ -181,39 +216,79 @@ def populations_with_rare_islands(
     return populations
 
 
-def merge_linked_populations(
-    graph: sp.spmatrix, populations: np.ndarray, max_populations: int
-) -> np.ndarray:
-    """Merge the two most linked populations until at most ``max_populations`` remain.
+def fuzzy_graph(data: np.ndarray, n_neighbors: int, seed: int) -> sp.csr_matrix:
+    """UMAP's fuzzy Canberra kNN graph of the (offset, positive) cells, without a layout."""
+    from umap.umap_ import fuzzy_simplicial_set
 
-    Link between populations a and b in the cell graph: w_ab / sqrt(vol_a · vol_b).
+    indices, distances = canberra_neighbours(data, n_neighbors)
+    graph, _, _ = fuzzy_simplicial_set(
+        data,
+        n_neighbors,
+        np.random.RandomState(seed),
+        "canberra",
+        knn_indices=indices,
+        knn_dists=distances,
+    )
+    return graph.tocsr()
+
+
+def region_links(graph: sp.spmatrix, populations: np.ndarray) -> np.ndarray:
+    """Link between populations a and b (0..n-1; -1: none) in the cell graph:
+    w_ab / sqrt(vol_a · vol_b), with w_ab the weight of the edges between them and vol the
+    weight of all edges of a population's cells (its inner edges twice)."""
+    members = populations >= 0
+    n = int(populations.max()) + 1 if members.any() else 0
+    indicator = sp.csr_matrix(
+        (np.ones(int(members.sum())), (np.flatnonzero(members), populations[members])),
+        shape=(len(populations), n),
+    )
+    weights = (indicator.T @ graph @ indicator).toarray()
+    volume = weights.sum(1)
+    return weights / np.sqrt(np.outer(volume, volume) + 1e-12)
+
+
+def merge_linked_populations(
+    graph: sp.spmatrix, populations: np.ndarray, max_populations: int, min_link: float = np.inf
+) -> np.ndarray:
+    """Merge the two most linked populations (``region_links``) while more than
+    ``max_populations`` remain or their link is at least ``min_link``.
+
     Cells marked -1 (in no population) stay so. Returns populations renumbered 0..n-1."""
     merged = np.full(len(populations), -1, dtype=np.int64)
     members = populations >= 0
     if not members.any():
         return merged
-    _, labels = np.unique(populations[members], return_inverse=True)
-    n = labels.max() + 1
-    indicator = sp.csr_matrix(
-        (np.ones(len(labels)), (np.flatnonzero(members), labels)), shape=(len(populations), n)
-    )
-    weights = (indicator.T @ graph @ indicator).toarray()
-    while len(weights) > max(1, max_populations):
-        volume = weights.sum(1)
-        link = weights / np.sqrt(np.outer(volume, volume) + 1e-12)
+    _, merged[members] = np.unique(populations[members], return_inverse=True)
+    while merged.max() > 0:
+        link = region_links(graph, merged)
         np.fill_diagonal(link, -np.inf)
         a, b = sorted(np.unravel_index(np.argmax(link), link.shape))
-        weights[a] += weights[b]
-        weights[:, a] += weights[:, b]
-        weights = np.delete(np.delete(weights, b, 0), b, 1)
-        labels[labels == b] = a
-        labels[labels > b] -= 1
-    merged[members] = labels
+        if merged.max() + 1 <= max(1, max_populations) and link[a, b] < min_link:
+            break
+        merged[merged == b] = a
+        merged[merged > b] -= 1
     return merged
 
 
+def join_nearest_region(data: np.ndarray, populations: np.ndarray) -> np.ndarray:
+    """Cells in no population (-1) join the population most of their ``JOIN_NEIGHBOURS``
+    nearest member cells (in ``data``) belong to."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    inside = populations >= 0
+    if inside.all() or not inside.any():
+        return populations
+    joined = populations.copy()
+    classifier = KNeighborsClassifier(n_neighbors=min(JOIN_NEIGHBOURS, int(inside.sum())))
+    joined[~inside] = classifier.fit(data[inside], populations[inside]).predict(data[~inside])
+    return joined
+
+
 class UmapKnnSimilarity:
-    """Canberra-UMAP similarity following the populations of the embedding (module docstring)."""
+    """Canberra-UMAP similarity following the populations of the embedding (module docstring).
+
+    ``use_regions=False`` is the paper's similarity: the per-batch kNN of the embedding for
+    every cell, no populations."""
 
     def __init__(
         self,
@@ -221,11 +296,15 @@ class UmapKnnSimilarity:
         n_neighbors: int = 15,
         min_population_share: float = 0.001,
         max_populations: int = 15,
+        merge_link: float = REGION_MERGE_LINK,
+        use_regions: bool = True,
     ):
         self.knn_k = knn_k
         self.n_neighbors = n_neighbors
         self.min_population_share = min_population_share
         self.max_populations = max_populations
+        self.merge_link = merge_link
+        self.use_regions = use_regions
 
     def prepare(
         self,
@@ -234,32 +313,33 @@ class UmapKnnSimilarity:
         progress: ProgressCallback | None = None,
         should_cancel: CancelCheck | None = None,
     ) -> None:
-        import umap
-
         check_cancel(should_cancel)
         report(progress, "embed", 0, 2, "Canberra-UMAP embedding of the training cells")
         n_neighbors = min(self.n_neighbors, len(data) - 1)
         shifted = np.asarray(data, dtype=np.float32) + CANBERRA_OFFSET
-        reducer = umap.UMAP(
-            n_neighbors=n_neighbors,
-            min_dist=0.0,
-            metric="canberra",
-            random_state=seed,
-            n_jobs=1,
-            precomputed_knn=canberra_neighbours(shifted, n_neighbors),
-        )
-        with warnings.catch_warnings():  # we never transform new data with this reducer
-            warnings.filterwarnings("ignore", message=".*knn_search_index", category=UserWarning)
-            self.embedding_ = reducer.fit_transform(shifted)
+        main_share = MAIN_REGION_SHARE
+        if data.shape[1] <= MAX_MARKERS_AS_EMBEDDING:
+            # One or two markers are their own map: UMAP adds nothing, and its spectral
+            # layout of a one-marker graph (many tied cells) does not finish.
+            self.embedding_ = np.asarray(data, dtype=np.float32)
+            graph = fuzzy_graph(shifted, n_neighbors, seed)
+            main_share = MARKERS_REGION_SHARE
+        else:
+            self.embedding_, graph = canberra_umap(shifted, n_neighbors, seed)
         check_cancel(should_cancel)
         report(progress, "embed", 1, 2, "Populations of the embedding")
         self.min_population_ = min_population_size(len(data), self.min_population_share)
-        main_size = max(self.min_population_, min_population_size(len(data), MAIN_REGION_SHARE))
-        populations = populations_with_rare_islands(
+        if not self.use_regions:
+            self.populations_ = np.full(len(data), -1, dtype=np.int64)
+            report(progress, "embed", 2, 2, "Embedding done")
+            return
+        main_size = max(self.min_population_, min_population_size(len(data), main_share))
+        self.regions_ = populations_with_rare_islands(
             self.embedding_, main_size, self.min_population_, n_neighbors
         )
-        self.populations_ = merge_linked_populations(
-            reducer.graph_.tocsr(), populations, self.max_populations
+        self.populations_ = join_nearest_region(
+            data,
+            merge_linked_populations(graph, self.regions_, self.max_populations, self.merge_link),
         )
         found = float(self.populations_.max() + 1)
         report(progress, "embed", 2, 2, "Embedding done", populations=found)
@@ -270,7 +350,8 @@ class UmapKnnSimilarity:
         outside = torch.as_tensor(populations < 0)
         if self.knn_k <= 0 or not bool(outside.any()):
             return same
-        # Cells in no dense population are similar to their nearest neighbours in the batch.
+        # Cells in no population (the paper's similarity: every cell) are similar to their
+        # nearest neighbours in the batch.
         pairs = outside[:, None] | outside[None, :]
         neighbours = knn_matrix(self.embedding_[rows], self.knn_k, rows=outside)
         return torch.where(pairs, neighbours, same)
