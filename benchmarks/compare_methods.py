@@ -65,7 +65,7 @@ class PaperKnnMoESimVAE(MoESimVAE):
 
     def _similarity_source(self, y):
         source = super()._similarity_source(y)
-        source.use_regions = False
+        source.use_populations = False
         return source
 
 

@@ -25,8 +25,8 @@ from cytomoe.core.model.similarity import (
     CANBERRA_OFFSET,
     fuzzy_graph,
     min_population_size,
-    populations_with_rare_islands,
-    region_links,
+    population_links,
+    populations_with_rare_ones,
 )
 
 SHARES = [0.005, 0.01, 0.02]  # smallest main region, share of the training cells
@@ -57,7 +57,7 @@ def merge_path(graph, populations: np.ndarray):
         _, compact = np.unique(labels[labels >= 0], return_inverse=True)
         current = np.full(len(labels), -1)
         current[labels >= 0] = compact
-        link = region_links(graph, current)
+        link = population_links(graph, current)
         np.fill_diagonal(link, -np.inf)
         a, b = sorted(np.unravel_index(np.argmax(link), link.shape))
         yield float(link[a, b]), current
@@ -78,7 +78,7 @@ def sweep(name: str, seed: int) -> pd.DataFrame:
         main_size = max(
             min_population_size(len(rows), 0.001), min_population_size(len(rows), share)
         )
-        regions = populations_with_rare_islands(
+        regions = populations_with_rare_ones(
             cache["embedding"], main_size, min_population_size(len(rows), 0.001), 15, selection
         )
         # Cells outside every region take their nearest region, and follow it through merges.

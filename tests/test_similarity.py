@@ -8,14 +8,14 @@ import torch
 from cytomoe.core.errors import InputError
 from cytomoe.core.model.similarity import (
     LabelSimilarity,
-    UmapKnnSimilarity,
+    PopulationSimilarity,
     canberra_neighbours,
     density_populations,
     knn_matrix,
     merge_linked_populations,
     min_population_size,
-    populations_with_rare_islands,
-    region_links,
+    population_links,
+    populations_with_rare_ones,
     same_group_matrix,
 )
 
@@ -107,7 +107,7 @@ def test_rare_islands_are_found_among_the_cells_outside_the_main_regions():
     points = np.vstack([*large, rng.normal((-10, 10), 0.1, (15, 2))])
     main_only = density_populations(points, min_population=50, min_samples=5)
     assert (main_only[350:] == -1).all()  # too small for the main pass
-    found = populations_with_rare_islands(points, main_size=50, rare_size=10, min_samples=5)
+    found = populations_with_rare_ones(points, main_size=50, rare_size=10, min_samples=5)
     assert len(set(found[350:])) == 1 and found[350] == 2
     assert list(found[:350]) == list(main_only[:350])
 
@@ -137,7 +137,7 @@ def test_umap_similarity_follows_the_populations_of_the_embedding():
     centres = np.array([[0.1, 0.8, 0.2, 0.7], [0.8, 0.1, 0.7, 0.2], [0.5, 0.5, 0.9, 0.9]])
     truth = np.repeat([0, 1, 2], [150, 100, 60])
     data = np.clip(centres[truth] + rng.normal(0, 0.03, (len(truth), 4)), 0, 1)
-    source = UmapKnnSimilarity(knn_k=5, min_population_share=0.05, max_populations=15)
+    source = PopulationSimilarity(knn_k=5, min_population_share=0.05, max_populations=15)
     source.prepare(data, seed=0)
     assert source.embedding_.shape == (len(truth), 2)
     for population in range(3):  # each true population is one found population
@@ -159,7 +159,7 @@ def test_merge_linked_populations_joins_every_pair_linked_above_the_threshold():
     graph = graph + graph.T
     merged = merge_linked_populations(graph, populations, max_populations=5, min_link=0.2)
     assert list(merged) == [0, 0, 0, 0, 1, 1]
-    linked = region_links(graph, populations)
+    linked = population_links(graph, populations)
     assert linked[0, 1] > 0.2 > linked[1, 2] > 0
 
 
@@ -168,7 +168,7 @@ def test_one_or_two_markers_are_their_own_embedding():
     data = np.clip(
         np.vstack([rng.normal(0.2, 0.03, (300, 1)), rng.normal(0.7, 0.03, (200, 1))]), 0, 1
     )
-    source = UmapKnnSimilarity(min_population_share=0.05)
+    source = PopulationSimilarity(min_population_share=0.05)
     source.prepare(data, seed=0)
     assert np.array_equal(source.embedding_, data.astype(np.float32))
     assert source.populations_.max() + 1 == 2
@@ -178,7 +178,7 @@ def test_one_or_two_markers_are_their_own_embedding():
 def test_the_papers_similarity_has_no_populations_and_links_batch_neighbours():
     rng = np.random.default_rng(0)
     data = rng.uniform(0, 1, (200, 3)).astype(np.float32)
-    source = UmapKnnSimilarity(knn_k=5, use_regions=False)
+    source = PopulationSimilarity(knn_k=5, use_populations=False)
     source.prepare(data, seed=0)
     assert (source.populations_ == -1).all()
     s = source.batch(np.arange(50))

@@ -39,8 +39,8 @@ from cytomoe.core.model.parameters import Between, Length, Satisfies, check_sett
 from cytomoe.core.model.scaling import CytometryScaler, as_frame
 from cytomoe.core.model.similarity import (
     LabelSimilarity,
+    PopulationSimilarity,
     SimilaritySource,
-    UmapKnnSimilarity,
     min_population_size,
 )
 from cytomoe.core.model.training import TrainingConfig, even_subsample, train
@@ -157,7 +157,7 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
         if y is not None:
             return LabelSimilarity(y)
         knn_k = self.knn_k if self.knn_k is not None else max(1, self.batch_size // 50)
-        return UmapKnnSimilarity(
+        return PopulationSimilarity(
             knn_k=knn_k,
             min_population_share=self.min_population_share,
             max_populations=self.n_experts,

@@ -4,7 +4,7 @@ MoE-Sim-VAE fits P Pᵀ to a per-batch 0/1 similarity S with a BCE loss (METHOD.
 A source is prepared once on the training cells and then hands out S for any batch of
 training-row indices.
 
-``UmapKnnSimilarity`` (default) follows the paper's Canberra-UMAP construction with two
+``PopulationSimilarity`` (default) follows the paper's Canberra-UMAP construction with two
 measured changes (METHOD.md §9 explains why a plain per-batch kNN fails: P Pᵀ copies the
 density of S, so a k much smaller than a population's share of the batch splits it across
 experts, and a large k merges populations):
@@ -13,18 +13,17 @@ experts, and a large k merges populations):
    [0, 1]-scaled markers plus ``CANBERRA_OFFSET``. Canberra divides by ``|x| + |y|``, so
    on zero-inflated data (mass cytometry: many exact zeros after scaling) any tiny
    difference near zero counts as a maximal one and the embedding shatters into many
-   islands per population (Multi-Center sample 1, 10k cells: HDBSCAN found 105
-   clusters, F 0.28; with the offset 6 clusters, F 0.95). The offset keeps Canberra's
+   pieces per population. The offset keeps Canberra's
    relative weighting of low intensities while bounding it.
 2. **S follows the population structure of the embedding.** The dense regions of the
-   2-D embedding are found once with HDBSCAN (``MAIN_REGION_SHARE`` of the training cells,
-   then rare islands down to ``min_population_share`` lying mostly outside those, at least
+   2-D embedding are found once with HDBSCAN (``MAIN_POPULATION_SHARE`` of the training cells,
+   then rare ones down to ``min_population_share`` lying mostly outside those, at least
    ``MIN_POPULATION_CELLS``; ``min_samples`` = UMAP's ``n_neighbors``); if there are more
    of them than experts, the pair most linked in UMAP's fuzzy Canberra kNN graph
-   (w_ab / sqrt(vol_a · vol_b), ``region_links``) is merged until they fit (a link
-   threshold, ``REGION_MERGE_LINK``, can merge further; chosen off, see
+   (w_ab / sqrt(vol_a · vol_b), ``population_links``) is merged until they fit (a link
+   threshold, ``POPULATION_MERGE_LINK``, can merge further; chosen off, see
    benchmarks/RESULTS.md). A cell in no population (HDBSCAN's noise) joins the population
-   of its nearest member cells in marker space (``join_nearest_region``). S_ij = 1 when i
+   of its nearest member cells in marker space (``join_nearest_population``). S_ij = 1 when i
    and j lie in the same population, so S is dense inside a population however large it
    is, P Pᵀ has no reason to split it, and the populations bound the number of clusters.
    Leiden (modularity) communities of the same graph were tried and dropped: their size
@@ -32,9 +31,9 @@ experts, and a large k merges populations):
 3. **One or two markers are their own embedding** (``MAX_MARKERS_AS_EMBEDDING``): UMAP
    adds nothing there, and its spectral layout of a one-marker graph does not finish.
    The density of raw markers has broad shoulders rather than UMAP's tight clumps, so the
-   main regions there are at least ``MARKERS_REGION_SHARE`` of the cells.
+   main regions there are at least ``MARKERS_POPULATION_SHARE`` of the cells.
 
-``use_regions=False`` gives the paper's similarity instead: S_ij = 1 if j is among the
+``use_populations=False`` gives the paper's similarity instead: S_ij = 1 if j is among the
 ``knn_k`` nearest neighbours of i *within the batch* in the embedding, symmetrised.
 
 ``LabelSimilarity`` is weak supervision: S_ij = 1 iff the cells share a label (cells
@@ -56,15 +55,15 @@ MIN_POPULATION_CELLS = 10  # no population is smaller, however few cells are tra
 CANDIDATES_PER_NEIGHBOUR = 4  # Euclidean candidates in log space per Canberra neighbour
 NEIGHBOUR_CHUNK = 2_048  # rows re-ranked at a time (bounds memory with many markers)
 # Regions of the embedding are first found at this share of the training cells, then rare
-# ones down to ``min_population_share`` lying mostly outside them (populations_with_rare_islands).
-MAIN_REGION_SHARE = 0.005
+# ones down to ``min_population_share`` lying mostly outside them (populations_with_rare_ones).
+MAIN_POPULATION_SHARE = 0.005
 # Neighbouring regions linked at least this much in the Canberra kNN graph are one population
 # (``merge_linked_populations``); np.inf merges only down to the number of experts.
-REGION_MERGE_LINK = np.inf
+POPULATION_MERGE_LINK = np.inf
 JOIN_NEIGHBOURS = 15  # cells outside every region join the region of their nearest members
 MAX_MARKERS_AS_EMBEDDING = 2  # with this many markers or fewer they are the embedding
 # Their density has broad shoulders, not UMAP's tight clumps: the main regions are larger.
-MARKERS_REGION_SHARE = 0.02
+MARKERS_POPULATION_SHARE = 0.02
 
 
 def min_population_size(n_cells: int, share: float) -> int:
@@ -190,18 +189,17 @@ def density_populations(
     ).fit_predict(embedding)
 
 
-def populations_with_rare_islands(
+def populations_with_rare_ones(
     embedding: np.ndarray, main_size: int, rare_size: int, min_samples: int, selection: str = "eom"
 ) -> np.ndarray:
     """Dense regions of at least ``main_size`` cells, plus the regions of at least
     ``rare_size`` that lie mostly outside them (numbered after them); -1 for the rest.
 
-    One pass with the small size splits large populations into many regions (Multi-Center
-    sample 1, 5 seeds: F 0.982 with 0.5% of the cells, 0.890 with 0.1%); with only the large
-    size a population of fewer cells is lost in HDBSCAN's noise (Multi-Center 1 with its B
-    cells cut to 0.27%: F 0.917 one pass, 0.977 two; both measured with min_samples 5).
-    The fine pass runs on every cell, not only the left-out ones: HDBSCAN never returns a
-    lone cluster, so a single island among scattered cells would be missed."""
+    One pass with the small size splits large populations into many regions; with only the
+    large size a population of fewer cells is lost in HDBSCAN's noise (README, method
+    item 2, has the measurements). The fine pass runs on every cell, not only the left-out
+    ones: HDBSCAN never returns a lone cluster, so a single rare population among scattered
+    cells would be missed."""
     populations = density_populations(embedding, main_size, min_samples, selection)
     if rare_size >= main_size:
         return populations
@@ -232,7 +230,7 @@ def fuzzy_graph(data: np.ndarray, n_neighbors: int, seed: int) -> sp.csr_matrix:
     return graph.tocsr()
 
 
-def region_links(graph: sp.spmatrix, populations: np.ndarray) -> np.ndarray:
+def population_links(graph: sp.spmatrix, populations: np.ndarray) -> np.ndarray:
     """Link between populations a and b (0..n-1; -1: none) in the cell graph:
     w_ab / sqrt(vol_a · vol_b), with w_ab the weight of the edges between them and vol the
     weight of all edges of a population's cells (its inner edges twice)."""
@@ -250,7 +248,7 @@ def region_links(graph: sp.spmatrix, populations: np.ndarray) -> np.ndarray:
 def merge_linked_populations(
     graph: sp.spmatrix, populations: np.ndarray, max_populations: int, min_link: float = np.inf
 ) -> np.ndarray:
-    """Merge the two most linked populations (``region_links``) while more than
+    """Merge the two most linked populations (``population_links``) while more than
     ``max_populations`` remain or their link is at least ``min_link``.
 
     Cells marked -1 (in no population) stay so. Returns populations renumbered 0..n-1."""
@@ -260,7 +258,7 @@ def merge_linked_populations(
         return merged
     _, merged[members] = np.unique(populations[members], return_inverse=True)
     while merged.max() > 0:
-        link = region_links(graph, merged)
+        link = population_links(graph, merged)
         np.fill_diagonal(link, -np.inf)
         a, b = sorted(np.unravel_index(np.argmax(link), link.shape))
         if merged.max() + 1 <= max(1, max_populations) and link[a, b] < min_link:
@@ -270,7 +268,7 @@ def merge_linked_populations(
     return merged
 
 
-def join_nearest_region(data: np.ndarray, populations: np.ndarray) -> np.ndarray:
+def join_nearest_population(data: np.ndarray, populations: np.ndarray) -> np.ndarray:
     """Cells in no population (-1) join the population most of their ``JOIN_NEIGHBOURS``
     nearest member cells (in ``data``) belong to."""
     from sklearn.neighbors import KNeighborsClassifier
@@ -284,10 +282,10 @@ def join_nearest_region(data: np.ndarray, populations: np.ndarray) -> np.ndarray
     return joined
 
 
-class UmapKnnSimilarity:
+class PopulationSimilarity:
     """Canberra-UMAP similarity following the populations of the embedding (module docstring).
 
-    ``use_regions=False`` is the paper's similarity: the per-batch kNN of the embedding for
+    ``use_populations=False`` is the paper's similarity: the per-batch kNN of the embedding for
     every cell, no populations."""
 
     def __init__(
@@ -296,15 +294,15 @@ class UmapKnnSimilarity:
         n_neighbors: int = 15,
         min_population_share: float = 0.001,
         max_populations: int = 15,
-        merge_link: float = REGION_MERGE_LINK,
-        use_regions: bool = True,
+        merge_link: float = POPULATION_MERGE_LINK,
+        use_populations: bool = True,
     ):
         self.knn_k = knn_k
         self.n_neighbors = n_neighbors
         self.min_population_share = min_population_share
         self.max_populations = max_populations
         self.merge_link = merge_link
-        self.use_regions = use_regions
+        self.use_populations = use_populations
 
     def prepare(
         self,
@@ -317,29 +315,31 @@ class UmapKnnSimilarity:
         report(progress, "embed", 0, 2, "Canberra-UMAP embedding of the training cells")
         n_neighbors = min(self.n_neighbors, len(data) - 1)
         shifted = np.asarray(data, dtype=np.float32) + CANBERRA_OFFSET
-        main_share = MAIN_REGION_SHARE
+        main_share = MAIN_POPULATION_SHARE
         if data.shape[1] <= MAX_MARKERS_AS_EMBEDDING:
             # One or two markers are their own map: UMAP adds nothing, and its spectral
             # layout of a one-marker graph (many tied cells) does not finish.
             self.embedding_ = np.asarray(data, dtype=np.float32)
             graph = fuzzy_graph(shifted, n_neighbors, seed)
-            main_share = MARKERS_REGION_SHARE
+            main_share = MARKERS_POPULATION_SHARE
         else:
             self.embedding_, graph = canberra_umap(shifted, n_neighbors, seed)
         check_cancel(should_cancel)
         report(progress, "embed", 1, 2, "Populations of the embedding")
         self.min_population_ = min_population_size(len(data), self.min_population_share)
-        if not self.use_regions:
+        if not self.use_populations:
             self.populations_ = np.full(len(data), -1, dtype=np.int64)
             report(progress, "embed", 2, 2, "Embedding done")
             return
         main_size = max(self.min_population_, min_population_size(len(data), main_share))
-        self.regions_ = populations_with_rare_islands(
+        self.unmerged_populations_ = populations_with_rare_ones(
             self.embedding_, main_size, self.min_population_, n_neighbors
         )
-        self.populations_ = join_nearest_region(
+        self.populations_ = join_nearest_population(
             data,
-            merge_linked_populations(graph, self.regions_, self.max_populations, self.merge_link),
+            merge_linked_populations(
+                graph, self.unmerged_populations_, self.max_populations, self.merge_link
+            ),
         )
         found = float(self.populations_.max() + 1)
         report(progress, "embed", 2, 2, "Embedding done", populations=found)

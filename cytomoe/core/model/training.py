@@ -4,14 +4,13 @@ held-out early stopping with the best weights kept, seeded so CPU runs repeat ex
 **The gate is anchored to the similarity's populations.** BCE(P Pᵀ, S) does not care
 which expert a population uses, and that symmetry leaves local minima: two populations
 sharing one expert at P ≈ ½ with the rest of their probability spread evenly over unused
-experts (FlowSOM 68983, seed 1: CD8 and γδ T cells in one expert, F 0.72 while the
-similarity's own populations scored 0.94). Splitting them means moving one population
+experts. Splitting them means moving one population
 wholesale to another expert, uphill all the way. So a cross-entropy term sends population p
 to expert p (the populations are numbered and at most K of them; cells in no population are
 left to S alone). It stays on for the whole training: when it stopped after the first 10%
 of the iterations, populations of 15-40 cells, a few cells per batch and little weight in
-the mean over B² pairs, drifted across experts (Samusik 2k, 5 seeds: F 0.50 against 0.55
-for the similarity's populations; anchored throughout 0.55)."""
+the mean over B² pairs, drifted across experts. The measurements are in the README's
+method section."""
 
 import copy
 import time
@@ -82,8 +81,7 @@ def batch_losses(
     z = location + torch.randn_like(location) if sample_noise else location
     # The gate reads the clean location m(x), as at inference; the experts decode z.
     # Gating on z = m + ε (the reference code) loses populations under ~2% of the cells:
-    # the clusters must first drift several units apart to survive the unit noise
-    # (Samusik 2k F 0.35 vs 0.48, FlowSOM 68983 0.85 vs 0.93, seed 0).
+    # the clusters must first drift several units apart to survive the unit noise.
     p = net.gate(location)
     p_noisy = net.gate(location, noisy=True)
     expert = p.argmax(1)
