@@ -64,6 +64,7 @@ class TrainingPanel(QWidget):
         )
         self.knn.setMinimum(0)
         self.knn.setSpecialValueText("auto")  # 0 means batch size / 50, not "no kNN"
+        self.knn.setValue(0)  # the default, None, shown as "auto"
         self.weight_kl = _setting_box("weight_kl", "Weight of the latent KL term")
         self.weight_cluster = _setting_box(
             "weight_cluster",
