@@ -201,7 +201,7 @@ fi
 if ((batch)); then
     second=$(ls "$(dirname "$fcs")"/*.fcs | grep -v -F "$fcs" | head -1)
     sed -e 's/^iterations = .*/iterations = 200/' -e 's/^n_experts = .*/n_experts = 8/' \
-        "$ROOT/examples/analysis.toml" >"$OUT/small.toml"
+        "$ROOT/resources/examples/analysis.toml" >"$OUT/small.toml"
     start=$(date +%s)
     timeout "$TRAIN_TIMEOUT" "${bare[@]}" "$EXE" batch "$fcs" "$second" --config \
         "$OUT/small.toml" --out "$OUT/batch" --workers 2 --quiet >"$OUT/batch.txt" 2>&1

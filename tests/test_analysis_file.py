@@ -4,6 +4,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from cytomoe.resources import resource_path
 
 from cytomoe.core.analysis.analysis_file import (
     ANALYSIS_FORMAT_VERSION,
@@ -85,7 +86,7 @@ def test_there_is_a_fixture_for_the_current_format_version():
 
 
 def test_example_runs_on_any_plate_with_default_settings():
-    settings = load_analysis(REPO / "examples" / "analysis.toml")
+    settings = load_analysis(resource_path("examples/analysis.toml"))
     assert settings.inputs == []
     assert settings.panel is None  # chosen per plate
     assert settings.model == ModelSettings()

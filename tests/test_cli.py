@@ -75,3 +75,15 @@ def test_quiet_progress_writes_nothing():
     with TerminalProgress(quiet=True, stream=log) as progress:
         progress(Progress("train", 1, 2))
     assert log.getvalue() == ""
+
+
+def test_demo_keeps_its_outputs_in_a_named_folder(monkeypatch, tmp_path, capsys):
+    from cytomoe.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    quick = ["--iterations", "20", "--train-cells", "500", "--quiet"]
+    assert main(["demo", *quick]) == 0
+    assert "written to cytomoe-demo" in capsys.readouterr().out
+    assert (tmp_path / "cytomoe-demo" / "report.json").is_file()
+    assert main(["demo", *quick]) == 0  # a second demo never overwrites the first
+    assert (tmp_path / "cytomoe-demo-2" / "report.json").is_file()

@@ -210,3 +210,19 @@ def test_generated_cells_of_compensated_data_are_written_as_the_cluster_files_ho
     np.testing.assert_allclose(compensated, expected, rtol=1e-4, atol=1e-2)
     uncompensated = written.events(compensate_spillover=False)[model.markers_].to_numpy()
     assert np.abs(uncompensated - expected).max() > 1  # the spillover was put back
+
+
+def test_apply_scores_against_a_labels_file(multicenter_subset, tmp_path):
+    table = multicenter_subset(sample=1, n=1500, seed=2)
+    labels = tmp_path / "labels.csv"
+    truth = pd.read_csv(table)["labels"]
+    truth.to_csv(labels, index=False, header=False)
+    trained = tmp_path / "trained"
+    quick = ["--iterations", "20", "--train-cells", "500", "--quiet"]
+    assert cli(["run", str(table), "--out", str(trained), "--markers", "0,1,2,3", *quick]) == 0
+    applied = tmp_path / "applied"
+    command = ["apply", str(trained / "model.cytomoe"), str(table), "--out", str(applied)]
+    assert cli([*command, "--labels-file", str(labels), "--quiet"]) == 0
+    report = json.loads((applied / "report.json").read_text())
+    assert report["n_labelled"] == int((truth != "Unknown").sum())  # Unknown: not gated
+    assert 0 < report["f_measure"] <= 1

@@ -3,6 +3,8 @@
 import argparse
 from pathlib import Path
 
+from cytomoe.commands.run import add_label_arguments
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -31,20 +33,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="replace the outputs cytomoe wrote into DIR before (other files stay)",
     )
     parser.add_argument(
-        "--labels",
-        metavar="COLUMN",
-        help="column of the data holding manual labels, for the F-measure",
-    )
-    parser.add_argument(
         "--sample-sheet", type=Path, metavar="CSV", help="CSV of conditions per file or well"
     )
     parser.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_label_arguments(parser)
 
 
 def main(args: argparse.Namespace) -> int:
-    from cytomoe.commands.run import run_with_arguments
-    from cytomoe.core.analysis.analysis_file import AnalysisSettings, LabelSource
+    from cytomoe.commands.run import label_source, run_with_arguments
+    from cytomoe.core.analysis.analysis_file import AnalysisSettings
     from cytomoe.core.analysis.pipeline import input_paths
     from cytomoe.core.io.outputs import check_folder_target, check_outside_inputs
     from cytomoe.core.model.estimator import MoESimVAE
@@ -53,7 +51,7 @@ def main(args: argparse.Namespace) -> int:
         inputs=[str(p) for p in args.inputs],
         model_file=str(args.model),
         sample_sheet=str(args.sample_sheet) if args.sample_sheet else None,
-        labels=LabelSource("column", args.labels) if args.labels else None,
+        labels=label_source(args),
     )
     check_outside_inputs(args.out, input_paths(settings))  # before loading the model
     check_folder_target(args.out, args.overwrite)

@@ -4,6 +4,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from cytomoe.resources import resource_path
+
+EXAMPLE = "examples/analysis.toml"  # shipped with the package
+
 EXIT_SOME_FAILED = 1
 
 
@@ -19,7 +23,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--config",
         type=Path,
         metavar="ANALYSIS",
-        help="analysis file (TOML), e.g. examples/analysis.toml; default settings without one",
+        help="analysis file (TOML); default settings without one; "
+        f"{resource_path(EXAMPLE)} lists every setting",
     )
     parser.add_argument(
         "--out",

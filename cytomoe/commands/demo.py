@@ -1,7 +1,6 @@
 """`cytomoe demo`: the whole analysis on the bundled demo data, in the terminal."""
 
 import argparse
-import tempfile
 from pathlib import Path
 
 from cytomoe.commands.run import add_analysis_arguments
@@ -16,7 +15,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--out",
         type=Path,
         metavar="DIR",
-        help="keep the outputs in DIR (default: a temporary folder)",
+        help="write the outputs to DIR (default: a new folder cytomoe-demo here)",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace DIR if it exists")
     add_analysis_arguments(parser, inputs=False)
@@ -25,6 +24,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from cytomoe.commands.run import run_with_arguments, settings_from_arguments
     from cytomoe.core.analysis.demo import demo_settings
+    from cytomoe.core.io.outputs import new_results_folder
 
     settings = settings_from_arguments(args)
     demo = demo_settings()
@@ -35,10 +35,7 @@ def main(args: argparse.Namespace) -> int:
         f"cytomoe demo: {Path(settings.inputs[0]).name} (Multi-Center CyTOF PBMC, "
         "manual gates in the 'labels' column)"
     )
-    if args.out is not None:
-        report = run_with_arguments(args, settings, args.out)
-    else:
-        with tempfile.TemporaryDirectory() as folder:
-            report = run_with_arguments(args, settings, Path(folder) / "demo")
+    out = args.out if args.out is not None else new_results_folder("demo")
+    report = run_with_arguments(args, settings, out)
     print(f"F-measure against the manual gates: {report['f_measure']:.3f}")
     return 0

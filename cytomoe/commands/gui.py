@@ -32,17 +32,9 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def new_results_folder(name: str) -> Path:
-    """``cytomoe-NAME`` in the working folder, numbered so that nothing is overwritten."""
-    candidate, number = Path(f"cytomoe-{name}"), 1
-    while candidate.exists():
-        number += 1
-        candidate = Path(f"cytomoe-{name}-{number}")
-    return candidate
-
-
 def main(args: argparse.Namespace) -> int:
     from cytomoe.cli import main as cli_main
+    from cytomoe.core.io.outputs import new_results_folder
 
     if not has_display():
         if args.paths and not args.demo:

@@ -14,7 +14,7 @@ MODEL_OPTIONS = {
 }
 
 if TYPE_CHECKING:
-    from cytomoe.core.analysis.analysis_file import AnalysisSettings
+    from cytomoe.core.analysis.analysis_file import AnalysisSettings, LabelSource
     from cytomoe.core.model.estimator import MoESimVAE
 
 
@@ -96,6 +96,28 @@ def add_analysis_arguments(parser: argparse.ArgumentParser, inputs: bool = True)
     data.add_argument(
         "--no-compensation", action="store_true", help="do not apply the files' spillover matrices"
     )
+    add_label_arguments(parser)
+    model = parser.add_argument_group("model")
+    for option, kind, metavar, text in (
+        ("--experts", int, "K", "number of experts, an upper bound on clusters"),
+        ("--iterations", int, "N", "training iterations"),
+        ("--train-cells", int, "N", "training cells, drawn evenly across wells"),
+        ("--seed", int, "N", "random seed"),
+        ("--device", str, "NAME", "auto, cpu, cuda, cuda:N or mps"),
+    ):
+        model.add_argument(
+            option,
+            type=kind,
+            metavar=metavar,
+            help=text,
+            action=_SettingOption,
+            setting=MODEL_OPTIONS[option],
+        )
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def add_label_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the manual labels come from (`run`, `demo` and `apply`)."""
     labels = parser.add_argument_group("manual labels (for the F-measure)")
     source = labels.add_mutually_exclusive_group()
     source.add_argument("--labels", metavar="COLUMN", help="column of the data holding labels")
@@ -116,30 +138,31 @@ def add_analysis_arguments(parser: argparse.ArgumentParser, inputs: bool = True)
         help="label values meaning 'not gated' besides NaN, empty, "
         "Unlabeled, Unknown and unassigned (e.g. 0)",
     )
-    model = parser.add_argument_group("model")
-    for option, kind, metavar, text in (
-        ("--experts", int, "K", "number of experts, an upper bound on clusters"),
-        ("--iterations", int, "N", "training iterations"),
-        ("--train-cells", int, "N", "training cells, drawn evenly across wells"),
-        ("--seed", int, "N", "random seed"),
-        ("--device", str, "NAME", "auto, cpu, cuda, cuda:N or mps"),
-    ):
-        model.add_argument(
-            option,
-            type=kind,
-            metavar=metavar,
-            help=text,
-            action=_SettingOption,
-            setting=MODEL_OPTIONS[option],
-        )
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def label_source(
+    args: argparse.Namespace, current: "LabelSource | None" = None
+) -> "LabelSource | None":
+    """The label source the options name, else ``current`` (with --unlabeled applied)."""
+    from cytomoe.core.analysis.analysis_file import LabelSource
+
+    unlabeled = list(args.unlabeled)
+    if args.labels:
+        return LabelSource("column", args.labels, unlabeled)
+    if args.labels_file:
+        return LabelSource("file", str(args.labels_file), unlabeled)
+    if args.gates:
+        return LabelSource("gates", str(args.gates), unlabeled)
+    if current is not None and unlabeled:
+        current.unlabeled = unlabeled
+    return current
 
 
 def settings_from_arguments(args: argparse.Namespace):
     """An `AnalysisSettings` from an analysis file (if given) overridden by the options."""
     from dataclasses import replace
 
-    from cytomoe.core.analysis.analysis_file import AnalysisSettings, LabelSource
+    from cytomoe.core.analysis.analysis_file import AnalysisSettings
     from cytomoe.core.errors import InputError
     from cytomoe.core.model.parameters import InvalidSetting
 
@@ -161,14 +184,7 @@ def settings_from_arguments(args: argparse.Namespace):
         settings.model = replace(settings.model, **{k: v for k, (_, v) in given.items()})
     except InvalidSetting as error:
         raise InputError(f"{given[error.name][0]} {error.problem}.") from None
-    if args.labels:
-        settings.labels = LabelSource("column", args.labels, list(args.unlabeled))
-    elif args.labels_file:
-        settings.labels = LabelSource("file", str(args.labels_file), list(args.unlabeled))
-    elif args.gates:
-        settings.labels = LabelSource("gates", str(args.gates), list(args.unlabeled))
-    elif settings.labels is not None and args.unlabeled:
-        settings.labels.unlabeled = list(args.unlabeled)
+    settings.labels = label_source(args, settings.labels)
     if args.markers:
         settings.markers = [m.strip() for m in args.markers.split(",") if m.strip()]
     if args.cofactor:

@@ -33,7 +33,7 @@ from cytomoe.core.preprocessing.panel import Panel
 ANALYSIS_FORMAT_VERSION = 1
 
 LABEL_KINDS = ("column", "file", "gates")
-HEADER = "# cytomoe analysis settings (edit freely; see examples/analysis.toml)\n"
+HEADER = "# cytomoe analysis settings (edit freely; `cytomoe batch --help` names an example)\n"
 
 
 @dataclass

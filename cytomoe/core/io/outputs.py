@@ -231,3 +231,12 @@ def _merge_into(staging: Path, out_dir: Path, new: set[str], commit_file: str | 
         if stale.is_file() or stale.is_symlink():
             stale.unlink()
     _write_manifest(out_dir, new)
+
+
+def new_results_folder(name: str) -> Path:
+    """``cytomoe-NAME`` in the working folder, numbered so that nothing is overwritten."""
+    candidate, number = Path(f"cytomoe-{name}"), 1
+    while candidate.exists():
+        number += 1
+        candidate = Path(f"cytomoe-{name}-{number}")
+    return candidate
