@@ -154,3 +154,10 @@ def test_missing_version_and_bad_toml_are_input_errors(tmp_path):
         load_analysis(_write(tmp_path, "format_version = \n"))
     with pytest.raises(InputError, match="no such analysis file"):
         load_analysis(tmp_path / "missing.toml")
+
+
+def test_channel_renames_survive_saving_and_loading(tmp_path):
+    settings = AnalysisSettings(channel_names={"PacificBlue-A": "Pacific Blue-A"})
+    save_analysis(settings, tmp_path / "analysis.toml")
+    loaded = load_analysis(tmp_path / "analysis.toml")
+    assert loaded.channel_names == {"PacificBlue-A": "Pacific Blue-A"}

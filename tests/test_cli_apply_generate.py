@@ -226,3 +226,28 @@ def test_apply_scores_against_a_labels_file(multicenter_subset, tmp_path):
     report = json.loads((applied / "report.json").read_text())
     assert report["n_labelled"] == int((truth != "Unknown").sum())  # Unknown: not gated
     assert 0 < report["f_measure"] <= 1
+
+
+def test_apply_matches_a_channel_spelled_otherwise_through_a_rename(
+    multicenter_subset, tmp_path, capsys
+):
+    table = multicenter_subset(sample=1, n=1500, seed=3)
+    trained = tmp_path / "trained"
+    quick = ["--iterations", "20", "--train-cells", "500", "--quiet"]
+    assert cli(["run", str(table), "--out", str(trained), "--markers", "0,1,2,3", *quick]) == 0
+    other = tmp_path / "other_instrument.csv"
+    pd.read_csv(table).rename(columns={"0": "CD45 (89Y)"}).to_csv(other, index=False)
+    model = str(trained / "model.cytomoe")
+    assert cli(["apply", model, str(other), "--out", str(tmp_path / "no"), "--quiet"]) == 2
+    assert "trained on marker channel(s) the data lacks: 0." in capsys.readouterr().err
+    out = tmp_path / "renamed"
+    command = ["apply", model, str(other), "--out", str(out), "--rename", "CD45 (89Y)=0"]
+    assert cli([*command, "--quiet"]) == 0
+    assert json.loads((out / "report.json").read_text())["n_events"] == 1500
+
+
+def test_a_rename_without_an_equals_sign_is_refused(multicenter_subset, tmp_path, capsys):
+    table = multicenter_subset(sample=1, n=1500, seed=3)
+    command = ["run", str(table), "--out", str(tmp_path / "o"), "--rename", "CD45"]
+    assert cli(command) == 2
+    assert "OLD=NEW" in capsys.readouterr().err

@@ -3,7 +3,7 @@
 import argparse
 from pathlib import Path
 
-from cytomoe.commands.run import add_label_arguments
+from cytomoe.commands.run import add_label_arguments, add_rename_argument
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -38,10 +38,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     add_label_arguments(parser)
+    add_rename_argument(parser)
 
 
 def main(args: argparse.Namespace) -> int:
-    from cytomoe.commands.run import label_source, run_with_arguments
+    from cytomoe.commands.run import channel_names, label_source, run_with_arguments
     from cytomoe.core.analysis.analysis_file import AnalysisSettings
     from cytomoe.core.analysis.pipeline import input_paths
     from cytomoe.core.io.outputs import check_folder_target, check_outside_inputs
@@ -52,6 +53,7 @@ def main(args: argparse.Namespace) -> int:
         model_file=str(args.model),
         sample_sheet=str(args.sample_sheet) if args.sample_sheet else None,
         labels=label_source(args),
+        channel_names=channel_names(args.rename) if args.rename else {},
     )
     check_outside_inputs(args.out, input_paths(settings))  # before loading the model
     check_folder_target(args.out, args.overwrite)

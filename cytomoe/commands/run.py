@@ -96,6 +96,7 @@ def add_analysis_arguments(parser: argparse.ArgumentParser, inputs: bool = True)
     data.add_argument(
         "--no-compensation", action="store_true", help="do not apply the files' spillover matrices"
     )
+    add_rename_argument(data)
     add_label_arguments(parser)
     model = parser.add_argument_group("model")
     for option, kind, metavar, text in (
@@ -193,7 +194,31 @@ def settings_from_arguments(args: argparse.Namespace):
         settings.transform = False
     if args.no_compensation:
         settings.compensate = False
+    if args.rename:
+        settings.channel_names = channel_names(args.rename)
     return settings
+
+
+def add_rename_argument(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    parser.add_argument(
+        "--rename",
+        metavar="OLD=NEW,...",
+        help="rename channels ($PnN) on reading, e.g. 'PacificBlue-A=Pacific Blue-A' to "
+        "match the names of a model or of other plates",
+    )
+
+
+def channel_names(text: str) -> dict[str, str]:
+    """'OLD=NEW,OLD2=NEW2' as a mapping; anything else is refused in one sentence."""
+    from cytomoe.core.errors import InputError
+
+    names = {}
+    for pair in (p for p in text.split(",") if p.strip()):
+        old, equals, new = pair.partition("=")
+        if not equals or not old.strip() or not new.strip():
+            raise InputError(f"--rename takes OLD=NEW pairs separated by commas, not '{pair}'.")
+        names[old.strip()] = new.strip()
+    return names
 
 
 def _cofactors(text: str) -> str | dict[str, str]:

@@ -64,6 +64,9 @@ class AnalysisSettings:
     labels: LabelSource | None = None
     sample_sheet: str | None = None
     model_file: str | None = None  # a trained model recorded by a session
+    # Channels renamed on reading ($PnN as in the files -> the name used), e.g. to apply a
+    # model to an instrument that spells a channel differently.
+    channel_names: dict[str, str] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------------ reading
@@ -121,6 +124,7 @@ class _Reader:
                 "cofactors",
                 "transform",
                 "compensate",
+                "channel_names",
             },
         )
         settings = AnalysisSettings()
@@ -140,6 +144,11 @@ class _Reader:
                 if not isinstance(data[key], bool):
                     raise self.fail(key, "must be true or false")
                 setattr(settings, key, data[key])
+        if "channel_names" in data:
+            names = self.table(data, "channel_names")
+            for key in names:
+                self.string(names, key, "channel_names.")
+            settings.channel_names = dict(names)
         if "model" in data:
             settings.model = self.model(self.table(data, "model"))
         if "labels" in data:
@@ -312,6 +321,8 @@ def analysis_to_toml(settings: AnalysisSettings, folder: Path | None = None) -> 
         document["transform"] = False
     if settings.compensate is not None:
         document["compensate"] = settings.compensate
+    if settings.channel_names:
+        document["channel_names"] = dict(settings.channel_names)
     document["model"] = {k: v for k, v in settings.model.to_dict().items() if v is not None}
     if settings.labels is not None:
         value = settings.labels.value

@@ -173,7 +173,12 @@ def run_plate(
             torch.set_num_threads(threads)
             numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
         plate_settings = replace(settings, inputs=list(job.inputs))
-        plate = Plate.open(job.inputs, settings.sample_sheet, should_cancel=should_cancel)
+        plate = Plate.open(
+            job.inputs,
+            settings.sample_sheet,
+            should_cancel=should_cancel,
+            channel_names=settings.channel_names,
+        )
         model = MoESimVAE.load(job.model_file) if job.model_file else None
         result = analyse(plate_settings, plate=plate, model=model, should_cancel=should_cancel)
         wells = well_rows(job.name, result)
@@ -295,7 +300,12 @@ def fit_pooled_model(
     for job in jobs:
         try:
             plates.append(
-                Plate.open(job.inputs, settings.sample_sheet, should_cancel=should_cancel)
+                Plate.open(
+                    job.inputs,
+                    settings.sample_sheet,
+                    should_cancel=should_cancel,
+                    channel_names=settings.channel_names,
+                )
             )
             opened.append(job.name)
         except CytomoeError as error:

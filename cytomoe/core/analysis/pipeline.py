@@ -54,7 +54,13 @@ def open_plate(
 ) -> Plate:
     if not settings.inputs:
         raise InputError("No input files or folders were given.")
-    return Plate.open(settings.inputs, settings.sample_sheet, progress, should_cancel)
+    return Plate.open(
+        settings.inputs,
+        settings.sample_sheet,
+        progress,
+        should_cancel,
+        channel_names=settings.channel_names,
+    )
 
 
 def resolve_panel(settings: AnalysisSettings, plate: Plate) -> Panel:

@@ -1,6 +1,6 @@
 """A plate: the wells of an experiment, read from a folder or a list of files."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,8 +37,11 @@ class Plate:
         sample_sheet: str | Path | None = None,
         progress: ProgressCallback | None = None,
         should_cancel: CancelCheck | None = None,
+        channel_names: Mapping[str, str] | None = None,
     ) -> "Plate":
-        """Read every file; unreadable ones are kept in ``failures`` and the rest still open."""
+        """Read every file; unreadable ones are kept in ``failures`` and the rest still open.
+        ``channel_names`` renames channels ($PnN as in the files -> the name to use), so
+        that plates of instruments that spell a channel differently can be analysed alike."""
         if isinstance(paths, str | Path):
             paths = [paths]
         paths = list(paths)
@@ -49,7 +52,10 @@ class Plate:
             check_cancel(should_cancel)
             report(progress, "load", done, len(files), f"Reading {path.name}")
             try:
-                samples.extend(_clear_of_plate_columns(s) for s in read_samples(path))
+                samples.extend(
+                    _renamed(_clear_of_plate_columns(s), channel_names or {})
+                    for s in read_samples(path)
+                )
             except FcsReadError as error:
                 failures.append(error)
         report(progress, "load", len(files), len(files), "Read")
@@ -128,6 +134,23 @@ class Plate:
         for column in [WELL, *conditions]:
             frame[column] = frame[column].astype("category")
         return frame
+
+
+def _renamed(sample: Sample, names: Mapping[str, str]) -> Sample:
+    """The sample with its channels (and its spillover's) renamed as ``names`` says."""
+    if not names:
+        return sample
+    channels = [names.get(c, c) for c in sample.channels]
+    if len(set(channels)) < len(channels):
+        raise InputError(f"{sample.name}: the channel renames give two channels one name.")
+    sample.markers = [
+        names.get(m, m) if m == c else m
+        for c, m in zip(sample.channels, sample.markers, strict=True)
+    ]
+    sample.channels = channels
+    if sample.spillover is not None:
+        sample.spillover = sample.spillover.rename(index=names, columns=names)
+    return sample
 
 
 def _clear_of_plate_columns(sample: Sample) -> Sample:
