@@ -3,6 +3,10 @@
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cytomoe.core.analysis.batch import PlateOutcome
 
 from cytomoe.resources import resource_path
 
@@ -129,7 +133,7 @@ class _PlateBars:
         self.quiet = quiet
         self.bars: dict = {}
 
-    def __call__(self, stage: str, done: int, total: int, outcome) -> None:
+    def __call__(self, stage: str, done: int, total: int, outcome: "PlateOutcome | None") -> None:
         if self.quiet:
             return
         from tqdm import tqdm

@@ -4,6 +4,10 @@ the exit status 2, as for any bad input."""
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cytomoe.core.io.sample import Sample
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -43,7 +47,7 @@ def main(args: argparse.Namespace) -> int:
     return 2 if failures else 0
 
 
-def _record(sample) -> dict:
+def _record(sample: "Sample") -> dict:
     return {
         "path": str(sample.path),
         "data_set": sample.dataset + 1,

@@ -1,6 +1,7 @@
 """`cytomoe run INPUT... --out DIR`: cluster events with MoE-Sim-VAE and export the clusters."""
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ MODEL_OPTIONS = {
 
 if TYPE_CHECKING:
     from cytomoe.core.analysis.analysis_file import AnalysisSettings, LabelSource
+    from cytomoe.core.analysis.pipeline import AnalysisResult
     from cytomoe.core.model.estimator import MoESimVAE
 
 
@@ -23,11 +25,17 @@ class _SettingOption(argparse.Action):
     estimator's signature only when help is shown (importing the estimator takes seconds,
     too long for every start of the command line)."""
 
-    def __init__(self, option_strings, dest, setting: str, **kwargs):
+    def __init__(self, option_strings: Sequence[str], dest: str, setting: str, **kwargs):
         self.setting = setting
         super().__init__(option_strings, dest, **kwargs)
 
-    def __call__(self, parser, namespace, values, option_string=None):
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
         setattr(namespace, self.dest, values)
 
     @property
@@ -159,7 +167,7 @@ def label_source(
     return current
 
 
-def settings_from_arguments(args: argparse.Namespace):
+def settings_from_arguments(args: argparse.Namespace) -> "AnalysisSettings":
     """An `AnalysisSettings` from an analysis file (if given) overridden by the options."""
     from dataclasses import replace
 
@@ -249,7 +257,7 @@ def run_with_arguments(
     return report
 
 
-def print_summary(report: dict, result, out_dir: Path) -> None:
+def print_summary(report: dict, result: "AnalysisResult", out_dir: Path) -> None:
     sizes = report["cluster_sizes"]
     total = max(1, sum(sizes))
     print("panel (compensated):" if result.panel.compensate else "panel:")

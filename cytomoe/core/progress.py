@@ -8,6 +8,7 @@ The CLI turns reports into a terminal progress bar, the GUI into a progress bar 
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from cytomoe.core.errors import Cancelled
 
@@ -29,6 +30,14 @@ class Progress:
 
 ProgressCallback = Callable[[Progress], None]
 CancelCheck = Callable[[], bool]
+
+
+class Callbacks(TypedDict, total=False):
+    """``progress`` and ``should_cancel`` as keywords, for a function that takes them as
+    ``**callbacks: Unpack[Callbacks]`` and passes them on (or ignores them)."""
+
+    progress: ProgressCallback | None
+    should_cancel: CancelCheck | None
 
 
 def report(

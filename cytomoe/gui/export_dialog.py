@@ -22,7 +22,7 @@ class ExportDialog(QDialog):
     """``selected`` describes the selected cluster ("cluster 1 (12.3% of events)"), or
     is empty when none is selected."""
 
-    def __init__(self, selected: str, folder: str = "", parent=None):
+    def __init__(self, selected: str, folder: str = "", parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Export clusters")
         self.folder = QLineEdit(folder)

@@ -44,7 +44,7 @@ class FMeasureView(QWidget):
 
     compute_requested = Signal(object)  # LabelSource
 
-    def __init__(self, parent=None):
+    def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.source = QComboBox()
         self.source.setSizeAdjustPolicy(

@@ -40,7 +40,7 @@ class GateEditor(QWidget):
     load_requested = Signal()
     export_requested = Signal()
 
-    def __init__(self, plot: pg.PlotWidget, parent=None):
+    def __init__(self, plot: pg.PlotWidget, parent: QWidget | None = None):
         super().__init__(parent)
         self.plot = plot
         self.gates: list[DrawnGate] = []

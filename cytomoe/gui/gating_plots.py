@@ -3,6 +3,7 @@ cluster legend and the latent-space view."""
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
@@ -35,7 +36,7 @@ class DensityPlot(pg.PlotWidget):
     axes_changed = Signal(str, str)
     clicked = Signal(float, float)
 
-    def __init__(self, grey: bool = False, compact: bool = False, parent=None):
+    def __init__(self, grey: bool = False, compact: bool = False, parent: QWidget | None = None):
         super().__init__(parent=parent, background="w")
         self.grey = grey
         self.image = pg.ImageItem()
@@ -135,7 +136,7 @@ class DensityPlot(pg.PlotWidget):
     def show_synthetic(self, x: np.ndarray, y: np.ndarray) -> None:
         self.synthetic.setData(x, y)
 
-    def _on_click(self, event) -> None:
+    def _on_click(self, event: MouseClickEvent) -> None:
         point = self.getPlotItem().vb.mapSceneToView(event.scenePos())
         self.clicked.emit(point.x(), point.y())
 
@@ -160,7 +161,7 @@ class ClusterLegend(QTableWidget):
 
     cluster_selected = Signal(int)  # -1: none
 
-    def __init__(self, parent=None):
+    def __init__(self, parent: QWidget | None = None):
         super().__init__(0, 3, parent)
         self.setHorizontalHeaderLabels(["Cluster", "Events", "%"])
         self.verticalHeader().setVisible(False)
@@ -197,7 +198,7 @@ class ClusterLegend(QTableWidget):
         self.cluster_selected.emit(rows[0] if rows else -1)
 
 
-def _number(value) -> QTableWidgetItem:
+def _number(value: int | float) -> QTableWidgetItem:
     item = QTableWidgetItem(f"{value:,}" if isinstance(value, int) else str(value))
     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     return item
@@ -209,7 +210,7 @@ class ExpertGrid(QScrollArea):
     cluster_clicked = Signal(int)
     PANEL_WIDTH = 250
 
-    def __init__(self, parent=None):
+    def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWidgetResizable(True)
         self._container = QWidget()
@@ -278,7 +279,7 @@ class LatentView(pg.PlotWidget):
 
     LIMIT = 20_000
 
-    def __init__(self, parent=None):
+    def __init__(self, parent: QWidget | None = None):
         super().__init__(parent=parent, background="w")
         self.setLabel("bottom", "latent PC 1")
         self.setLabel("left", "latent PC 2")

@@ -4,13 +4,14 @@ The window holds the analysis state (plate, events, panel, result) and hands eve
 job to a `Worker`; it computes nothing itself, everything goes through cytomoe.core.
 """
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from PySide6.QtCore import QStandardPaths, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -57,7 +58,7 @@ from cytomoe.core.io.outputs import atomic_output, check_outside_inputs
 from cytomoe.core.io.plate import SAMPLE, Plate
 from cytomoe.core.preprocessing.panel import Panel
 from cytomoe.core.preprocessing.transform import arcsinh
-from cytomoe.core.progress import Progress
+from cytomoe.core.progress import CancelCheck, Progress, ProgressCallback
 from cytomoe.gui.colors import cluster_color
 from cytomoe.gui.export_dialog import ExportDialog
 from cytomoe.gui.fmeasure_view import FMeasureView, label_columns
@@ -90,7 +91,10 @@ def first_axes(channels: list[str], selected: list[str]) -> tuple[str, str]:
 
 
 def load_plate(
-    paths: list[str], label_column: str | None = None, progress=None, should_cancel=None
+    paths: list[str],
+    label_column: str | None = None,
+    progress: ProgressCallback | None = None,
+    should_cancel: CancelCheck | None = None,
 ) -> tuple[Plate, Panel, pd.DataFrame]:
     """Off the GUI thread: read the files, choose the default panel (never the column of
     manual labels), pool the events."""
@@ -210,8 +214,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status_text, 1)
         self.statusBar().addPermanentWidget(self.status_progress)
 
-        self.x_channel.currentIndexChanged.connect(self.redraw)
-        self.y_channel.currentIndexChanged.connect(self.redraw)
+        for box in (self.x_channel, self.y_channel):
+            box.currentIndexChanged.connect(self.redraw)
         self.legend.cluster_selected.connect(self.select_cluster)
         self.tabs.currentChanged.connect(self._draw_experts_if_shown)
         self.expert_grid.cluster_clicked.connect(self.select_cluster)
@@ -229,7 +233,7 @@ class MainWindow(QMainWindow):
         self.gate_editor.export_requested.connect(self.export_gated)
         self.gate_editor.population_changed.connect(self.redraw)
 
-    def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(title)
         dock.setWidget(widget)
@@ -241,7 +245,12 @@ class MainWindow(QMainWindow):
         icon = style.standardIcon
         sp = QStyle.StandardPixmap
 
-        def action(text, slot, pixmap=None, shortcut=None):
+        def action(
+            text: str,
+            slot: Callable[[], object],
+            pixmap: QStyle.StandardPixmap | None = None,
+            shortcut: QKeySequence.StandardKey | str | None = None,
+        ) -> QAction:
             item = QAction(icon(pixmap), text, self) if pixmap else QAction(text, self)
             item.triggered.connect(slot)
             if shortcut:
@@ -337,7 +346,13 @@ class MainWindow(QMainWindow):
         self.fmeasure_view.compute.setEnabled(trained)
 
     # ------------------------------------------------------------------ jobs
-    def _run(self, function, on_success, message: str, in_child_process: bool = False) -> Worker:
+    def _run(
+        self,
+        function: Callable[..., object],
+        on_success: Callable[[object], None],
+        message: str,
+        in_child_process: bool = False,
+    ) -> Worker:
         worker = Worker(function, in_child_process=in_child_process)
         worker.progressed.connect(self._progress)
         worker.succeeded.connect(on_success)
@@ -382,7 +397,7 @@ class MainWindow(QMainWindow):
             self.worker.cancel()
             self.status_text.setText("Cancelling…")
 
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         """Quitting during a job asks first, then stops the job and waits for it: a
         QThread destroyed while running aborts the whole process."""
         if self.worker is not None:
@@ -410,6 +425,15 @@ class MainWindow(QMainWindow):
 
     def show_error(self, message: str) -> None:
         QMessageBox.warning(self, "cytomoe", message)
+
+    def _ask_file(self, title: str, filters: str, save_as: str | None = None) -> str:
+        """The file chosen in an open dialog, or a save dialog proposing ``save_as``;
+        "" when the user cancels."""
+        if save_as is None:
+            path, _ = QFileDialog.getOpenFileName(self, title, "", filters)
+        else:
+            path, _ = QFileDialog.getSaveFileName(self, title, save_as, filters)
+        return path
 
     # ------------------------------------------------------------------ opening data
     def choose_folder(self) -> None:
@@ -441,7 +465,9 @@ class MainWindow(QMainWindow):
             "Reading files…",
         )
 
-    def _plate_loaded(self, loaded, label_column: str | None = None) -> None:
+    def _plate_loaded(
+        self, loaded: tuple[Plate, Panel, pd.DataFrame], label_column: str | None = None
+    ) -> None:
         self.plate, self.panel, self.events = loaded
         self.result = None
         self.unsaved_result = False
@@ -483,11 +509,11 @@ class MainWindow(QMainWindow):
         for box in (self.x_channel, self.y_channel):
             box.blockSignals(False)
 
-    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt's name)
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
-    def dropEvent(self, event) -> None:  # noqa: N802
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
         paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         if paths:
             self.open_paths(paths)
@@ -510,13 +536,13 @@ class MainWindow(QMainWindow):
     def save_panel(self) -> None:
         if self.panel is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Save panel", "panel.json", "Panel (*.json)")
+        path = self._ask_file("Save panel", "Panel (*.json)", save_as="panel.json")
         if path:  # the dialog has asked before replacing
             with atomic_output(path, overwrite=True) as temporary:
                 self.panel.save(temporary)
 
     def load_panel(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load panel", "", "Panel (*.json)")
+        path = self._ask_file("Load panel", "Panel (*.json)")
         if not path or self.plate is None:
             return
         try:
@@ -708,8 +734,8 @@ class MainWindow(QMainWindow):
         if not self.gate_editor.gates:
             self.show_error("There are no gates to save yet.")
             return
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save gates as Gating-ML", "gates.xml", "Gating-ML 2.0 (*.xml)"
+        path = self._ask_file(
+            "Save gates as Gating-ML", "Gating-ML 2.0 (*.xml)", save_as="gates.xml"
         )
         if path and (not Path(path).exists() or self._confirm_overwrite(Path(path).name)):
             try:
@@ -721,9 +747,7 @@ class MainWindow(QMainWindow):
             self.status_text.setText(f"Saved {path}")
 
     def load_gates(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Load gates (Gating-ML)", "", "Gating-ML 2.0 (*.xml)"
-        )
+        path = self._ask_file("Load gates (Gating-ML)", "Gating-ML 2.0 (*.xml)")
         if path:
             self.load_gates_file(path)
 
@@ -756,9 +780,7 @@ class MainWindow(QMainWindow):
             return
         in_cluster = self.selected_cluster >= 0
         suffix = f"_cluster_{self.selected_cluster:02d}" if in_cluster else ""
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export gated events", f"{gate}{suffix}.fcs", "FCS (*.fcs)"
-        )
+        path = self._ask_file("Export gated events", "FCS (*.fcs)", save_as=f"{gate}{suffix}.fcs")
         if path:
             self.write_gated(gate, in_cluster, path)
 
@@ -813,11 +835,10 @@ class MainWindow(QMainWindow):
     def export_synthetic(self) -> None:
         if self.synthetic is None:
             return
-        path, _ = QFileDialog.getSaveFileName(
-            self,
+        path = self._ask_file(
             "Export synthetic cells",
-            f"synthetic_cluster_{self.selected_cluster:02d}.fcs",
             "FCS (*.fcs)",
+            save_as=f"synthetic_cluster_{self.selected_cluster:02d}.fcs",
         )
         if not path:
             return
@@ -831,7 +852,7 @@ class MainWindow(QMainWindow):
             path,
         )
 
-    def _write_file(self, write, path: str) -> None:
+    def _write_file(self, write: Callable[[bool], object], path: str) -> None:
         """Write events (never into an input), asking before replacing an existing file."""
         try:
             check_outside_inputs(path, self.inputs)
@@ -924,9 +945,7 @@ class MainWindow(QMainWindow):
     def export_anndata(self) -> None:
         if self.result is None or self.worker is not None:
             return
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export AnnData for scanpy", ANNDATA_FILE, "AnnData (*.h5ad)"
-        )
+        path = self._ask_file("Export AnnData for scanpy", "AnnData (*.h5ad)", save_as=ANNDATA_FILE)
         if path:
             self.export_anndata_to(Path(path))
 
@@ -947,8 +966,8 @@ class MainWindow(QMainWindow):
         if widget is None:
             self.show_error("There is no plot to export yet.")
             return
-        path, chosen = QFileDialog.getSaveFileName(
-            self, "Export plot", "plot.png", "PNG image (*.png);;SVG drawing (*.svg)"
+        path = self._ask_file(
+            "Export plot", "PNG image (*.png);;SVG drawing (*.svg)", save_as="plot.png"
         )
         if not path:
             return
@@ -960,9 +979,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ analysis files
     def save_analysis(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save analysis", "analysis.toml", "cytomoe analysis (*.toml)"
-        )
+        path = self._ask_file("Save analysis", "cytomoe analysis (*.toml)", save_as="analysis.toml")
         if not path:
             return
         settings = self.analysis_settings()
@@ -979,9 +996,7 @@ class MainWindow(QMainWindow):
         self.status_text.setText(f"Saved {path}")
 
     def open_analysis(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open analysis", "", "cytomoe analysis (*.toml)"
-        )
+        path = self._ask_file("Open analysis", "cytomoe analysis (*.toml)")
         if not path:
             return
         try:

@@ -27,7 +27,7 @@ class MarkerPanel(QWidget):
     save_requested = Signal()
     load_requested = Signal()
 
-    def __init__(self, parent=None):
+    def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.panel: Panel | None = None
         self.table = QTableWidget(0, 4)

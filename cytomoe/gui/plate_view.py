@@ -24,7 +24,7 @@ class PlateView(QWidget):
 
     wells_selected = Signal(list)  # sample indices; empty = all
 
-    def __init__(self, parent=None):
+    def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.grid = QTableWidget(8, 12)
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)

@@ -48,7 +48,7 @@ class TrainingPanel(QWidget):
     start_requested = Signal()
     cancel_requested = Signal()
 
-    def __init__(self, parent=None):
+    def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.experts = _setting_box(
             "n_experts", "Upper bound on clusters: unneeded experts fall silent"

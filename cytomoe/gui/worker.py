@@ -18,11 +18,12 @@ import queue
 import threading
 import traceback
 from collections.abc import Callable
+from multiprocessing.queues import Queue
 
 from PySide6.QtCore import QThread, Signal
 
 from cytomoe.core.errors import Cancelled, CytomoeError
-from cytomoe.core.progress import Progress
+from cytomoe.core.progress import CancelCheck, Progress, ProgressCallback
 
 POLL_SECONDS = 0.05
 
@@ -94,7 +95,13 @@ class Worker(QThread):
                 child.terminate()
 
 
-def _call(function, args, kwargs, report, should_cancel) -> tuple[str, object]:
+def _call(
+    function: Callable[..., object],
+    args: tuple,
+    kwargs: dict[str, object],
+    report: ProgressCallback,
+    should_cancel: CancelCheck,
+) -> tuple[str, object]:
     """Run ``function`` and say how it ended: ("result", value), ("cancelled", None) or
     ("failed", (one sentence, traceback))."""
     try:
@@ -110,7 +117,9 @@ def _call(function, args, kwargs, report, should_cancel) -> tuple[str, object]:
         )
 
 
-def _child(function, args, kwargs, messages) -> None:
+def _child(
+    function: Callable[..., object], args: tuple, kwargs: dict[str, object], messages: Queue
+) -> None:
     def report(progress: Progress) -> None:
         messages.put(("progress", progress))
 

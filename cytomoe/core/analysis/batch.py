@@ -23,6 +23,7 @@ import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -40,6 +41,9 @@ from cytomoe.core.io.plate import SAMPLE, Plate
 from cytomoe.core.io.readers import expand_inputs
 from cytomoe.core.preprocessing.panel import Panel
 from cytomoe.core.progress import CancelCheck, check_cancel
+
+if TYPE_CHECKING:
+    from cytomoe.core.analysis.pipeline import AnalysisResult
 
 PER_PLATE, POOLED, MODEL = "per_plate", "pooled", "model"
 COMPLETE_MARKER = ".complete"  # written last: its presence means the plate is finished
@@ -220,7 +224,7 @@ def run_plate(
         )
 
 
-def well_rows(plate_name: str, result) -> list[dict]:
+def well_rows(plate_name: str, result: "AnalysisResult") -> list[dict]:
     """One row per well (sample): events, share of each cluster, F-measure if labelled."""
     samples = result.events[SAMPLE].to_numpy()
     n_clusters = result.model.n_clusters_

@@ -14,11 +14,15 @@ import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from cytomoe.core.evaluation.fmeasure import Evaluation
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure  # imported only where a report is drawn
 
 DENSITY_EVENTS = 50_000  # events drawn (evenly spaced) for the background of density plots
 DENSITY_BINS = 96
@@ -114,13 +118,13 @@ def distinctive_markers(values: pd.DataFrame, clusters: np.ndarray, n_clusters: 
 
 
 # --------------------------------------------------------------------------- figures
-def _figure(width: float, height: float, layout: str | None = "constrained"):
+def _figure(width: float, height: float, layout: str | None = "constrained") -> "Figure":
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), dpi=100, layout=layout)
 
 
-def _image(figure) -> str:
+def _image(figure: "Figure") -> str:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
@@ -301,7 +305,7 @@ def _section(title: str, note: str, body: str) -> str:
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
-    def cell(value) -> str:
+    def cell(value: object) -> str:
         if isinstance(value, float):
             return f"<td class='num'>{value:.3f}</td>"
         if isinstance(value, int | np.integer):
@@ -384,7 +388,7 @@ def _settings_section(report: dict) -> str:
     )
 
 
-def _plain(value, none: str = "none") -> str:
+def _plain(value: object, none: str = "none") -> str:
     if value is None:
         return none
     if isinstance(value, float):

@@ -99,7 +99,7 @@ def _label_column(settings: AnalysisSettings) -> list[str]:
     return [labels.value] if labels is not None and labels.kind == "column" else []
 
 
-def _positive(value) -> float:
+def _positive(value: str | float) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -453,7 +453,7 @@ def build_report(result: AnalysisResult, settings: AnalysisSettings) -> dict:
     return data
 
 
-def _json_default(value):
+def _json_default(value: object) -> object:
     if isinstance(value, np.generic):
         return value.item()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")

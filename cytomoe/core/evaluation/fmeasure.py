@@ -1,6 +1,7 @@
 """Scoring clusters against manual gates: F-measure (Weber & Robinson 2016), the FlowCAP-I
 variant, NMI, ARI and the per-population table."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,7 +33,9 @@ class Evaluation:
         }
 
 
-def evaluate(truth, clusters) -> Evaluation:
+def evaluate(
+    truth: Sequence | np.ndarray | pd.Series, clusters: Sequence[int] | np.ndarray | pd.Series
+) -> Evaluation:
     """Score ``clusters`` (one id per event) against ``truth`` (one label per event; missing
     values, i.e. None/NaN, are unlabelled events and are dropped)."""
     truth = pd.Series(truth, dtype=object).reset_index(drop=True)

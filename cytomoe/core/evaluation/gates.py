@@ -12,6 +12,7 @@ by their Gating-ML ids.
 import io
 import math
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,7 +46,9 @@ class Population:
         return other.lineage == (*self.lineage, self.name)
 
 
-def _populations(gate_ids, containers: frozenset[str] = frozenset()) -> list[Population]:
+def _populations(
+    gate_ids: Iterable[tuple[str, Sequence[str]]], containers: frozenset[str] = frozenset()
+) -> list[Population]:
     """Populations of FlowKit gate ids; ``containers`` (quadrant gates) hold populations
     but are none themselves."""
     ids = [(name, tuple(path)) for name, path in gate_ids]

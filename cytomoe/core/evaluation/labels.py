@@ -23,7 +23,7 @@ def clean_labels(values: Iterable, unlabeled: Iterable[str] = ()) -> pd.Series:
         str(v).strip().lower() for v in unlabeled
     }
 
-    def normalise(value):
+    def normalise(value: object) -> str | None:
         if value is None or (isinstance(value, float) and np.isnan(value)):
             return None
         if isinstance(value, float | np.floating) and float(value).is_integer():

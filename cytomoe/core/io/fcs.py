@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -53,7 +54,7 @@ def read_fcs(path: str | Path) -> list[Sample]:
         _unmap(raw)
 
 
-def _map(handle) -> RawFile:
+def _map(handle: BinaryIO) -> RawFile:
     """The file's bytes, memory-mapped so a large file is not copied into memory."""
     size = os.fstat(handle.fileno()).st_size
     return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""

@@ -20,7 +20,7 @@ import inspect
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Unpack
 
 import numpy as np
 import pandas as pd
@@ -45,7 +45,13 @@ from cytomoe.core.model.similarity import (
 )
 from cytomoe.core.model.training import TrainingConfig, even_subsample, train
 from cytomoe.core.preprocessing.panel import Panel
-from cytomoe.core.progress import CancelCheck, ProgressCallback, check_cancel, report
+from cytomoe.core.progress import (
+    Callbacks,
+    CancelCheck,
+    ProgressCallback,
+    check_cancel,
+    report,
+)
 
 ASSIGN_CHUNK = 65_536  # cells per forward pass when assigning
 MAX_NETWORK_PARAMETERS = 20_000_000  # weights of encoder, gate and experts together
@@ -199,7 +205,7 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
 
         source = self._similarity_source(None if y is None else np.asarray(y, dtype=object)[rows])
         started = time.perf_counter()
-        source.prepare(data, self.seed, progress, should_cancel)
+        source.prepare(data, self.seed, progress=progress, should_cancel=should_cancel)
         self.similarity_ = source
         timings["embed"] = time.perf_counter() - started
 
@@ -242,7 +248,7 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
         if len(rows) == len(frame):  # the training cells are every row, in order
             self.labels_ = cluster_probabilities(probabilities, clusters).argmax(1)
         else:
-            self.labels_ = self.predict(frame, progress, should_cancel)
+            self.labels_ = self.predict(frame, progress=progress, should_cancel=should_cancel)
         timings["label_every_cell"] = time.perf_counter() - started
         self.timings_ = timings
         self.n_training_cells_ = len(rows)
@@ -310,14 +316,10 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
         _, probabilities = self._forward(self.scaler_.transform(X), progress, should_cancel)
         return cluster_probabilities(probabilities, self.cluster_experts_)
 
-    def predict(
-        self,
-        X: pd.DataFrame | np.ndarray,
-        progress: ProgressCallback | None = None,
-        should_cancel: CancelCheck | None = None,
-    ) -> np.ndarray:
-        """Cluster of each row of X."""
-        return self.predict_proba(X, progress, should_cancel).argmax(1)
+    def predict(self, X: pd.DataFrame | np.ndarray, **callbacks: Unpack[Callbacks]) -> np.ndarray:
+        """Cluster of each row of X; ``callbacks`` (``progress``, ``should_cancel``) go to
+        `predict_proba`."""
+        return self.predict_proba(X, **callbacks).argmax(1)
 
     def transform(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
         """Latent coordinates m(x), one row per event."""

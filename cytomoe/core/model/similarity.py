@@ -42,13 +42,19 @@ without a label are only similar to themselves).
 
 import warnings
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, Unpack
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 
-from cytomoe.core.progress import CancelCheck, ProgressCallback, check_cancel, report
+from cytomoe.core.progress import (
+    Callbacks,
+    CancelCheck,
+    ProgressCallback,
+    check_cancel,
+    report,
+)
 
 CANBERRA_OFFSET = 0.1
 MIN_POPULATION_CELLS = 10  # no population is smaller, however few cells are trained on
@@ -83,6 +89,7 @@ class SimilaritySource(Protocol):
         self,
         data: np.ndarray,
         seed: int,
+        *,
         progress: ProgressCallback | None = None,
         should_cancel: CancelCheck | None = None,
     ) -> None: ...
@@ -304,13 +311,9 @@ class PopulationSimilarity:
         self.merge_link = merge_link
         self.use_populations = use_populations
 
-    def prepare(
-        self,
-        data: np.ndarray,
-        seed: int,
-        progress: ProgressCallback | None = None,
-        should_cancel: CancelCheck | None = None,
-    ) -> None:
+    def prepare(self, data: np.ndarray, seed: int, **callbacks: Unpack[Callbacks]) -> None:
+        """See `SimilaritySource.prepare`."""
+        progress, should_cancel = callbacks.get("progress"), callbacks.get("should_cancel")
         check_cancel(should_cancel)
         report(progress, "embed", 0, 2, "Canberra-UMAP embedding of the training cells")
         n_neighbors = min(self.n_neighbors, len(data) - 1)
@@ -370,13 +373,9 @@ class LabelSimilarity:
         self.populations_ = np.full(len(values), -1, dtype=np.int64)
         self.populations_[~missing] = codes
 
-    def prepare(
-        self,
-        data: np.ndarray,
-        seed: int,
-        progress: ProgressCallback | None = None,
-        should_cancel: CancelCheck | None = None,
-    ) -> None:
+    def prepare(self, data: np.ndarray, seed: int, **callbacks: Unpack[Callbacks]) -> None:
+        """See `SimilaritySource.prepare`; labels need no preparation, so neither callback is
+        used."""
         if len(self.populations_) != len(data):
             from cytomoe.core.errors import InputError
 
