@@ -317,3 +317,16 @@ def test_summary_covers_every_plate_in_the_output_not_only_this_runs(two_plates)
     assert [o.status for o in again.outcomes] == [SKIPPED]
     summary = pd.read_csv(out / "summary.csv")
     assert summary.groupby("plate").size().to_dict() == {"yeast": 24, "plate01": 7}
+
+
+def test_parallel_plates_without_dask_installed_ask_for_the_batch_extra(
+    shared_data, tmp_path, monkeypatch
+):
+    import sys
+
+    from cytomoe.core.errors import InputError
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if Dask were not installed
+    yeast = shared_data / "plates" / "yeast"
+    with pytest.raises(InputError, match=r"cytomoe\[batch\]"):
+        run_batch(load_analysis(TINY), [yeast], tmp_path / "out", workers=2)

@@ -521,7 +521,12 @@ def _run_on_dask(
     tracker: _Tracker,
     should_cancel: CancelCheck | None,
 ) -> None:
-    from distributed import as_completed
+    try:
+        from distributed import as_completed
+    except ImportError:  # a headless install without the batch extra
+        raise InputError(
+            "Running plates in parallel needs Dask: pip install 'cytomoe[batch]'."
+        ) from None
 
     from cytomoe.core.analysis.scheduler import dask_client
 
