@@ -156,17 +156,10 @@ def _renamed(sample: Sample, names: Mapping[str, str]) -> Sample:
 def _clear_of_plate_columns(sample: Sample) -> Sample:
     """The sample with its own `well`, `sample` or `event` channel or text column renamed
     (`event` -> `event_in_file`), so that the columns the plate adds keep its values."""
-
-    def clear(name: str) -> str:
-        return f"{name}{RENAMED_SUFFIX}" if name in (WELL, SAMPLE, EVENT) else name
-
-    sample.markers = [
-        clear(m) if m == c else m for c, m in zip(sample.channels, sample.markers, strict=True)
-    ]
-    sample.channels = [clear(c) for c in sample.channels]
+    names = {name: f"{name}{RENAMED_SUFFIX}" for name in (WELL, SAMPLE, EVENT)}
     if sample.annotations is not None:
-        sample.annotations = sample.annotations.rename(columns=clear)
-    return sample
+        sample.annotations = sample.annotations.rename(columns=names)
+    return _renamed(sample, names)
 
 
 def _read_sample_sheet(path: Path, samples: list[Sample]) -> pd.DataFrame:
