@@ -1,16 +1,18 @@
 """The app's session without a window: a plate, a trained model, names, gates and labels,
 saved and opened again whole."""
 
+import json
 import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import anndata
 import numpy as np
 import pytest
 
 from cytomoe.core.analysis.analysis_file import LabelSource
 from cytomoe.core.analysis.demo import demo_settings
-from cytomoe.core.analysis.pipeline import analyse
+from cytomoe.core.analysis.pipeline import analyse, write_outputs
 from cytomoe.core.analysis.session import (
     DRAWN,
     Session,
@@ -19,6 +21,7 @@ from cytomoe.core.analysis.session import (
 )
 from cytomoe.core.errors import InputError
 from cytomoe.core.evaluation.gates import DrawnGate
+from cytomoe.core.io.fcs import read_fcs
 from cytomoe.core.preprocessing.transform import arcsinh
 
 
@@ -152,3 +155,18 @@ def test_marker_medians_are_of_the_transformed_values_per_cluster(session):
 def test_scoring_against_drawn_gates_without_gates_says_to_draw_them(session):
     with pytest.raises(InputError, match="Draw gates first"):
         session.evaluate(LabelSource(DRAWN, "gates drawn here"))
+
+
+def test_cluster_names_reach_exported_file_names_keywords_and_the_report(session, tmp_path):
+    session.name_cluster(1, "CD4+ T cells")
+    out = tmp_path / "out"
+    write_outputs(session.result, session.settings(), out)
+    named = out / "cluster_01_CD4+_T_cells.fcs"
+    assert named.is_file() and (out / "cluster_00.fcs").is_file()
+    assert read_fcs(named)[0].keywords["cytomoe_cluster_name"] == "CD4+ T cells"
+    pooled = read_fcs(out / "clusters.fcs")[0].keywords["cytomoe_cluster_names"]
+    assert pooled == "1=CD4+ T cells"
+    report = json.loads((out / "report.json").read_text())
+    assert report["cluster_names"] == {"1": "CD4+ T cells"}
+    adata = anndata.read_h5ad(out / "clusters.h5ad")
+    assert "cluster 01 (CD4+ T cells)" in set(adata.obs["cluster_name"])
