@@ -20,11 +20,12 @@ from cytomoe.core.analysis.analysis_file import LabelSource  # noqa: E402
 from cytomoe.core.analysis.pipeline import export_targets  # noqa: E402
 from cytomoe.core.evaluation.fmeasure import evaluate  # noqa: E402
 from cytomoe.core.io.fcs import read_fcs  # noqa: E402
+from cytomoe.gui.cluster_heatmap import FIRST_MARKER, NAME  # noqa: E402
 from cytomoe.gui.colors import cluster_color  # noqa: E402
 from cytomoe.gui.export_dialog import ExportDialog  # noqa: E402
 from cytomoe.gui.fmeasure_view import FMeasureView  # noqa: E402
 from cytomoe.gui.main_window import MainWindow  # noqa: E402
-from cytomoe.gui.marker_panel import COFACTOR  # noqa: E402
+from cytomoe.gui.marker_panel import COFACTOR, MARKER  # noqa: E402
 
 pytestmark = pytest.mark.gui
 QUICK = {"iterations": 40, "train_cells": 2000}
@@ -413,3 +414,90 @@ def test_quitting_with_an_unsaved_analysis_asks_first(trained, monkeypatch):
     )
     assert not trained.close()
     assert "not saved" in questions[0]
+
+
+def test_save_then_open_analysis_brings_back_clusters_panel_labels_names_and_gates(
+    qtbot, trained, tmp_path, monkeypatch
+):
+    trained.marker_panel.set_use("7", False)
+    row = trained.panel.channels.index("3")
+    trained.marker_panel.table.item(row, COFACTOR).setText("7")
+    trained.marker_panel.table.item(0, MARKER).setText("CD45")
+    trained.compute_fmeasure(LabelSource("column", "labels"))
+    trained.tabs.setCurrentWidget(trained.cluster_heatmap)
+    trained.cluster_heatmap.table.item(1, NAME).setText("B cells")
+    trained.gate_editor.name.setText("low")
+    trained.gate_editor.add_gate("rectangle", [(-1.0, 2.0), (-1.0, 2.0)])
+    trained.select_cluster(1)
+    target = tmp_path / "analysis.toml"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    trained.save_analysis()
+    assert target.is_file() and target.with_suffix(".cytomoe").is_file()
+
+    opened = MainWindow()
+    qtbot.addWidget(opened)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(target), ""))
+    opened.open_analysis()
+    qtbot.waitUntil(lambda: opened.result is not None and opened.worker is None, timeout=60_000)
+    np.testing.assert_array_equal(opened.result.clusters, trained.result.clusters)
+    assert opened.panel.selected == [str(i) for i in range(7)]
+    assert opened.panel.cofactors["3"] == 7
+    assert opened.marker_panel.table.item(0, MARKER).text() == "CD45"
+    assert opened.legend.rowCount() == trained.result.model.n_clusters_
+    assert opened.legend.item(1, 0).text().strip() == "1 B cells"
+    assert opened.fmeasure_view.source.currentData() == "labels"
+    assert opened.result.evaluation is not None
+    assert [gate.name for gate in opened.gate_editor.gates] == ["low"]
+    assert opened.selected_cluster == 1
+    assert opened.training_panel.iterations.value() == QUICK["iterations"]
+    assert not opened.session.unsaved
+
+
+def test_a_cluster_named_in_the_medians_tab_shows_in_legend_and_fmeasure_table(trained):
+    trained.compute_fmeasure(LabelSource("column", "labels"))
+    trained.tabs.setCurrentWidget(trained.cluster_heatmap)
+    heatmap = trained.cluster_heatmap
+    assert heatmap.table.rowCount() == trained.result.model.n_clusters_
+    assert heatmap.table.columnCount() == FIRST_MARKER + len(trained.result.model.markers_)
+    matched = trained.fmeasure_view.table.item(0, 2).text()
+    cluster = int(matched)
+    heatmap.table.item(cluster, NAME).setText("  CD4+ T   cells ")
+    assert trained.session.cluster_names == {cluster: "CD4+ T cells"}
+    assert trained.legend.item(cluster, 0).text().strip() == f"{cluster} CD4+ T cells"
+    assert trained.fmeasure_view.table.item(0, 2).text() == f"{cluster} CD4+ T cells"
+    assert heatmap.table.item(cluster, NAME).text() == "CD4+ T cells"
+
+
+def test_exported_cluster_files_carry_the_names(qtbot, trained, tmp_path):
+    trained.name_cluster(0, "T cells")
+    trained.start_export(tmp_path, [0], separate=True)
+    qtbot.waitUntil(lambda: trained.worker is None, timeout=60_000)
+    (exported,) = tmp_path.glob("cluster_*.fcs")
+    assert exported.name == "cluster_00_T_cells.fcs"
+    assert read_fcs(exported)[0].keywords["cytomoe_cluster_name"] == "T cells"
+
+
+def test_quitting_after_naming_a_cluster_asks_first(trained, monkeypatch):
+    trained.session.unsaved = False
+    trained.name_cluster(0, "T cells")
+    questions = []
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda *a: questions.append(a[2]) or QMessageBox.No
+    )
+    assert not trained.close()
+    assert "not saved" in questions[0]
+
+
+def test_an_empty_window_says_to_open_a_plate_then_to_train(qtbot, monkeypatch):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    assert "Open a plate" in win.training_panel.status.text()
+    assert not win.legend_hint.isHidden()
+    assert "Train a model" in win.cluster_heatmap.hint.text()
+    win.open_demo()
+    qtbot.waitUntil(lambda: win.plate is not None and win.worker is None, timeout=30_000)
+    assert "Train (Ctrl+T)" in win.training_panel.status.text()
+
+
+def test_the_legend_hint_gives_way_to_the_clusters(trained):
+    assert trained.legend_hint.isHidden()

@@ -96,9 +96,7 @@ class ClusterHeatmap(QWidget):
         layout.addWidget(note)
         self.show_clusters(pd.DataFrame(), [], {})
 
-    def show_clusters(
-        self, medians: pd.DataFrame, sizes: list[int], names: dict[int, str]
-    ) -> None:
+    def show_clusters(self, medians: pd.DataFrame, sizes: list[int], names: dict[int, str]) -> None:
         """``medians``: clusters (rows) by markers (columns, display names)."""
         self.medians = medians
         trained = len(sizes) > 0
@@ -175,10 +173,13 @@ class ClusterHeatmap(QWidget):
         self.cluster_selected.emit(rows[0] if rows else -1)
 
     def set_name(self, cluster: int, name: str) -> None:
-        """Show the name the session kept (it tidies spaces)."""
-        self.table.blockSignals(True)
-        self.table.item(cluster, NAME).setText(name)
-        self.table.blockSignals(False)
+        """Show the name the session kept (it tidies spaces); a table not built yet gets
+        the names when it is."""
+        item = self.table.item(cluster, NAME)
+        if item is not None:
+            self.table.blockSignals(True)
+            item.setText(name)
+            self.table.blockSignals(False)
 
 
 def _fixed(text: str, right: bool = False) -> QTableWidgetItem:

@@ -1,7 +1,9 @@
 """The main window: plate, marker panel and training docks around the plots.
 
-The window holds the analysis state (plate, events, panel, result) and hands every long
-job to a `Worker`; it computes nothing itself, everything goes through cytomoe.core.
+The window shows and edits a `Session` (cytomoe.core.analysis.session), which holds the
+analysis: plate, events, panel, model and clusters, selection, gates, cluster names and
+labels. The window keeps only what is on screen, hands every long job to a `Worker` and
+computes nothing itself.
 """
 
 from collections.abc import Callable
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from PySide6.QtCore import QStandardPaths, Qt
+from PySide6.QtCore import QItemSelectionModel, QStandardPaths, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -31,12 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cytomoe.core.analysis.analysis_file import (
-    AnalysisSettings,
-    LabelSource,
-    load_analysis,
-    save_analysis,
-)
+from cytomoe.core.analysis.analysis_file import AnalysisSettings, LabelSource
 from cytomoe.core.analysis.demo import demo_settings
 from cytomoe.core.analysis.pipeline import (
     AnalysisResult,
@@ -45,20 +42,19 @@ from cytomoe.core.analysis.pipeline import (
     export_clusters,
     export_targets,
     synthetic_export,
-    truth_labels,
 )
 from cytomoe.core.analysis.result_files import ANNDATA_FILE, write_anndata
+from cytomoe.core.analysis.session import DRAWN, LoadedPlate, Session, load_plate, open_session
 from cytomoe.core.errors import CytomoeError, OutputExistsError
 from cytomoe.core.evaluation.density import subsample
-from cytomoe.core.evaluation.fmeasure import evaluate
-from cytomoe.core.evaluation.gates import drawn_gate_set, load_drawn_gates, save_drawn_gates
-from cytomoe.core.evaluation.labels import clean_labels
-from cytomoe.core.io.export import source_keywords, write_fcs
+from cytomoe.core.evaluation.gates import load_drawn_gates, save_drawn_gates
+from cytomoe.core.io.export import CLUSTER_NAME_KEYWORD, source_keywords, write_fcs
 from cytomoe.core.io.outputs import atomic_output, check_outside_inputs
-from cytomoe.core.io.plate import SAMPLE, Plate
+from cytomoe.core.io.plate import Plate
 from cytomoe.core.preprocessing.panel import Panel
 from cytomoe.core.preprocessing.transform import arcsinh
-from cytomoe.core.progress import CancelCheck, Progress, ProgressCallback
+from cytomoe.core.progress import Progress
+from cytomoe.gui.cluster_heatmap import ClusterHeatmap
 from cytomoe.gui.colors import cluster_color
 from cytomoe.gui.export_dialog import ExportDialog
 from cytomoe.gui.fmeasure_view import FMeasureView, label_columns
@@ -90,37 +86,37 @@ def first_axes(channels: list[str], selected: list[str]) -> tuple[str, str]:
     return chosen[0], chosen[min(1, len(chosen) - 1)]
 
 
-def load_plate(
-    paths: list[str],
-    label_column: str | None = None,
-    progress: ProgressCallback | None = None,
-    should_cancel: CancelCheck | None = None,
-) -> tuple[Plate, Panel, pd.DataFrame]:
-    """Off the GUI thread: read the files, choose the default panel (never the column of
-    manual labels), pool the events."""
-    plate = Plate.open(paths, progress=progress, should_cancel=should_cancel)
-    exclude = [label_column] if label_column else []
-    panel = Panel.default_for(plate.samples, plate.channels, exclude=exclude)
-    return plate, panel, plate.events(compensate_spillover=panel.compensate)
+def _session_value(name: str) -> property:
+    """Read access to the session's ``name`` for the views and scripts that drive the
+    window; changes go through the session."""
+    return property(lambda window: getattr(window.session, name), doc=f"The session's {name}.")
+
+
+NO_PLATE = "Open a plate first (Ctrl+O, a folder, files, or File > Open demo data)."
+NOT_TRAINED = "Not trained yet: choose markers, then Train (Ctrl+T)."
 
 
 class MainWindow(QMainWindow):
+    plate: Plate | None = _session_value("plate")
+    panel: Panel | None = _session_value("panel")
+    events: pd.DataFrame | None = _session_value("events")
+    result: AnalysisResult | None = _session_value("result")
+    inputs: list[str] = _session_value("inputs")
+    selected_cluster: int = _session_value("selected_cluster")
+    visible_samples: list[int] = _session_value("visible_samples")
+
     def __init__(self):
         super().__init__()
         self.setWindowTitle("cytomoe")
         self.resize(1500, 950)
         self.setAcceptDrops(True)
-        self.plate: Plate | None = None
-        self.panel: Panel | None = None
-        self.events: pd.DataFrame | None = None
-        self.result: AnalysisResult | None = None
-        self.inputs: list[str] = []
-        self.visible_samples: list[int] = []
-        self.selected_cluster = -1
-        self.synthetic: pd.DataFrame | None = None
+        self.session = Session()
+        self.synthetic: pd.DataFrame | None = None  # generated cells, shown until changed
+        self.latent: np.ndarray | None = None  # latent codes of a subsample (latent_rows)
+        self.latent_rows: np.ndarray | None = None
+        self._shown: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # x, y, mask
         self.worker: Worker | None = None
         self.job_message = ""
-        self.unsaved_result = False  # a trained model not yet saved with Save analysis
         self._build_views()
         self._build_actions()
         self._update_enabled()
@@ -136,6 +132,7 @@ class MainWindow(QMainWindow):
         self.expert_grid = ExpertGrid()
         self.latent_view = LatentView()
         self.fmeasure_view = FMeasureView()
+        self.cluster_heatmap = ClusterHeatmap()
         self.gate_editor = GateEditor(self.gating_plot)
         self.gating_plot.show_hint(
             "Open a plate folder or FCS files\n(File menu, Ctrl+O, or drop them here),\n"
@@ -158,6 +155,12 @@ class MainWindow(QMainWindow):
         legend_column = QVBoxLayout(legend_box)
         legend_column.setContentsMargins(0, 0, 0, 0)
         legend_column.addWidget(QLabel("<b>Clusters</b> (click to highlight)"))
+        self.legend_hint = elastic_label()
+        self.legend_hint.setText(
+            "Train a model (Training panel, Ctrl+T) to see its clusters here; name them in "
+            "the Cluster medians tab."
+        )
+        legend_column.addWidget(self.legend_hint)
         legend_column.addWidget(self.legend)
         splitter.addWidget(legend_box)
         splitter.setSizes([900, 260])
@@ -184,12 +187,14 @@ class MainWindow(QMainWindow):
         experts_column.addWidget(self.generation_note)
         experts_column.addWidget(self.expert_grid, 1)
         self.experts_stale = False  # the expert panels show other axes, wells or clusters
+        self.medians_stale = False  # the cluster medians are of another model or panel
 
         self.tabs = QTabWidget()
         self.tabs.addTab(gating, "Gating plot")
         self.tabs.addTab(self.experts_tab, "Experts")
         self.tabs.addTab(self.latent_view, "Latent space")
         self.tabs.addTab(self.fmeasure_view, "F-measure")
+        self.tabs.addTab(self.cluster_heatmap, "Cluster medians")
         self.setCentralWidget(self.tabs)
 
         self.plate_dock = self._dock("Plate", self.plate_view, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -218,6 +223,9 @@ class MainWindow(QMainWindow):
             box.currentIndexChanged.connect(self.redraw)
         self.legend.cluster_selected.connect(self.select_cluster)
         self.tabs.currentChanged.connect(self._draw_experts_if_shown)
+        self.tabs.currentChanged.connect(self._show_medians_if_shown)
+        self.cluster_heatmap.cluster_selected.connect(self.select_cluster)
+        self.cluster_heatmap.name_edited.connect(self.name_cluster)
         self.expert_grid.cluster_clicked.connect(self.select_cluster)
         self.plate_view.wells_selected.connect(self._wells_selected)
         self.marker_panel.changed.connect(self._panel_changed)
@@ -232,6 +240,8 @@ class MainWindow(QMainWindow):
         self.gate_editor.load_requested.connect(self.load_gates)
         self.gate_editor.export_requested.connect(self.export_gated)
         self.gate_editor.population_changed.connect(self.redraw)
+        self.gate_editor.gates_changed.connect(self._gates_changed)
+        self.training_panel.status.setText(NO_PLATE)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -341,6 +351,7 @@ class MainWindow(QMainWindow):
             item.setEnabled(not busy)
         self.export_action.setEnabled(trained and not busy)
         self.export_anndata_action.setEnabled(trained and not busy)
+        self.legend_hint.setVisible(not trained)
         self.generate_button.setEnabled(trained and self.selected_cluster >= 0)
         self.export_synthetic_button.setEnabled(self.synthetic is not None)
         self.fmeasure_view.compute.setEnabled(trained)
@@ -411,11 +422,12 @@ class MainWindow(QMainWindow):
                 return
             self.worker.cancel()
             self.worker.wait()
-        elif self.unsaved_result:
+        elif self.session.unsaved:
             answer = QMessageBox.question(
                 self,
                 "cytomoe",
-                "The trained model and its clusters are not saved (File > Save analysis). "
+                "The trained model, its clusters or their names are not saved (File > Save "
+                "analysis). "
                 "Quit anyway?",
             )
             if answer != QMessageBox.StandardButton.Yes:
@@ -456,58 +468,71 @@ class MainWindow(QMainWindow):
         self.open_paths(demo.inputs, label_column=demo.labels.value)
 
     def open_paths(self, paths: list[str], label_column: str | None = None) -> None:
+        """Read a plate on a worker; a column of manual labels is never a marker and
+        becomes the label source the F-measure proposes."""
         if self.worker is not None:
             return
-        self.inputs = [str(p) for p in paths]
+        labels = LabelSource("column", label_column) if label_column else None
+        settings = AnalysisSettings(inputs=[str(p) for p in paths], labels=labels)
         self._run(
-            partial(load_plate, self.inputs, label_column),
-            partial(self._plate_loaded, label_column=label_column),
+            partial(load_plate, settings),
+            partial(self._plate_loaded, inputs=settings.inputs, labels=labels),
             "Reading files…",
         )
 
     def _plate_loaded(
-        self, loaded: tuple[Plate, Panel, pd.DataFrame], label_column: str | None = None
+        self, loaded: LoadedPlate, inputs: list[str], labels: LabelSource | None = None
     ) -> None:
-        self.plate, self.panel, self.events = loaded
-        self.result = None
-        self.unsaved_result = False
+        self.session.set_plate(loaded, inputs)
+        self.session.labels = labels
+        self._show_plate()
+
+    def _show_plate(self) -> None:
+        """Every view on the session's plate, with no model yet; then the first plot."""
+        plate = self.plate
         self.synthetic = None
-        self.selected_cluster = -1
-        self.visible_samples = []
-        self.plate_view.set_plate(self.plate)
+        self.latent = self.latent_rows = None
+        self.plate_view.set_plate(plate)
         self.marker_panel.set_panel(self.panel)
         self.legend.set_clusters([])
         self.expert_grid.show_clusters(np.array([]), np.array([]), np.array([]), 0, "", "")
+        self.cluster_heatmap.show_clusters(pd.DataFrame(), [], {})
         self._fill_channel_pickers()
         self.gate_editor.set_gates([])  # they belong to the plate opened before
         self.gate_editor.set_events(self.events, self.panel.cofactors)
-        columns = label_columns(self.events, self.plate.channels)
-        self.fmeasure_view.set_columns(columns)
-        if label_column in columns:
-            self.fmeasure_view.source.setCurrentIndex(columns.index(label_column))
-        self.setWindowTitle(f"cytomoe: {self.plate.name}")
+        self.fmeasure_view.set_columns(label_columns(self.events, plate.channels))
+        if self.session.labels is not None:
+            self.fmeasure_view.show_source(self.session.labels)
+        self.training_panel.status.setText(NOT_TRAINED)
+        self.setWindowTitle(f"cytomoe: {plate.name}")
         self.status_text.setText(
-            f"Opened {len(self.plate.samples)} sample(s), {self.plate.n_events:,} events."
+            f"Opened {len(plate.samples)} sample(s), {plate.n_events:,} events."
         )
-        if self.plate.failures:
+        if plate.failures:
             self.show_error(
-                f"{len(self.plate.failures)} file(s) could not be read and are "
+                f"{len(plate.failures)} file(s) could not be read and are "
                 f"listed in the Plate panel; the others are open."
             )
         self.redraw()
 
     def _fill_channel_pickers(self) -> None:
+        channels = self.plate.channels
         for box in (self.x_channel, self.y_channel):
             box.blockSignals(True)
             box.clear()
-            for channel in self.plate.channels:
-                name = self.panel.display_name(channel)
-                box.addItem(name if name == channel else f"{name} ({channel})", channel)
-        x, y = first_axes(self.plate.channels, self.panel.selected)
-        self.x_channel.setCurrentIndex(self.plate.channels.index(x))
-        self.y_channel.setCurrentIndex(self.plate.channels.index(y))
+            for channel in channels:
+                box.addItem(self._channel_text(channel), channel)
+        x, y = first_axes(channels, self.panel.selected)
+        x, y = (chosen or first for chosen, first in zip(self.session.axes, (x, y), strict=True))
+        self.x_channel.setCurrentIndex(channels.index(x))
+        self.y_channel.setCurrentIndex(channels.index(y))
         for box in (self.x_channel, self.y_channel):
             box.blockSignals(False)
+
+    def _channel_text(self, channel: str) -> str:
+        """``CD3 (PE-Cy7-A)``, or the channel alone when it has no marker name."""
+        name = self.panel.display_name(channel)
+        return name if name == channel else f"{name} ({channel})"
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt's name)
         if event.mimeData().hasUrls():
@@ -525,11 +550,11 @@ class MainWindow(QMainWindow):
         for box in (self.x_channel, self.y_channel):
             box.blockSignals(True)
             for index in range(box.count()):
-                channel = box.itemData(index)
-                name = self.panel.display_name(channel)
-                box.setItemText(index, name if name == channel else f"{name} ({channel})")
+                box.setItemText(index, self._channel_text(box.itemData(index)))
             box.blockSignals(False)
         self.gate_editor.set_cofactors(self.panel.cofactors)
+        self.medians_stale = self.result is not None  # names and cofactors changed
+        self._show_medians_if_shown()
         if (selected_x, selected_y) == (self.x_channel.currentData(), self.y_channel.currentData()):
             self.redraw()
 
@@ -547,23 +572,19 @@ class MainWindow(QMainWindow):
             return
         try:
             panel = Panel.load(path)
-            missing = [c for c in panel.selected if c not in self.plate.channels]
-            if missing:
-                raise CytomoeError(
-                    f"The data has no channel(s) {', '.join(missing)} of {Path(path).name}."
-                )
+            self.session.check_panel(panel, Path(path).name)
         except CytomoeError as error:
             self.show_error(str(error))
             return
-        self.panel = panel
+        self.session.panel = panel
         self.marker_panel.set_panel(panel)
         self._panel_changed()
 
     # ------------------------------------------------------------------ training
     def analysis_settings(self) -> AnalysisSettings:
-        return AnalysisSettings(
-            inputs=list(self.inputs), panel=self.panel, model=self.training_panel.settings()
-        )
+        """The session's analysis with the model settings of the Training panel."""
+        self.session.model_settings = self.training_panel.settings()
+        return self.session.settings()
 
     def train(self) -> None:
         if self.plate is None or self.worker is not None:
@@ -581,13 +602,7 @@ class MainWindow(QMainWindow):
         )
 
     def _trained(self, result: AnalysisResult) -> None:
-        self.result = result
-        self.unsaved_result = True
-        self.events = result.events
-        self.synthetic = None
-        self.selected_cluster = -1
-        sizes = np.bincount(result.clusters, minlength=result.model.n_clusters_).tolist()
-        self.legend.set_clusters(sizes)
+        self.session.set_result(result)
         silenced = len(result.model.silenced_experts_)
         text = (
             f"{result.model.n_clusters_} clusters ({silenced} experts silenced) on "
@@ -596,27 +611,61 @@ class MainWindow(QMainWindow):
         )
         self.training_panel.status.setText(text)
         self.status_text.setText(text)
-        rows = subsample(len(self.events), LatentView.LIMIT)
-        self.latent_rows = rows
-        self.latent = result.model.transform(self.events.iloc[rows])
-        self.latent_view.show_latent(self.latent, result.clusters[rows])
+        self._show_result()
+
+    def _show_result(self) -> None:
+        """Every view of the session's model and clusters: legend, latent space, medians,
+        F-measure (when the labels were scored), the plots."""
+        result = self.result
+        self.synthetic = None
+        self.legend.set_clusters(self.session.cluster_sizes())
+        self._show_cluster_names()
+        self.latent_rows = subsample(len(self.events), LatentView.LIMIT)
+        self.latent = result.model.transform(self.events.iloc[self.latent_rows])
+        self.latent_view.show_latent(self.latent, result.clusters[self.latent_rows])
+        self.medians_stale = True
+        self._show_medians_if_shown()
+        if result.evaluation is not None:
+            self._show_evaluation()
         self.redraw()
 
+    # ------------------------------------------------------------------ cluster names
+    def name_cluster(self, cluster: int, name: str) -> None:
+        """A name typed for a cluster: kept in the session, shown wherever clusters are."""
+        try:
+            self.session.name_cluster(cluster, name)
+        except CytomoeError as error:
+            self.show_error(str(error))
+            return
+        self.cluster_heatmap.set_name(cluster, self.session.cluster_names.get(cluster, ""))
+        self._show_cluster_names()
+        if self.result.evaluation is not None:
+            self._show_evaluation()
+
+    def _show_cluster_names(self) -> None:
+        for cluster, label in enumerate(self.session.cluster_labels()):
+            item = self.legend.item(cluster, 0)
+            if item is not None:
+                item.setText(f"  {label}")
+
+    def _show_medians_if_shown(self) -> None:
+        """The cluster x marker medians (a pass over every event) are computed when their
+        tab is shown, once per model or panel change."""
+        if not self.medians_stale or self.tabs.currentWidget() is not self.cluster_heatmap:
+            return
+        self.cluster_heatmap.show_clusters(
+            self.session.marker_medians(),
+            self.session.cluster_sizes(),
+            self.session.cluster_names,
+        )
+        self.cluster_heatmap.select_cluster(self.selected_cluster)
+        self.medians_stale = False
+
     # ------------------------------------------------------------------ drawing
-    def display_values(self, channel: str) -> np.ndarray:
-        """A channel as plotted: arcsinh with its cofactor, or linear without one."""
-        values = self.events[channel].to_numpy(np.float64)[:, None]
-        return arcsinh(values, [channel], {channel: self.panel.cofactors.get(channel)})[:, 0]
-
-    def _in_selected_wells(self) -> np.ndarray:
-        if not self.visible_samples:
-            return np.ones(len(self.events), dtype=bool)
-        return np.isin(self.events[SAMPLE].to_numpy(), self.visible_samples)
-
     def _visible(self) -> np.ndarray:
         """The events plotted: of the selected wells, in the gate selected in the Gates
         panel (the population the plot shows)."""
-        visible = self._in_selected_wells()
+        visible = self.session.in_selected_wells()
         population = self.gate_editor.population_mask()
         return visible if population is None else visible & population
 
@@ -625,10 +674,11 @@ class MainWindow(QMainWindow):
         if self.events is None or self.x_channel.currentData() is None:
             return
         x_channel, y_channel = self.x_channel.currentData(), self.y_channel.currentData()
+        self.session.axes = (x_channel, y_channel)
         visible = self._visible()
         self._shown = (
-            self.display_values(x_channel)[visible],
-            self.display_values(y_channel)[visible],
+            self.session.display_values(x_channel)[visible],
+            self.session.display_values(y_channel)[visible],
             visible,
         )
         x, y, _ = self._shown
@@ -668,7 +718,7 @@ class MainWindow(QMainWindow):
 
     def _show_selection(self) -> None:
         """Highlight the selected cluster everywhere, without redrawing the densities."""
-        if self.result is None or not hasattr(self, "_shown"):
+        if self.result is None or self._shown is None:
             return
         x, y, visible = self._shown
         if self.selected_cluster >= 0:
@@ -682,56 +732,55 @@ class MainWindow(QMainWindow):
     def select_cluster(self, cluster: int) -> None:
         if self.result is None or cluster == self.selected_cluster:
             return
-        self.selected_cluster = cluster
-        self.legend.blockSignals(True)
-        self.legend.select_cluster(cluster)
-        self.legend.blockSignals(False)
+        self.session.selected_cluster = cluster
+        for view in (self.legend, self.cluster_heatmap):
+            view.blockSignals(True)
+            view.select_cluster(cluster)
+            view.blockSignals(False)
         self.synthetic = None
         self.gating_plot.synthetic.clear()
         for panel in self.expert_grid.panels:
             panel.synthetic.clear()
         self.generation_note.setText("")
-        rows = getattr(self, "latent_rows", None)
-        if rows is not None:
-            self.latent_view.show_latent(self.latent, self.result.clusters[rows], cluster)
+        if self.latent is not None:
+            self.latent_view.show_latent(
+                self.latent, self.result.clusters[self.latent_rows], cluster
+            )
         self._show_selection()
         self._update_enabled()
 
     def _wells_selected(self, samples: list[int]) -> None:
-        self.visible_samples = samples
-        self.gate_editor.set_visible(self._in_selected_wells() if samples else None)
+        self.session.visible_samples = list(samples)
+        self.gate_editor.set_visible(self.session.in_selected_wells() if samples else None)
         self.redraw()
 
     # ------------------------------------------------------------------ F-measure
     def compute_fmeasure(self, source: LabelSource) -> None:
-        if self.result is None:
-            self.show_error("Train a model first: the F-measure scores its clusters.")
-            return
         try:
-            if source.kind == "drawn":
-                truth = self.drawn_gate_labels(source.unlabeled)
-            else:
-                truth = truth_labels(source, self.events, self.plate)
-            evaluation = evaluate(truth, self.result.clusters)
+            self.session.evaluate(source)
         except CytomoeError as error:
             self.show_error(str(error))
             return
-        self.result.truth, self.result.evaluation = truth, evaluation
+        self._show_evaluation()
+
+    def _show_evaluation(self) -> None:
+        source = self.session.labels
+        where = "gates drawn here" if source.kind == DRAWN else Path(source.value).name
         self.fmeasure_view.show_evaluation(
-            evaluation, f"{source.kind} {Path(source.value).name}", self.result.model.n_clusters_
+            self.result.evaluation,
+            f"{source.kind} {where}",
+            self.session.n_clusters,
+            self.session.cluster_labels(),
         )
 
     # ------------------------------------------------------------------ gates
-    def drawn_gate_labels(self, unlabeled: list[str]) -> pd.Series:
-        if not self.gate_editor.gates or self.gate_editor.membership is None:
-            raise CytomoeError(
-                "Draw gates first (Gates panel): their leaf gates are the manual labels."
-            )
-        gates = drawn_gate_set(self.gate_editor.gates)
-        return clean_labels(gates.labels_from_membership(self.gate_editor.membership), unlabeled)
+    def _gates_changed(self) -> None:
+        """The session holds the gates the editor draws, and their membership."""
+        self.session.gates = list(self.gate_editor.gates)
+        self.session.gate_membership = self.gate_editor.membership
 
     def save_gates(self) -> None:
-        if not self.gate_editor.gates:
+        if not self.session.gates:
             self.show_error("There are no gates to save yet.")
             return
         path = self._ask_file(
@@ -740,7 +789,7 @@ class MainWindow(QMainWindow):
         if path and (not Path(path).exists() or self._confirm_overwrite(Path(path).name)):
             try:
                 with atomic_output(path, overwrite=True) as temporary:
-                    save_drawn_gates(self.gate_editor.gates, temporary, self.panel.compensate)
+                    save_drawn_gates(self.session.gates, temporary, self.panel.compensate)
             except (CytomoeError, OSError) as error:
                 self.show_error(f"Could not save {Path(path).name}: {error}")
                 return
@@ -754,24 +803,14 @@ class MainWindow(QMainWindow):
     def load_gates_file(self, path: str) -> None:
         try:
             gates = load_drawn_gates(path)
-            missing = sorted({c for g in gates for c in g.channels} - set(self.plate.channels))
-            if missing:
-                raise CytomoeError(
-                    f"{Path(path).name} gates channel(s) {', '.join(missing)}, "
-                    "which the data does not have."
-                )
+            self.session.check_gates(gates, Path(path).name)
         except CytomoeError as error:
             self.show_error(str(error))
             return
         self.gate_editor.set_gates(gates)
 
     def gated_events(self, gate: str, in_cluster: bool) -> pd.DataFrame:
-        """Events of a drawn gate (intersected with the selected cluster if asked), all
-        channels in instrument units as read."""
-        mask = self.gate_editor.gate_mask(gate)
-        if in_cluster and self.result is not None and self.selected_cluster >= 0:
-            mask = mask & (self.result.clusters == self.selected_cluster)
-        return self.plate.events(compensate_spillover=False)[self.plate.channels][mask]
+        return self.session.gated_events(gate, in_cluster)
 
     def export_gated(self) -> None:
         gate = self.gate_editor.selected_gate()
@@ -785,11 +824,12 @@ class MainWindow(QMainWindow):
             self.write_gated(gate, in_cluster, path)
 
     def write_gated(self, gate: str, in_cluster: bool, path: str) -> None:
-        frame = self.gated_events(gate, in_cluster)
+        frame = self.session.gated_events(gate, in_cluster)
         keywords = source_keywords(self.plate.samples[0].keywords)
-        keywords["CYTOMOE_POPULATION"] = gate + (
-            f" & cluster {self.selected_cluster}" if in_cluster else ""
-        )
+        cluster = self.selected_cluster
+        keywords["CYTOMOE_POPULATION"] = gate + (f" & cluster {cluster}" if in_cluster else "")
+        if in_cluster and cluster in self.session.cluster_names:
+            keywords[CLUSTER_NAME_KEYWORD] = self.session.cluster_names[cluster]
         self._write_file(
             lambda overwrite: write_fcs(
                 path, frame, markers=self.plate.markers, keywords=keywords, overwrite=overwrite
@@ -806,7 +846,8 @@ class MainWindow(QMainWindow):
         )
         accuracy = self.synthetic.attrs.get("generation_accuracy")
         self.generation_note.setText(
-            f"{len(self.synthetic):,} synthetic cells of cluster {self.selected_cluster}"
+            f"{len(self.synthetic):,} synthetic cells of cluster "
+            f"{self.session.cluster_label(self.selected_cluster)}"
             + (f"; the gate sends {100 * accuracy:.0f}% back to it" if accuracy is not None else "")
         )
         self._show_synthetic()
@@ -845,6 +886,8 @@ class MainWindow(QMainWindow):
         events, markers, keywords = synthetic_export(
             self.result.model, self.synthetic, self.selected_cluster
         )
+        if self.selected_cluster in self.session.cluster_names:
+            keywords[CLUSTER_NAME_KEYWORD] = self.session.cluster_names[self.selected_cluster]
         self._write_file(
             lambda overwrite: write_fcs(
                 path, events, markers=markers, keywords=keywords, overwrite=overwrite
@@ -886,7 +929,7 @@ class MainWindow(QMainWindow):
     def export_clusters(self) -> None:
         if self.result is None or self.worker is not None:
             return
-        dialog = ExportDialog(self._selected_cluster_text(), str(self.export_folder()), self)
+        dialog = ExportDialog(self.session.selected_cluster_text(), str(self.export_folder()), self)
         if not dialog.exec():
             return
         self.start_export(
@@ -895,12 +938,6 @@ class MainWindow(QMainWindow):
             separate=dialog.separate.isChecked(),
             file_format="csv" if dialog.csv else "fcs",
         )
-
-    def _selected_cluster_text(self) -> str:
-        if self.selected_cluster < 0:
-            return ""
-        share = 100 * np.mean(self.result.clusters == self.selected_cluster)
-        return f"cluster {self.selected_cluster} ({share:.1f}% of events)"
 
     def export_folder(self) -> Path:
         """Where exports go unless the user picks another folder: a folder per plate in the
@@ -922,22 +959,27 @@ class MainWindow(QMainWindow):
         except OSError as error:
             self.show_error(f"Cannot export into {folder}: {error.strerror}.")
             return
-        job = partial(
-            export_clusters, self.result, folder, clusters, separate, file_format=file_format
-        )
+        names = dict(self.session.cluster_names)
         try:  # ask before replacing files: the worker then runs with overwrite
-            existing = [
-                p.name
-                for p in export_targets(self.result, folder, clusters, separate, file_format)
-                if p.exists()
-            ]
+            targets = export_targets(self.result, folder, clusters, separate, file_format, names)
+            existing = [p.name for p in targets if p.exists()]
         except CytomoeError as error:
             self.show_error(str(error))
             return
         if existing and not self._confirm_replacing_files(folder, existing):
             return
+        job = partial(
+            export_clusters,
+            self.result,
+            folder,
+            clusters,
+            separate,
+            bool(existing),
+            file_format,
+            names=names,
+        )
         self._run(
-            partial(job, overwrite=bool(existing)),
+            job,
             lambda paths: self.status_text.setText(f"Exported {len(paths)} file(s) to {folder}"),
             "Exporting…",
         )
@@ -950,7 +992,8 @@ class MainWindow(QMainWindow):
             self.export_anndata_to(Path(path))
 
     def export_anndata_to(self, path: Path) -> None:
-        """Every event with its cluster (and manual label, once scored) as ``.h5ad``."""
+        """Every event with its cluster and name (and manual label, once scored) as
+        ``.h5ad``."""
         report = build_report(self.result, self.analysis_settings())
         self._write_file(
             lambda overwrite: write_anndata(self.result, report, path, overwrite=overwrite),
@@ -958,55 +1001,101 @@ class MainWindow(QMainWindow):
         )
 
     def export_plot(self) -> None:
-        widget = {0: self.gating_plot, 2: self.latent_view, 3: self.fmeasure_view.heatmap}.get(
-            self.tabs.currentIndex()
-        )
+        shown = self.tabs.currentWidget()
+        if shown is self.cluster_heatmap:
+            self._export_image(self.cluster_heatmap, "cluster_medians.png", "PNG image (*.png)")
+            return
+        widget = {
+            self.latent_view: self.latent_view,
+            self.fmeasure_view: self.fmeasure_view.heatmap,
+            self.experts_tab: None,
+        }.get(shown, self.gating_plot)
         if widget is None and self.expert_grid.panels:
             widget = self.expert_grid.panels[max(self.selected_cluster, 0)]
         if widget is None:
             self.show_error("There is no plot to export yet.")
             return
-        path = self._ask_file(
-            "Export plot", "PNG image (*.png);;SVG drawing (*.svg)", save_as="plot.png"
-        )
+        self._export_image(widget, "plot.png", "PNG image (*.png);;SVG drawing (*.svg)")
+
+    def _export_image(self, widget: QWidget, name: str, filters: str) -> None:
+        path = self._ask_file("Export plot", filters, save_as=name)
         if not path:
             return
         if Path(path).exists() and not self._confirm_overwrite(Path(path).name):
             return
         with atomic_output(path, overwrite=True) as temporary:  # the suffix stays
-            save_plot(widget, temporary)
+            if widget is self.cluster_heatmap:  # a table of cells, not a plot
+                widget.grab().save(str(temporary), "PNG")
+            else:
+                save_plot(widget, temporary)
         self.status_text.setText(f"Wrote {path}")
 
     # ------------------------------------------------------------------ analysis files
     def save_analysis(self) -> None:
-        path = self._ask_file("Save analysis", "cytomoe analysis (*.toml)", save_as="analysis.toml")
-        if not path:
-            return
-        settings = self.analysis_settings()
+        name = Path(self.plate.name).stem if self.plate is not None else "analysis"
+        path = self._ask_file("Save analysis", "cytomoe analysis (*.toml)", save_as=f"{name}.toml")
+        if path:
+            self.save_analysis_to(Path(path))
+
+    def save_analysis_to(self, path: Path) -> None:
+        """The whole session: the analysis file and, beside it, the model with every
+        event's cluster and the gates drawn."""
+        self.session.model_settings = self.training_panel.settings()
         try:
-            if self.result is not None:
-                model_path = Path(path).with_suffix(".cytomoe")
-                self.result.model.save(model_path)
-                settings.model_file = str(model_path)
-            save_analysis(settings, path)
+            files = self.session.save(path)
         except (CytomoeError, OSError) as error:
-            self.show_error(f"Could not save {Path(path).name}: {error}")
+            self.show_error(f"Could not save {path.name}: {error}")
             return
-        self.unsaved_result = False
-        self.status_text.setText(f"Saved {path}")
+        beside = [f.name for f in (files.model, files.clusters, files.gates) if f.exists()]
+        self.status_text.setText(
+            f"Saved {path}" + (f" with {', '.join(beside)} beside it" if beside else "")
+        )
 
     def open_analysis(self) -> None:
         path = self._ask_file("Open analysis", "cytomoe analysis (*.toml)")
-        if not path:
+        if path:
+            self.open_analysis_file(Path(path))
+
+    def open_analysis_file(self, path: Path) -> None:
+        """Read a saved session on a worker: its plate, model, clusters, gates, names."""
+        if self.worker is not None:
             return
-        try:
-            settings = load_analysis(path)
-        except CytomoeError as error:
-            self.show_error(str(error))
+        self._run(partial(open_session, path), self._session_opened, f"Opening {path.name}…")
+
+    def _session_opened(self, session: Session) -> None:
+        self.session = session
+        self.training_panel.set_settings(session.model_settings)
+        if session.plate is None:
+            self.status_text.setText("Opened the settings; open a plate to analyse.")
             return
-        self.training_panel.set_settings(settings.model)
-        if settings.inputs:
-            self.open_paths(settings.inputs)
+        wells, cluster = list(session.visible_samples), session.selected_cluster
+        gates = session.gates
+        self._show_plate()
+        self.gate_editor.set_gates(gates)
+        self._select_wells(wells)
+        if session.result is not None:
+            session.selected_cluster = -1  # shown by select_cluster below
+            self._show_result()
+            self.select_cluster(cluster)
+            self.training_panel.status.setText(
+                f"{session.n_clusters} clusters of the saved model on "
+                f"{len(session.result.clusters):,} events."
+            )
+        session.unsaved = False
+        for problem in session.problems:
+            self.show_error(problem)
+
+    def _select_wells(self, samples: list[int]) -> None:
+        """Select the saved wells in the Plate panel, then show them once."""
+        table = self.plate_view.samples
+        selection = table.selectionModel()
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        table.blockSignals(True)
+        table.clearSelection()
+        for row in samples:
+            selection.select(table.model().index(row, 0), flags)
+        table.blockSignals(False)
+        self._wells_selected(samples)
 
     def about(self) -> None:
         from cytomoe import __version__
