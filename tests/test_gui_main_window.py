@@ -88,11 +88,11 @@ def test_training_fills_legend_expert_grid_and_scores_against_gates(qtbot, windo
     assert window.fmeasure_view.table.rowCount() == 4
     assert "F-measure" in window.fmeasure_view.score.text()
 
-    window.export_anndata_to(tmp_path / "clusters.h5ad")
+    window.exports.anndata_to(tmp_path / "clusters.h5ad")
     adata = anndata.read_h5ad(tmp_path / "clusters.h5ad")
     assert adata.n_obs == 6000 and adata.obs["label"].notna().any()
 
-    window.start_export(tmp_path, None, separate=True)
+    window.exports.start_clusters(tmp_path, None, separate=True)
     qtbot.waitUntil(lambda: window.worker is None, timeout=60_000)
     files = sorted(tmp_path.glob("cluster_*.fcs"))
     assert len(files) == n
@@ -139,7 +139,7 @@ def test_exporting_clusters_into_the_folder_of_the_data_is_refused(
     qtbot.waitUntil(lambda: window.plate.n_events == 1500 and window.worker is None)
     train(qtbot, window)
     before = sorted(p.name for p in table.parent.iterdir())
-    window.start_export(table.parent, None, separate=True)
+    window.exports.start_clusters(table.parent, None, separate=True)
     qtbot.waitUntil(lambda: window.worker is None, timeout=60_000)
     assert window.errors and "contains the input" in window.errors[-1]
     assert sorted(p.name for p in table.parent.iterdir()) == before
@@ -330,7 +330,7 @@ def export_dialog(trained, monkeypatch):
     shown = []
     monkeypatch.setattr(ExportDialog, "exec", lambda dialog: shown.append(dialog) or 0)
     trained.select_cluster(1)
-    trained.export_clusters()
+    trained.exports.clusters()
     return shown[0]
 
 
@@ -353,7 +353,7 @@ def test_replacing_files_on_export_lists_every_one(trained, tmp_path, monkeypatc
     targets = export_targets(trained.result, tmp_path, None, True, "fcs")
     for target in targets:
         target.touch()
-    trained.start_export(tmp_path, None, separate=True)
+    trained.exports.start_clusters(tmp_path, None, separate=True)
     assert asked[0].splitlines() == [target.name for target in targets]
     assert trained.worker is None
 
@@ -470,7 +470,7 @@ def test_a_cluster_named_in_the_medians_tab_shows_in_legend_and_fmeasure_table(t
 
 def test_exported_cluster_files_carry_the_names(qtbot, trained, tmp_path):
     trained.name_cluster(0, "T cells")
-    trained.start_export(tmp_path, [0], separate=True)
+    trained.exports.start_clusters(tmp_path, [0], separate=True)
     qtbot.waitUntil(lambda: trained.worker is None, timeout=60_000)
     (exported,) = tmp_path.glob("cluster_*.fcs")
     assert exported.name == "cluster_00_T_cells.fcs"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from PySide6.QtCore import QItemSelectionModel, QStandardPaths, Qt
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -38,31 +38,25 @@ from cytomoe.core.analysis.demo import demo_settings
 from cytomoe.core.analysis.pipeline import (
     AnalysisResult,
     analyse,
-    build_report,
-    export_clusters,
-    export_targets,
-    synthetic_export,
 )
-from cytomoe.core.analysis.result_files import ANNDATA_FILE, write_anndata
 from cytomoe.core.analysis.session import DRAWN, LoadedPlate, Session, load_plate, open_session
-from cytomoe.core.errors import CytomoeError, OutputExistsError
+from cytomoe.core.errors import CytomoeError
 from cytomoe.core.evaluation.density import subsample
 from cytomoe.core.evaluation.gates import load_drawn_gates, save_drawn_gates
-from cytomoe.core.io.export import CLUSTER_NAME_KEYWORD, source_keywords, write_fcs
-from cytomoe.core.io.outputs import atomic_output, check_outside_inputs
+from cytomoe.core.io.outputs import atomic_output
 from cytomoe.core.io.plate import Plate
 from cytomoe.core.preprocessing.panel import Panel
 from cytomoe.core.preprocessing.transform import arcsinh
 from cytomoe.core.progress import Progress
 from cytomoe.gui.cluster_heatmap import ClusterHeatmap
 from cytomoe.gui.colors import cluster_color
-from cytomoe.gui.export_dialog import ExportDialog
+from cytomoe.gui.exports import Exports
 from cytomoe.gui.fmeasure_view import FMeasureView, label_columns
 from cytomoe.gui.gate_editor import GateEditor
 from cytomoe.gui.gating_plots import ClusterLegend, DensityPlot, ExpertGrid, LatentView
 from cytomoe.gui.marker_panel import MarkerPanel
 from cytomoe.gui.plate_view import PlateView
-from cytomoe.gui.plot_export import save_plot
+from cytomoe.gui.prompts import ask_file
 from cytomoe.gui.training_panel import TrainingPanel
 from cytomoe.gui.worker import Worker
 
@@ -111,6 +105,7 @@ class MainWindow(QMainWindow):
         self.resize(1500, 950)
         self.setAcceptDrops(True)
         self.session = Session()
+        self.exports = Exports(self)
         self.synthetic: pd.DataFrame | None = None  # generated cells, shown until changed
         self.latent: np.ndarray | None = None  # latent codes of a subsample (latent_rows)
         self.latent_rows: np.ndarray | None = None
@@ -238,7 +233,9 @@ class MainWindow(QMainWindow):
         self.gate_editor.error.connect(self.show_error)
         self.gate_editor.save_requested.connect(self.save_gates)
         self.gate_editor.load_requested.connect(self.load_gates)
-        self.gate_editor.export_requested.connect(self.export_gated)
+        self.gate_editor.export_requested.connect(
+            lambda: self.exports.gated(self.gate_editor.selected_gate())
+        )
         self.gate_editor.population_changed.connect(self.redraw)
         self.gate_editor.gates_changed.connect(self._gates_changed)
         self.training_panel.status.setText(NO_PLATE)
@@ -286,11 +283,11 @@ class MainWindow(QMainWindow):
         self.cancel_action = action("Cancel", self.cancel, sp.SP_MediaStop, "Esc")
         self.training_panel.start.setText("Train (Ctrl+T)")
         self.training_panel.cancel.setText("Cancel (Esc)")
-        self.export_action = action("Export clusters…", self.export_clusters, sp.SP_ArrowDown)
+        self.export_action = action("Export clusters…", self.exports.clusters, sp.SP_ArrowDown)
         self.export_plot_action = action(
             "Export plot as PNG/SVG…", self.export_plot, sp.SP_FileDialogDetailedView
         )
-        self.export_anndata_action = action("Export AnnData for scanpy…", self.export_anndata)
+        self.export_anndata_action = action("Export AnnData for scanpy…", self.exports.anndata)
         quit_action = action("Quit", self.close, shortcut="Ctrl+Q")
         about = action("About cytomoe", self.about)
 
@@ -357,7 +354,7 @@ class MainWindow(QMainWindow):
         self.fmeasure_view.compute.setEnabled(trained)
 
     # ------------------------------------------------------------------ jobs
-    def _run(
+    def run_job(
         self,
         function: Callable[..., object],
         on_success: Callable[[object], None],
@@ -426,9 +423,8 @@ class MainWindow(QMainWindow):
             answer = QMessageBox.question(
                 self,
                 "cytomoe",
-                "The trained model, its clusters or their names are not saved (File > Save "
-                "analysis). "
-                "Quit anyway?",
+                "The trained model, its clusters or their names are not saved "
+                "(File > Save analysis). Quit anyway?",
             )
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
@@ -437,15 +433,6 @@ class MainWindow(QMainWindow):
 
     def show_error(self, message: str) -> None:
         QMessageBox.warning(self, "cytomoe", message)
-
-    def _ask_file(self, title: str, filters: str, save_as: str | None = None) -> str:
-        """The file chosen in an open dialog, or a save dialog proposing ``save_as``;
-        "" when the user cancels."""
-        if save_as is None:
-            path, _ = QFileDialog.getOpenFileName(self, title, "", filters)
-        else:
-            path, _ = QFileDialog.getSaveFileName(self, title, save_as, filters)
-        return path
 
     # ------------------------------------------------------------------ opening data
     def choose_folder(self) -> None:
@@ -474,7 +461,7 @@ class MainWindow(QMainWindow):
             return
         labels = LabelSource("column", label_column) if label_column else None
         settings = AnalysisSettings(inputs=[str(p) for p in paths], labels=labels)
-        self._run(
+        self.run_job(
             partial(load_plate, settings),
             partial(self._plate_loaded, inputs=settings.inputs, labels=labels),
             "Reading files…",
@@ -561,13 +548,13 @@ class MainWindow(QMainWindow):
     def save_panel(self) -> None:
         if self.panel is None:
             return
-        path = self._ask_file("Save panel", "Panel (*.json)", save_as="panel.json")
+        path = ask_file(self, "Save panel", "Panel (*.json)", save_as="panel.json")
         if path:  # the dialog has asked before replacing
             with atomic_output(path, overwrite=True) as temporary:
                 self.panel.save(temporary)
 
     def load_panel(self) -> None:
-        path = self._ask_file("Load panel", "Panel (*.json)")
+        path = ask_file(self, "Load panel", "Panel (*.json)")
         if not path or self.plate is None:
             return
         try:
@@ -594,7 +581,7 @@ class MainWindow(QMainWindow):
             return
         settings = self.analysis_settings()
         self.training_panel.set_running(True)
-        self._run(
+        self.run_job(
             partial(analyse, settings, plate=self.plate),
             self._trained,
             "Training MoE-Sim-VAE…",
@@ -783,10 +770,10 @@ class MainWindow(QMainWindow):
         if not self.session.gates:
             self.show_error("There are no gates to save yet.")
             return
-        path = self._ask_file(
-            "Save gates as Gating-ML", "Gating-ML 2.0 (*.xml)", save_as="gates.xml"
+        path = ask_file(
+            self, "Save gates as Gating-ML", "Gating-ML 2.0 (*.xml)", save_as="gates.xml"
         )
-        if path and (not Path(path).exists() or self._confirm_overwrite(Path(path).name)):
+        if path:  # the save dialog asked before replacing a file
             try:
                 with atomic_output(path, overwrite=True) as temporary:
                     save_drawn_gates(self.session.gates, temporary, self.panel.compensate)
@@ -796,7 +783,7 @@ class MainWindow(QMainWindow):
             self.status_text.setText(f"Saved {path}")
 
     def load_gates(self) -> None:
-        path = self._ask_file("Load gates (Gating-ML)", "Gating-ML 2.0 (*.xml)")
+        path = ask_file(self, "Load gates (Gating-ML)", "Gating-ML 2.0 (*.xml)")
         if path:
             self.load_gates_file(path)
 
@@ -808,34 +795,6 @@ class MainWindow(QMainWindow):
             self.show_error(str(error))
             return
         self.gate_editor.set_gates(gates)
-
-    def gated_events(self, gate: str, in_cluster: bool) -> pd.DataFrame:
-        return self.session.gated_events(gate, in_cluster)
-
-    def export_gated(self) -> None:
-        gate = self.gate_editor.selected_gate()
-        if gate is None:
-            self.show_error("Select a gate in the Gates panel to export its events.")
-            return
-        in_cluster = self.selected_cluster >= 0
-        suffix = f"_cluster_{self.selected_cluster:02d}" if in_cluster else ""
-        path = self._ask_file("Export gated events", "FCS (*.fcs)", save_as=f"{gate}{suffix}.fcs")
-        if path:
-            self.write_gated(gate, in_cluster, path)
-
-    def write_gated(self, gate: str, in_cluster: bool, path: str) -> None:
-        frame = self.session.gated_events(gate, in_cluster)
-        keywords = source_keywords(self.plate.samples[0].keywords)
-        cluster = self.selected_cluster
-        keywords["CYTOMOE_POPULATION"] = gate + (f" & cluster {cluster}" if in_cluster else "")
-        if in_cluster and cluster in self.session.cluster_names:
-            keywords[CLUSTER_NAME_KEYWORD] = self.session.cluster_names[cluster]
-        self._write_file(
-            lambda overwrite: write_fcs(
-                path, frame, markers=self.plate.markers, keywords=keywords, overwrite=overwrite
-            ),
-            path,
-        )
 
     # ------------------------------------------------------------------ generation
     def generate_cells(self) -> None:
@@ -874,136 +833,15 @@ class MainWindow(QMainWindow):
             self.expert_grid.panels[self.selected_cluster].show_synthetic(*values)
 
     def export_synthetic(self) -> None:
-        if self.synthetic is None:
-            return
-        path = self._ask_file(
-            "Export synthetic cells",
-            "FCS (*.fcs)",
-            save_as=f"synthetic_cluster_{self.selected_cluster:02d}.fcs",
-        )
-        if not path:
-            return
-        events, markers, keywords = synthetic_export(
-            self.result.model, self.synthetic, self.selected_cluster
-        )
-        if self.selected_cluster in self.session.cluster_names:
-            keywords[CLUSTER_NAME_KEYWORD] = self.session.cluster_names[self.selected_cluster]
-        self._write_file(
-            lambda overwrite: write_fcs(
-                path, events, markers=markers, keywords=keywords, overwrite=overwrite
-            ),
-            path,
-        )
-
-    def _write_file(self, write: Callable[[bool], object], path: str) -> None:
-        """Write events (never into an input), asking before replacing an existing file."""
-        try:
-            check_outside_inputs(path, self.inputs)
-            write(False)
-        except OutputExistsError:
-            if self._confirm_overwrite(Path(path).name):
-                write(True)
-        except CytomoeError as error:
-            self.show_error(str(error))
-            return
-        self.status_text.setText(f"Wrote {path}")
-
-    def _confirm_overwrite(self, what: str) -> bool:
-        answer = QMessageBox.question(self, "cytomoe", f"{what} already exists. Replace it?")
-        return answer == QMessageBox.StandardButton.Yes
-
-    def _confirm_replacing_files(self, folder: Path, names: list[str]) -> bool:
-        """Ask once before replacing files, listing every one in a scrollable box."""
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "cytomoe",
-            f"{len(names)} of the files to write already exist in {folder}. Replace them?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            self,
-        )
-        box.setInformativeText("Show Details… lists them.")
-        box.setDetailedText("\n".join(names))
-        return box.exec() == QMessageBox.StandardButton.Yes
+        if self.synthetic is not None:
+            self.exports.synthetic(self.synthetic, self.selected_cluster)
 
     # ------------------------------------------------------------------ export
-    def export_clusters(self) -> None:
-        if self.result is None or self.worker is not None:
-            return
-        dialog = ExportDialog(self.session.selected_cluster_text(), str(self.export_folder()), self)
-        if not dialog.exec():
-            return
-        self.start_export(
-            dialog.target,
-            [self.selected_cluster] if dialog.use_selected else None,
-            separate=dialog.separate.isChecked(),
-            file_format="csv" if dialog.csv else "fcs",
-        )
-
-    def export_folder(self) -> Path:
-        """Where exports go unless the user picks another folder: a folder per plate in the
-        user's documents, not beside the input files (often a read-only share)."""
-        documents = QStandardPaths.writableLocation(
-            QStandardPaths.StandardLocation.DocumentsLocation
-        )
-        return Path(documents or Path.home()) / "cytomoe" / self.plate.name
-
-    def start_export(
-        self,
-        folder: Path,
-        clusters: list[int] | None,
-        separate: bool = True,
-        file_format: str = "fcs",
-    ) -> None:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            self.show_error(f"Cannot export into {folder}: {error.strerror}.")
-            return
-        names = dict(self.session.cluster_names)
-        try:  # ask before replacing files: the worker then runs with overwrite
-            targets = export_targets(self.result, folder, clusters, separate, file_format, names)
-            existing = [p.name for p in targets if p.exists()]
-        except CytomoeError as error:
-            self.show_error(str(error))
-            return
-        if existing and not self._confirm_replacing_files(folder, existing):
-            return
-        job = partial(
-            export_clusters,
-            self.result,
-            folder,
-            clusters,
-            separate,
-            bool(existing),
-            file_format,
-            names=names,
-        )
-        self._run(
-            job,
-            lambda paths: self.status_text.setText(f"Exported {len(paths)} file(s) to {folder}"),
-            "Exporting…",
-        )
-
-    def export_anndata(self) -> None:
-        if self.result is None or self.worker is not None:
-            return
-        path = self._ask_file("Export AnnData for scanpy", "AnnData (*.h5ad)", save_as=ANNDATA_FILE)
-        if path:
-            self.export_anndata_to(Path(path))
-
-    def export_anndata_to(self, path: Path) -> None:
-        """Every event with its cluster and name (and manual label, once scored) as
-        ``.h5ad``."""
-        report = build_report(self.result, self.analysis_settings())
-        self._write_file(
-            lambda overwrite: write_anndata(self.result, report, path, overwrite=overwrite),
-            str(path),
-        )
-
     def export_plot(self) -> None:
+        """The plot of the tab shown (the selected cluster's on the Experts tab)."""
         shown = self.tabs.currentWidget()
         if shown is self.cluster_heatmap:
-            self._export_image(self.cluster_heatmap, "cluster_medians.png", "PNG image (*.png)")
+            self.exports.plot(self.cluster_heatmap, "cluster_medians.png", "PNG image (*.png)")
             return
         widget = {
             self.latent_view: self.latent_view,
@@ -1015,25 +853,12 @@ class MainWindow(QMainWindow):
         if widget is None:
             self.show_error("There is no plot to export yet.")
             return
-        self._export_image(widget, "plot.png", "PNG image (*.png);;SVG drawing (*.svg)")
-
-    def _export_image(self, widget: QWidget, name: str, filters: str) -> None:
-        path = self._ask_file("Export plot", filters, save_as=name)
-        if not path:
-            return
-        if Path(path).exists() and not self._confirm_overwrite(Path(path).name):
-            return
-        with atomic_output(path, overwrite=True) as temporary:  # the suffix stays
-            if widget is self.cluster_heatmap:  # a table of cells, not a plot
-                widget.grab().save(str(temporary), "PNG")
-            else:
-                save_plot(widget, temporary)
-        self.status_text.setText(f"Wrote {path}")
+        self.exports.plot(widget)
 
     # ------------------------------------------------------------------ analysis files
     def save_analysis(self) -> None:
         name = Path(self.plate.name).stem if self.plate is not None else "analysis"
-        path = self._ask_file("Save analysis", "cytomoe analysis (*.toml)", save_as=f"{name}.toml")
+        path = ask_file(self, "Save analysis", "cytomoe analysis (*.toml)", save_as=f"{name}.toml")
         if path:
             self.save_analysis_to(Path(path))
 
@@ -1052,7 +877,7 @@ class MainWindow(QMainWindow):
         )
 
     def open_analysis(self) -> None:
-        path = self._ask_file("Open analysis", "cytomoe analysis (*.toml)")
+        path = ask_file(self, "Open analysis", "cytomoe analysis (*.toml)")
         if path:
             self.open_analysis_file(Path(path))
 
@@ -1060,7 +885,7 @@ class MainWindow(QMainWindow):
         """Read a saved session on a worker: its plate, model, clusters, gates, names."""
         if self.worker is not None:
             return
-        self._run(partial(open_session, path), self._session_opened, f"Opening {path.name}…")
+        self.run_job(partial(open_session, path), self._session_opened, f"Opening {path.name}…")
 
     def _session_opened(self, session: Session) -> None:
         self.session = session
