@@ -170,3 +170,11 @@ def test_cluster_names_reach_exported_file_names_keywords_and_the_report(session
     assert report["cluster_names"] == {"1": "CD4+ T cells"}
     adata = anndata.read_h5ad(out / "clusters.h5ad")
     assert "cluster 01 (CD4+ T cells)" in set(adata.obs["cluster_name"])
+
+
+def test_a_missing_model_file_opens_the_plate_without_clusters(session, tmp_path):
+    files = session.save(tmp_path / "analysis.toml")
+    files.model.unlink()
+    opened = open_session(files.analysis)
+    assert opened.plate is not None and opened.result is None
+    assert "analysis.cytomoe" in opened.problems[0]

@@ -865,6 +865,7 @@ class MainWindow(QMainWindow):
     def save_analysis_to(self, path: Path) -> None:
         """The whole session: the analysis file and, beside it, the model with every
         event's cluster and the gates drawn."""
+        path = path if path.suffix == ".toml" else path.with_name(f"{path.name}.toml")
         self.session.model_settings = self.training_panel.settings()
         try:
             files = self.session.save(path)

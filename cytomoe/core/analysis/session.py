@@ -307,8 +307,8 @@ def open_session(
     session.set_plate(loaded, settings.inputs)
     session.labels = settings.labels
     plate, panel, events = loaded
-    if settings.model_file:
-        model = MoESimVAE.load(settings.model_file)
+    model = _saved_model(settings.model_file, session.problems)
+    if model is not None:
         clusters = _saved_clusters(settings.clusters_file, len(events), model.n_clusters_)
         if clusters is None:
             clusters = assign(model, events, progress, should_cancel)
@@ -330,6 +330,18 @@ def open_session(
         except CytomoeError as error:
             session.problems.append(f"The F-measure was not computed again: {error}")
     return session
+
+
+def _saved_model(path: str | None, problems: list[str]) -> MoESimVAE | None:
+    """The saved model, or None (with the reason in ``problems``) when it cannot be read:
+    the plate still opens, without clusters."""
+    if path is None:
+        return None
+    try:
+        return MoESimVAE.load(path)
+    except InputError as error:
+        problems.append(f"The clusters could not be restored: {error}")
+        return None
 
 
 def _saved_clusters(
