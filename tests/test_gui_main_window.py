@@ -1,6 +1,7 @@
 """The real main window, offscreen: open the demo data, pick markers, train, cancel,
 look at the experts, score against the manual gates, export and re-read."""
 
+import json
 import os
 import time
 from pathlib import Path
@@ -501,3 +502,14 @@ def test_an_empty_window_says_to_open_a_plate_then_to_train(qtbot, monkeypatch):
 
 def test_the_legend_hint_gives_way_to_the_clusters(trained):
     assert trained.legend_hint.isHidden()
+
+
+def test_all_results_carry_the_cluster_names_into_the_report(qtbot, trained, tmp_path):
+    trained.name_cluster(0, "T cells")
+    trained.exports.results_to(tmp_path / "results")
+    qtbot.waitUntil(lambda: trained.worker is None, timeout=120_000)
+    report = json.loads((tmp_path / "results" / "report.json").read_text())
+    assert report["cluster_names"] == {"0": "T cells"}
+    assert (tmp_path / "results" / "cluster_00_T_cells.fcs").is_file()
+    assert (tmp_path / "results" / "report.html").is_file()
+    assert not trained.errors

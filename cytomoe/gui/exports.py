@@ -17,12 +17,13 @@ from cytomoe.core.analysis.pipeline import (
     export_clusters,
     export_targets,
     synthetic_export,
+    write_outputs,
 )
 from cytomoe.core.analysis.result_files import ANNDATA_FILE, write_anndata
 from cytomoe.core.analysis.session import Session
 from cytomoe.core.errors import CytomoeError, OutputExistsError
 from cytomoe.core.io.export import CLUSTER_NAME_KEYWORD, source_keywords, write_fcs
-from cytomoe.core.io.outputs import atomic_output, check_outside_inputs
+from cytomoe.core.io.outputs import atomic_output, check_folder_target, check_outside_inputs
 from cytomoe.gui.export_dialog import ExportDialog
 from cytomoe.gui.plot_export import save_plot
 from cytomoe.gui.prompts import ask_file, confirm_overwrite, confirm_replacing_files
@@ -106,6 +107,48 @@ class Exports:
                 f"Exported {len(paths)} file(s) to {folder}"
             ),
             "Exporting…",
+        )
+
+    # ------------------------------------------------------------------ all results
+    def results(self) -> None:
+        """Ask for a new folder, then write into it what `cytomoe run` writes."""
+        if self.session.result is None or self.window.worker is not None:
+            return
+        path = ask_file(
+            self.window,
+            "Export all results into a new folder",
+            "Folder (*)",
+            save_as=str(self.default_folder() / "results"),
+        )
+        if path:
+            self.results_to(Path(path))
+
+    def results_to(self, folder: Path) -> None:
+        """Cluster files (named as the user named the clusters), the model, report.json,
+        report.html and clusters.h5ad, written on the worker into ``folder``, which is
+        replaced only after asking (and then only what cytomoe wrote there)."""
+        overwrite = False
+        try:
+            check_outside_inputs(folder, self.session.inputs)
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            check_folder_target(folder, overwrite)
+        except OutputExistsError:
+            if not confirm_overwrite(self.window, folder.name):
+                return
+            overwrite = True
+        except (CytomoeError, OSError) as error:
+            self.window.show_error(str(error))
+            return
+        self.window.run_job(
+            partial(
+                write_outputs,
+                self.session.result,
+                self.window.analysis_settings(),
+                folder,
+                overwrite,
+            ),
+            lambda _: self.window.status_text.setText(f"Wrote the results into {folder}"),
+            "Writing results…",
         )
 
     # ------------------------------------------------------------------ AnnData

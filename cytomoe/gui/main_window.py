@@ -288,6 +288,9 @@ class MainWindow(QMainWindow):
             "Export plot as PNG/SVG…", self.export_plot, sp.SP_FileDialogDetailedView
         )
         self.export_anndata_action = action("Export AnnData for scanpy…", self.exports.anndata)
+        self.export_results_action = action(
+            "Export all results (report, FCS, AnnData, model)…", self.exports.results
+        )
         quit_action = action("Quit", self.close, shortcut="Ctrl+Q")
         about = action("About cytomoe", self.about)
 
@@ -317,6 +320,7 @@ class MainWindow(QMainWindow):
             self.save_analysis_action,
             None,
             self.export_action,
+            self.export_results_action,
             self.export_anndata_action,
             self.export_plot_action,
             None,
@@ -348,6 +352,7 @@ class MainWindow(QMainWindow):
             item.setEnabled(not busy)
         self.export_action.setEnabled(trained and not busy)
         self.export_anndata_action.setEnabled(trained and not busy)
+        self.export_results_action.setEnabled(trained and not busy)
         self.legend_hint.setVisible(not trained)
         self.generate_button.setEnabled(trained and self.selected_cluster >= 0)
         self.export_synthetic_button.setEnabled(self.synthetic is not None)
