@@ -451,6 +451,7 @@ def test_save_then_open_analysis_brings_back_clusters_panel_labels_names_and_gat
     assert [gate.name for gate in opened.gate_editor.gates] == ["low"]
     assert opened.selected_cluster == 1
     assert opened.training_panel.iterations.value() == QUICK["iterations"]
+    assert len(opened.training_panel._history["loss"][0]) == len(trained.result.model.history_)
     assert not opened.session.unsaved
 
 

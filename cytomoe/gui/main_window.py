@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -157,6 +158,11 @@ class MainWindow(QMainWindow):
         )
         legend_column.addWidget(self.legend_hint)
         legend_column.addWidget(self.legend)
+        header = self.legend.horizontalHeader()  # cluster names take the room left
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.legend.setWordWrap(False)
+        legend_box.setMinimumWidth(240)
         splitter.addWidget(legend_box)
         splitter.setSizes([900, 260])
         column.addWidget(splitter, 1)
@@ -639,6 +645,7 @@ class MainWindow(QMainWindow):
             item = self.legend.item(cluster, 0)
             if item is not None:
                 item.setText(f"  {label}")
+                item.setToolTip(f"Cluster {label}")
 
     def _show_medians_if_shown(self) -> None:
         """The cluster x marker medians (a pass over every event) are computed when their
@@ -908,11 +915,16 @@ class MainWindow(QMainWindow):
             session.selected_cluster = -1  # shown by select_cluster below
             self._show_result()
             self.select_cluster(cluster)
+            self.training_panel.show_history(session.result.model.history_)
             self.training_panel.status.setText(
                 f"{session.n_clusters} clusters of the saved model on "
                 f"{len(session.result.clusters):,} events."
             )
         session.unsaved = False
+        self.status_text.setText(
+            f"Opened the analysis of {session.plate.name}"
+            + (f" with its {session.n_clusters} clusters." if session.result else ".")
+        )
         for problem in session.problems:
             self.show_error(problem)
 
