@@ -514,3 +514,13 @@ def test_all_results_carry_the_cluster_names_into_the_report(qtbot, trained, tmp
     assert (tmp_path / "results" / "cluster_00_T_cells.fcs").is_file()
     assert (tmp_path / "results" / "report.html").is_file()
     assert not trained.errors
+
+
+def test_opening_other_data_over_an_unsaved_model_asks_first(trained, monkeypatch):
+    questions = []
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda *a: questions.append(a[2]) or QMessageBox.No
+    )
+    trained.open_demo()
+    assert "not saved" in questions[0]
+    assert trained.worker is None and trained.result is not None

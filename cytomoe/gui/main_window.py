@@ -430,17 +430,22 @@ class MainWindow(QMainWindow):
                 return
             self.worker.cancel()
             self.worker.wait()
-        elif self.session.unsaved:
-            answer = QMessageBox.question(
-                self,
-                "cytomoe",
-                "The trained model, its clusters or their names are not saved "
-                "(File > Save analysis). Quit anyway?",
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                event.ignore()
-                return
+        elif not self._may_discard("Quit"):
+            event.ignore()
+            return
         event.accept()
+
+    def _may_discard(self, what: str) -> bool:
+        """Whether the session may go: nothing unsaved, or the user says so."""
+        if not self.session.unsaved:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "cytomoe",
+            "The trained model, its clusters or their names are not saved "
+            f"(File > Save analysis). {what} anyway?",
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def show_error(self, message: str) -> None:
         QMessageBox.warning(self, "cytomoe", message)
@@ -468,7 +473,7 @@ class MainWindow(QMainWindow):
     def open_paths(self, paths: list[str], label_column: str | None = None) -> None:
         """Read a plate on a worker; a column of manual labels is never a marker and
         becomes the label source the F-measure proposes."""
-        if self.worker is not None:
+        if self.worker is not None or not self._may_discard("Open other data"):
             return
         labels = LabelSource("column", label_column) if label_column else None
         settings = AnalysisSettings(inputs=[str(p) for p in paths], labels=labels)
@@ -538,7 +543,9 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
         paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
-        if paths:
+        if len(paths) == 1 and paths[0].endswith(".toml"):  # an analysis file
+            self.open_analysis_file(Path(paths[0]))
+        elif paths:
             self.open_paths(paths)
 
     # ------------------------------------------------------------------ panel
@@ -896,7 +903,7 @@ class MainWindow(QMainWindow):
 
     def open_analysis_file(self, path: Path) -> None:
         """Read a saved session on a worker: its plate, model, clusters, gates, names."""
-        if self.worker is not None:
+        if self.worker is not None or not self._may_discard("Open another analysis"):
             return
         self.run_job(partial(open_session, path), self._session_opened, f"Opening {path.name}…")
 
