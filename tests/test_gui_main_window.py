@@ -8,6 +8,7 @@ from pathlib import Path
 
 import anndata
 import numpy as np
+import pandas as pd
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -524,3 +525,15 @@ def test_opening_other_data_over_an_unsaved_model_asks_first(trained, monkeypatc
     trained.open_demo()
     assert "not saved" in questions[0]
     assert trained.worker is None and trained.result is not None
+
+
+def test_the_cluster_medians_export_as_csv_with_their_names(trained, tmp_path, monkeypatch):
+    trained.name_cluster(0, "T cells")
+    target = tmp_path / "medians.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    trained.tabs.setCurrentWidget(trained.cluster_heatmap)
+    trained.cluster_heatmap.export_button.click()
+    table = pd.read_csv(target, keep_default_na=False)
+    assert table.loc[0, "name"] == "T cells"
+    assert len(table) == trained.result.model.n_clusters_
+    assert not trained.errors

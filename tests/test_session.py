@@ -178,3 +178,14 @@ def test_a_missing_model_file_opens_the_plate_without_clusters(session, tmp_path
     opened = open_session(files.analysis)
     assert opened.plate is not None and opened.result is None
     assert "analysis.cytomoe" in opened.problems[0]
+
+
+def test_the_cluster_table_has_names_sizes_and_medians(session):
+    session.name_cluster(1, "B cells")
+    table = session.cluster_table()
+    assert list(table["cluster"]) == list(range(session.n_clusters))
+    assert table.loc[1, "name"] == "B cells" and table.loc[0, "name"] == ""
+    assert table["events"].sum() == len(session.events)
+    assert table["percent"].sum() == pytest.approx(100, abs=0.1)
+    medians = session.marker_medians()
+    assert list(table.columns[4:]) == list(medians.columns)

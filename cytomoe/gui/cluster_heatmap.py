@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -44,6 +45,7 @@ class ClusterHeatmap(QWidget):
 
     name_edited = Signal(int, str)
     cluster_selected = Signal(int)  # -1: none
+    export_requested = Signal()  # the table as CSV
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -68,6 +70,10 @@ class ClusterHeatmap(QWidget):
         legend.addWidget(self.legend_bar)
         legend.addWidget(self.legend_high)
         legend.addStretch(1)
+        self.export_button = QPushButton("Export table (CSV)…")
+        self.export_button.setToolTip("Clusters, names, sizes and medians, for a spreadsheet")
+        self.export_button.clicked.connect(self.export_requested)
+        legend.addWidget(self.export_button)
         self.table = QTableWidget(0, FIRST_MARKER)
         self.table.setHorizontalHeaderLabels(["Cluster", "Name (type to annotate)", "Events", "%"])
         self.table.verticalHeader().setVisible(False)
@@ -101,7 +107,14 @@ class ClusterHeatmap(QWidget):
         self.medians = medians
         trained = len(sizes) > 0
         self.hint.setVisible(not trained)
-        for widget in (self.scale, self.legend_bar, self.legend_low, self.legend_high):
+        shown_when_trained = (
+            self.scale,
+            self.legend_bar,
+            self.legend_low,
+            self.legend_high,
+            self.export_button,
+        )
+        for widget in shown_when_trained:
             widget.setVisible(trained)
         total = max(1, sum(sizes))
         self.table.blockSignals(True)

@@ -22,7 +22,7 @@ from cytomoe.core.analysis.pipeline import (
 from cytomoe.core.analysis.result_files import ANNDATA_FILE, write_anndata
 from cytomoe.core.analysis.session import Session
 from cytomoe.core.errors import CytomoeError, OutputExistsError
-from cytomoe.core.io.export import CLUSTER_NAME_KEYWORD, source_keywords, write_fcs
+from cytomoe.core.io.export import CLUSTER_NAME_KEYWORD, source_keywords, write_csv, write_fcs
 from cytomoe.core.io.outputs import atomic_output, check_folder_target, check_outside_inputs
 from cytomoe.gui.export_dialog import ExportDialog
 from cytomoe.gui.plot_export import save_plot
@@ -181,6 +181,15 @@ class Exports:
             else:
                 widget.grab().save(str(temporary), "PNG")
         self.window.status_text.setText(f"Wrote {path}")
+
+    def cluster_table(self) -> None:
+        """The cluster x marker medians with names and sizes, as CSV."""
+        path = ask_file(
+            self.window, "Export cluster medians", "CSV (*.csv)", save_as="cluster_medians.csv"
+        )
+        if path:
+            table = self.session.cluster_table()
+            self.write_file(lambda overwrite: write_csv(path, table, overwrite=overwrite), path)
 
     # ------------------------------------------------------------------ events
     def gated(self, gate: str | None) -> None:

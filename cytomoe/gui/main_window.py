@@ -227,6 +227,7 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._show_medians_if_shown)
         self.cluster_heatmap.cluster_selected.connect(self.select_cluster)
         self.cluster_heatmap.name_edited.connect(self.name_cluster)
+        self.cluster_heatmap.export_requested.connect(self.exports.cluster_table)
         self.expert_grid.cluster_clicked.connect(self.select_cluster)
         self.plate_view.wells_selected.connect(self._wells_selected)
         self.marker_panel.changed.connect(self._panel_changed)

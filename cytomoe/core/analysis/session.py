@@ -198,6 +198,20 @@ class Session:
         frame = pd.DataFrame(values, columns=[self.panel.display_name(m) for m in markers])
         return cluster_medians(frame, self.result.clusters, self.n_clusters)
 
+    def cluster_table(self) -> pd.DataFrame:
+        """One row per cluster: its number, name, events, % of events and the median of
+        every clustering marker, as the Cluster medians view shows it."""
+        sizes = np.asarray(self.cluster_sizes())
+        table = pd.DataFrame(
+            {
+                "cluster": np.arange(self.n_clusters),
+                "name": [self.cluster_names.get(c, "") for c in range(self.n_clusters)],
+                "events": sizes,
+                "percent": np.round(100 * sizes / max(1, sizes.sum()), 2),
+            }
+        )
+        return pd.concat([table, self.marker_medians().reset_index(drop=True)], axis=1)
+
     # ------------------------------------------------------------------ gates and labels
     def set_gates(self, gates: list[DrawnGate], membership: pd.DataFrame | None = None) -> None:
         """The gates drawn, with their membership when the caller has computed it."""
