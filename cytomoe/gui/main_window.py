@@ -615,6 +615,8 @@ class MainWindow(QMainWindow):
             f"{len(result.clusters):,} events; embedding {result.timings.get('embed', 0):.0f}"
             f" s, training {result.timings.get('train', 0):.0f} s."
         )
+        if result.evaluation is not None:  # the label source was scored on the way
+            text += f" F-measure {result.evaluation.f_measure:.3f} (F-measure tab)."
         self.training_panel.status.setText(text)
         self.status_text.setText(text)
         self._show_result()

@@ -87,6 +87,9 @@ class SessionFiles:
 
 @dataclass
 class Session:
+    """An analysis in the app, as plain attributes: set them, or call the methods that
+    keep them consistent (a new plate or model drops what belonged to the old one)."""
+
     inputs: list[str] = field(default_factory=list)
     plate: Plate | None = None
     panel: Panel | None = None
