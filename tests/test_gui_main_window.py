@@ -537,3 +537,14 @@ def test_the_cluster_medians_export_as_csv_with_their_names(trained, tmp_path, m
     assert table.loc[0, "name"] == "T cells"
     assert len(table) == trained.result.model.n_clusters_
     assert not trained.errors
+
+
+def test_an_analysis_file_given_as_a_path_opens_the_analysis(qtbot, window, tmp_path):
+    window.marker_panel.set_use("7", False)
+    window.save_analysis_to(tmp_path / "untrained")
+    opened = MainWindow()
+    qtbot.addWidget(opened)
+    opened.open_paths([str(tmp_path / "untrained.toml")])
+    qtbot.waitUntil(lambda: opened.plate is not None and opened.worker is None, timeout=30_000)
+    assert opened.panel.selected == [str(i) for i in range(7)]
+    assert opened.result is None

@@ -473,7 +473,11 @@ class MainWindow(QMainWindow):
 
     def open_paths(self, paths: list[str], label_column: str | None = None) -> None:
         """Read a plate on a worker; a column of manual labels is never a marker and
-        becomes the label source the F-measure proposes."""
+        becomes the label source the F-measure proposes. One analysis file (``.toml``)
+        opens that analysis instead."""
+        if len(paths) == 1 and Path(paths[0]).suffix == ".toml":
+            self.open_analysis_file(Path(paths[0]))
+            return
         if self.worker is not None or not self._may_discard("Open other data"):
             return
         labels = LabelSource("column", label_column) if label_column else None
@@ -544,9 +548,7 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
         paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
-        if len(paths) == 1 and paths[0].endswith(".toml"):  # an analysis file
-            self.open_analysis_file(Path(paths[0]))
-        elif paths:
+        if paths:
             self.open_paths(paths)
 
     # ------------------------------------------------------------------ panel
