@@ -152,6 +152,7 @@ def test_synthetic_export_names_its_cluster_and_units(qtbot, window, tmp_path, m
 
     train(qtbot, window)
     window.select_cluster(1)
+    window.name_cluster(1, "B cells")
     window.generate_cells()
     target = tmp_path / "synthetic.fcs"
     monkeypatch.setattr(
@@ -160,6 +161,7 @@ def test_synthetic_export_names_its_cluster_and_units(qtbot, window, tmp_path, m
     window.export_synthetic()
     (synthetic,) = read_fcs(target)
     assert synthetic.keywords["cytomoe_cluster"] == "1"
+    assert synthetic.keywords["cytomoe_cluster_name"] == "B cells"
     assert "compensated" in synthetic.keywords["cytomoe_values"]
     assert synthetic.n_events == len(window.synthetic)
     assert not window.errors

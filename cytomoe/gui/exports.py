@@ -22,7 +22,12 @@ from cytomoe.core.analysis.pipeline import (
 from cytomoe.core.analysis.result_files import ANNDATA_FILE, write_anndata
 from cytomoe.core.analysis.session import Session
 from cytomoe.core.errors import CytomoeError, OutputExistsError
-from cytomoe.core.io.export import CLUSTER_NAME_KEYWORD, source_keywords, write_csv, write_fcs
+from cytomoe.core.io.export import (
+    cluster_name_keywords,
+    source_keywords,
+    write_csv,
+    write_fcs,
+)
 from cytomoe.core.io.outputs import atomic_output, check_folder_target, check_outside_inputs
 from cytomoe.gui.export_dialog import ExportDialog
 from cytomoe.gui.plot_export import save_plot
@@ -213,7 +218,7 @@ class Exports:
         cluster = session.selected_cluster
         keywords["CYTOMOE_POPULATION"] = gate + (f" & cluster {cluster}" if in_cluster else "")
         if in_cluster:
-            keywords.update(self._name_keyword(cluster))
+            keywords.update(cluster_name_keywords(self.session.cluster_names, [cluster]))
         self._write_events(path, frame, session.plate.markers, keywords)
 
     def synthetic(self, cells: pd.DataFrame, cluster: int) -> None:
@@ -226,12 +231,8 @@ class Exports:
         )
         if path:
             events, markers, keywords = synthetic_export(self.session.result.model, cells, cluster)
-            keywords.update(self._name_keyword(cluster))
+            keywords.update(cluster_name_keywords(self.session.cluster_names, [cluster]))
             self._write_events(path, events, markers, keywords)
-
-    def _name_keyword(self, cluster: int) -> dict[str, str]:
-        name = self.session.cluster_names.get(cluster)
-        return {CLUSTER_NAME_KEYWORD: name} if name else {}
 
     def _write_events(
         self, path: str, frame: pd.DataFrame, markers: dict[str, str], keywords: dict[str, str]
