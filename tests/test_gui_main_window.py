@@ -550,3 +550,28 @@ def test_an_analysis_file_given_as_a_path_opens_the_analysis(qtbot, window, tmp_
     qtbot.waitUntil(lambda: opened.plate is not None and opened.worker is None, timeout=30_000)
     assert opened.panel.selected == [str(i) for i in range(7)]
     assert opened.result is None
+
+
+def test_the_wells_shown_and_the_axes_come_back_with_the_analysis(
+    qtbot, shared_data, tmp_path, monkeypatch
+):
+    plate = tmp_path / "plate"
+    plate.mkdir()
+    for name in ("Yeast_B1_B01.fcs", "Yeast_B2_B02.fcs", "Yeast_B3_B03.fcs"):
+        (plate / name).write_bytes((shared_data / "plates/yeast" / name).read_bytes())
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.open_paths([str(plate)])
+    qtbot.waitUntil(lambda: win.plate is not None and win.worker is None, timeout=30_000)
+    win.y_channel.setCurrentIndex(win.plate.channels.index("FSC-H"))
+    win.plate_view.samples.selectRow(2)
+    win.save_analysis_to(tmp_path / "wells.toml")
+    opened = MainWindow()
+    qtbot.addWidget(opened)
+    opened.open_analysis_file(tmp_path / "wells.toml")
+    qtbot.waitUntil(lambda: opened.plate is not None and opened.worker is None, timeout=30_000)
+    assert opened.visible_samples == [2]
+    assert [i.row() for i in opened.plate_view.samples.selectionModel().selectedRows()] == [2]
+    assert opened.y_channel.currentData() == "FSC-H"
+    n_shown = int((opened.events["sample"] == 2).sum())
+    assert len(opened._shown[0]) == n_shown
