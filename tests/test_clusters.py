@@ -47,3 +47,18 @@ def test_two_marker_yeast_plate_gives_a_handful_of_clusters(shared_data):
     assert 2 <= model.n_clusters_ <= 10  # four populations and the cells between them
     four_largest = sum(sorted(model.cluster_sizes_)[-4:])
     assert four_largest >= 0.8 * model.n_training_cells_
+
+
+def test_gates_across_continuous_gradients_get_a_cluster_each(shared_data):
+    """HIPC's 10 gated T-cell populations are cut along CCR7 / CD45RA / HLA-DR / CD38
+    gradients with few density valleys between them: the embedding has a handful of dense
+    regions, and without tiling (min_clusters=1) this subsample gave 3 clusters."""
+    folder = shared_data / "labeled_flow/cytometree_hipc"
+    events = Plate.open(folder / "HIPC.fcs").events()
+    truth = labels_from_file(folder / "HIPC.labels.csv", len(events))
+    events, truth = _subsample(events, truth, 5_000)
+    markers = ["CCR7", "CD4", "CD45RA", "HLADR", "CD38", "CD8"]
+    model = MoESimVAE(**QUICK, markers=markers, cofactors=None)
+    score = evaluate(truth, model.fit_predict(events))
+    assert 9 <= model.n_clusters_ <= 15  # 10 gated populations
+    assert score.f_measure >= 0.45
