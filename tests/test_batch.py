@@ -6,13 +6,19 @@ import shutil
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from cytomoe.cli import main as cli
-from cytomoe.core.analysis.analysis_file import load_analysis, save_analysis
+from cytomoe.core.analysis.analysis_file import (
+    AnalysisSettings,
+    ViewSettings,
+    load_analysis,
+    save_analysis,
+)
 from cytomoe.core.analysis.batch import (
     COMPLETE_MARKER,
     DONE,
@@ -22,6 +28,7 @@ from cytomoe.core.analysis.batch import (
     SKIPPED,
     is_complete,
     run_batch,
+    settings_fingerprint,
 )
 from cytomoe.core.errors import InputError
 
@@ -330,3 +337,17 @@ def test_parallel_plates_without_dask_installed_ask_for_the_batch_extra(
     yeast = shared_data / "plates" / "yeast"
     with pytest.raises(InputError, match=r"cytomoe\[batch\]"):
         run_batch(load_analysis(TINY), [yeast], tmp_path / "out", workers=2)
+
+
+def test_what_the_app_saves_for_itself_does_not_make_plates_run_again():
+    settings = AnalysisSettings(inputs=["plateA"])
+    as_the_app_saved_it = replace(
+        settings,
+        view=ViewSettings(x="FSC-A", y="SSC-A", cluster=2),
+        clusters_file="analysis.clusters.npz",
+        gates_file="analysis.gates.xml",
+    )
+    renamed = replace(settings, cluster_names={0: "CD4+ T cells"})
+    first = settings_fingerprint(settings, "train", None)
+    assert settings_fingerprint(as_the_app_saved_it, "train", None) == first
+    assert settings_fingerprint(renamed, "train", None) != first  # names are in file names

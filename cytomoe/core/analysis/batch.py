@@ -141,8 +141,12 @@ def fingerprint(parts: Iterable[str], files: Iterable[str | Path]) -> str:
 
 def settings_fingerprint(settings: AnalysisSettings, mode: str, model_file: str | None) -> str:
     """What, besides a plate's own files, decides its outputs: the settings, the mode and
-    the bytes of the model, sample sheet and label or gate file."""
-    text = analysis_to_toml(replace(settings, inputs=[], model_file=None))
+    the bytes of the model, sample sheet and label or gate file. What the app saves for
+    itself (the view, the clusters of its own events, its drawn gates) decides nothing here."""
+    for_plates = replace(
+        settings, inputs=[], model_file=None, view=None, clusters_file=None, gates_file=None
+    )
+    text = analysis_to_toml(for_plates)
     files = [f for f in (model_file, settings.sample_sheet) if f]
     if settings.labels is not None and settings.labels.kind in ("file", "gates"):
         files.append(settings.labels.value)
