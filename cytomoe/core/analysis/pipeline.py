@@ -175,9 +175,12 @@ def analyse(
         spillover = plate.samples[0].spillover
         model = fit_model(events, panel, settings.model, spillover, progress, should_cancel)
         timings.update(model.timings_)
-    started = time.perf_counter()
-    clusters, probability = assign(model, events, progress, should_cancel)
-    timings["assign"] = time.perf_counter() - started
+        timings["assign"] = timings.pop("label_every_cell")  # fit labelled every event
+        clusters, probability = model.labels_, model.label_probability_
+    else:
+        started = time.perf_counter()
+        clusters, probability = assign(model, events, progress, should_cancel)
+        timings["assign"] = time.perf_counter() - started
     evaluation = None
     if truth is not None:
         started = time.perf_counter()

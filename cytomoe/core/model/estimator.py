@@ -54,6 +54,9 @@ from cytomoe.core.progress import (
 )
 
 ASSIGN_CHUNK = 65_536  # cells per forward pass when assigning
+# Cells decoded at a time by generate: off the CPU the experts gather a weight matrix per
+# cell, which for a million cells would need GBs at once.
+GENERATE_CHUNK = 16_384
 MAX_NETWORK_PARAMETERS = 20_000_000  # weights of encoder, gate and experts together
 MAX_GENERATED_CELLS = 1_000_000  # per call of generate
 DATA_PARAMETERS = ("markers", "cofactors", "marker_names", "spillover")  # panel_parameters
@@ -97,7 +100,8 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
         for the files written from it: display names ($PnS) by channel, and the
         spillover the training events were compensated with (None: not compensated).
 
-    Attributes after ``fit``: ``labels_`` (cluster of each row of X), ``n_clusters_``,
+    Attributes after ``fit``: ``labels_`` (cluster of each row of X),
+    ``label_probability_`` (each row's probability of that cluster), ``n_clusters_``,
     ``cluster_experts_`` (cluster c is the experts ``cluster_experts_[c]``),
     ``cluster_sizes_``, ``expert_sizes_``, ``silenced_experts_``, ``markers_``,
     ``training_rows_`` (the rows of X it trained on), ``similarity_`` (their embedding
@@ -246,9 +250,13 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
         timings["assign_training_cells"] = time.perf_counter() - started
         started = time.perf_counter()
         if len(rows) == len(frame):  # the training cells are every row, in order
-            self.labels_ = cluster_probabilities(probabilities, clusters).argmax(1)
+            every_row = cluster_probabilities(probabilities, clusters)
         else:
-            self.labels_ = self.predict(frame, progress=progress, should_cancel=should_cancel)
+            every_row = self.predict_proba(frame, progress=progress, should_cancel=should_cancel)
+        self.labels_ = every_row.argmax(1)
+        self.label_probability_ = every_row[np.arange(len(every_row)), self.labels_].astype(
+            np.float32
+        )
         timings["label_every_cell"] = time.perf_counter() - started
         self.timings_ = timings
         self.n_training_cells_ = len(rows)
@@ -349,14 +357,18 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
         z = torch.randn(n, self.latent_dim, generator=generator) + torch.as_tensor(
             self.cluster_means_[expert.numpy()]
         )
-        z, expert = z.to(self.device_), expert.to(self.device_)
         self.net_.eval()
-        with torch.no_grad():
-            decoded = torch.sigmoid(self.net_.decode(z, expert))
-            gate = self.net_.gate(z).cpu().numpy()
-        routed = cluster_probabilities(gate, self.cluster_experts_).argmax(1)
+        decoded, gate = [], []
+        with torch.no_grad(), compute_threads(self.device_):
+            for start in range(0, n, GENERATE_CHUNK):
+                chunk = slice(start, start + GENERATE_CHUNK)
+                z_chunk = z[chunk].to(self.device_)
+                logits = self.net_.decode(z_chunk, expert[chunk].to(self.device_))
+                decoded.append(torch.sigmoid(logits).cpu().numpy())
+                gate.append(self.net_.gate(z_chunk).cpu().numpy())
+        routed = cluster_probabilities(np.concatenate(gate), self.cluster_experts_).argmax(1)
         events = pd.DataFrame(
-            self.scaler_.inverse_transform(decoded.cpu().numpy()), columns=self.markers_
+            self.scaler_.inverse_transform(np.concatenate(decoded)), columns=self.markers_
         )
         events.attrs["generation_accuracy"] = float(np.mean(routed == cluster))
         return events
