@@ -59,7 +59,7 @@ def test_training_stops_once_the_gate_assignments_have_settled():
     history = fitted_history(iterations=5_000)
     assert FLOOR <= len(history) < 5_000
     changes = [r["changed_expert"] for r in history if "changed_expert" in r]
-    assert changes[-1] < 0.005
+    assert changes[-1] < training.SETTLED_CHANGE
 
 
 def test_training_never_stops_on_settled_assignments_before_the_floor():

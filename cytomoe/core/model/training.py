@@ -39,9 +39,9 @@ MAX_HELD_OUT = 2_048
 EVALUATE_EVERY = 50  # iterations between held-out evaluations
 PATIENCE = 10  # evaluations without improvement before stopping
 MIN_IMPROVEMENT = 0.002  # relative drop of the held-out loss that counts as improvement
-SETTLED_CHANGE = 0.005  # share of held-out cells changing expert between evaluations
+SETTLED_CHANGE = 0.01  # share of held-out cells changing expert between evaluations
 SETTLED_PATIENCE = 3  # evaluations in a row below it before stopping
-MIN_ITERATIONS = 400  # never stop on settled assignments before this
+MIN_ITERATIONS = 500  # never stop on settled assignments before this
 REPORT_EVERY = 10  # iterations between progress reports (and loss values read back)
 
 
