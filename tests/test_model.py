@@ -449,3 +449,14 @@ def test_fit_keeps_each_rows_label_and_its_probability(fitted):
     probabilities = model.predict_proba(frame)
     assert np.array_equal(model.labels_, probabilities.argmax(1))
     assert np.allclose(model.label_probability_, probabilities.max(1))
+
+
+def test_assigning_in_chunks_gives_what_one_pass_gives(fitted, monkeypatch):
+    model, frame, _ = fitted
+    whole = model.predict_proba(frame)
+    monkeypatch.setattr("cytomoe.core.model.estimator.ASSIGN_CHUNK", 100)
+    labels, probability = model.predict_with_probability(frame)
+    assert np.array_equal(labels, whole.argmax(1))
+    assert np.allclose(probability, whole.max(1))
+    assert np.allclose(model.predict_proba(frame), whole)
+    assert model.transform(frame).shape == (len(frame), model.latent_dim)

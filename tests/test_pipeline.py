@@ -55,16 +55,16 @@ def test_analyse_takes_the_clusters_fit_gave_every_event_without_assigning_again
     small_table, monkeypatch
 ):
     calls = []
-    predict_proba = MoESimVAE.predict_proba
+    assign = MoESimVAE.predict_with_probability
 
     def counted(self, *args, **kwargs):
         calls.append(len(args[0]))
-        return predict_proba(self, *args, **kwargs)
+        return assign(self, *args, **kwargs)
 
-    monkeypatch.setattr(MoESimVAE, "predict_proba", counted)
+    monkeypatch.setattr(MoESimVAE, "predict_with_probability", counted)
     result = analyse(fast_settings(small_table))
     assert calls == [1500]  # once, inside fit
-    probabilities = predict_proba(result.model, result.events)
+    probabilities = result.model.predict_proba(result.events)
     assert np.array_equal(result.clusters, probabilities.argmax(1))
     assert np.allclose(result.probability, probabilities.max(1))
 

@@ -146,10 +146,8 @@ def assign(
     progress: ProgressCallback | None = None,
     should_cancel: CancelCheck | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Cluster of every event and its probability."""
-    probabilities = model.predict_proba(events, progress, should_cancel)
-    clusters = probabilities.argmax(axis=1)
-    return clusters, probabilities[np.arange(len(clusters)), clusters].astype(np.float32)
+    """Cluster of every event and its probability, chunk by chunk."""
+    return model.predict_with_probability(events, progress, should_cancel)
 
 
 def analyse(
