@@ -17,3 +17,15 @@ def test_an_untouched_panel_gives_the_default_settings(qtbot):
     qtbot.addWidget(panel)
     assert panel.settings() == ModelSettings()
     assert panel.knn.text() == "auto"
+
+
+def test_the_embedding_shows_its_step_and_time_left(qtbot):
+    from cytomoe.core.progress import Progress
+
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.show_progress(Progress("embed", 0.5, 2, "Layout epoch 20 of 200", {"eta": 41.6}))
+    assert (
+        panel.status.text() == "Canberra-UMAP similarity: Layout epoch 20 of 200, about 42 s left"
+    )
+    assert panel.progress.value() == 250

@@ -234,7 +234,9 @@ def train(
                 config.iterations,
                 "Training",
                 eta=elapsed / iteration * (config.iterations - iteration),
-                **{k: v for k, v in history[-1].items() if k != "iteration"},
+                **{
+                    k: v for k, v in history[-1].items() if k not in ("iteration", "changed_expert")
+                },
             )
         if stop:
             report(
