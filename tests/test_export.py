@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from cytomoe.core.errors import OutputExistsError
+from cytomoe.core.io import export
 from cytomoe.core.io.export import write_csv, write_fcs
 from cytomoe.core.io.fcs import read_fcs
 
@@ -135,3 +136,14 @@ def test_own_channels_get_their_range_and_a_linear_display(tmp_path):
     (back,) = read_fcs(write_fcs(tmp_path / "c.fcs", frame, linear_ranges={"cluster": 7}))
     assert back.keywords["p2r"] == "7" and back.keywords["p2display"] == "LIN"
     assert back.keywords["p1r"] == "524288"
+
+
+def test_export_in_chunks_writes_the_same_file(shared_data, tmp_path, monkeypatch):
+    (sample,) = read_fcs(shared_data / "plates/yeast/Yeast_B1_B01.fcs")
+    frame = sample.to_frame()
+    frame.loc[3, frame.columns[1]] = np.inf
+    monkeypatch.setattr(export, "_provenance", lambda path: {"CYTOMOE_VERSION": "test"})
+    whole = write_fcs(tmp_path / "whole.fcs", frame, keywords=sample.keywords)
+    monkeypatch.setattr(export, "EXPORT_CHUNK", 7)
+    chunked = write_fcs(tmp_path / "chunked.fcs", frame, keywords=sample.keywords)
+    assert chunked.read_bytes() == whole.read_bytes()
