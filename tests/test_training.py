@@ -140,3 +140,9 @@ def test_kl_loss_leaves_out_experts_with_fewer_than_two_cells():
     assert torch.allclose(network.kl_loss(z, p, means), 0.5 * (variance - 1 - variance.log()))
     lonely = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
     assert network.kl_loss(z[:2], lonely, network.batch_cluster_means(z[:2], lonely)).item() == 0
+
+
+def test_expert_counts_are_bincounts():
+    expert = torch.tensor([2, 0, 2, 2, 4])
+    counts = network.expert_counts(expert, 6, torch.float32)
+    assert torch.equal(counts, torch.bincount(expert, minlength=6).float())
