@@ -71,7 +71,7 @@ def sweep(name: str, seed: int) -> pd.DataFrame:
     model = MoESimVAE(seed=seed)
     rows, data, _ = scaled_training_cells(model, sample)
     assert np.array_equal(rows, cache["rows"])
-    graph = fuzzy_graph(data + CANBERRA_OFFSET, 15, seed)
+    graph = fuzzy_graph(data + CANBERRA_OFFSET, 15)
     truth = sample.truth.iloc[rows].reset_index(drop=True)
     records = []
     for share, selection in [(share, selection) for share in SHARES for selection in SELECTIONS]:

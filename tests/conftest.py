@@ -45,3 +45,13 @@ def multicenter_subset(tmp_path_factory):
         return path
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def own_embedding_cache(tmp_path_factory, monkeypatch):
+    """Each test keeps embeddings in a cache folder of its own and starts with none in memory:
+    no test reads the user's cache or another test's entries."""
+    from cytomoe.core.model import embedding_cache
+
+    monkeypatch.setenv(embedding_cache.CACHE_ENV, str(tmp_path_factory.mktemp("cache")))
+    embedding_cache.forget_in_memory()

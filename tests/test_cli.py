@@ -65,6 +65,20 @@ def test_progress_in_a_log_file_is_a_line_per_stage_start_and_end():
     assert "Training started" in lines[2] and "Training done in" in lines[3]
 
 
+def test_progress_bars_show_the_step_and_the_stages_own_time_left(monkeypatch):
+    import io
+
+    from cytomoe.commands.terminal import TerminalProgress
+    from cytomoe.core.progress import Progress
+
+    screen = io.StringIO()
+    monkeypatch.setattr(screen, "isatty", lambda: True, raising=False)
+    with TerminalProgress(stream=screen) as progress:
+        progress(Progress("embed", 0.5, 2, "Layout epoch 20 of 200", {"eta": 41.6}))
+        shown = screen.getvalue()
+    assert "Layout epoch 20 of 200" in shown and "left=42 s" in shown
+
+
 def test_quiet_progress_writes_nothing():
     import io
 

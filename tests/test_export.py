@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from cytomoe.core.errors import OutputExistsError
+from cytomoe.core.io import export
 from cytomoe.core.io.export import (
     cluster_file_stem,
     cluster_name_keywords,
@@ -155,3 +156,14 @@ def test_cluster_name_keywords_name_one_cluster_or_list_several():
     assert cluster_name_keywords(names, [0, 1, 3]) == {
         "CYTOMOE_CLUSTER_NAMES": "0=CD4+ T cells; 3=B cells"
     }
+
+
+def test_export_in_chunks_writes_the_same_file(shared_data, tmp_path, monkeypatch):
+    (sample,) = read_fcs(shared_data / "plates/yeast/Yeast_B1_B01.fcs")
+    frame = sample.to_frame()
+    frame.loc[3, frame.columns[1]] = np.inf
+    monkeypatch.setattr(export, "_provenance", lambda path: {"CYTOMOE_VERSION": "test"})
+    whole = write_fcs(tmp_path / "whole.fcs", frame, keywords=sample.keywords)
+    monkeypatch.setattr(export, "EXPORT_CHUNK", 7)
+    chunked = write_fcs(tmp_path / "chunked.fcs", frame, keywords=sample.keywords)
+    assert chunked.read_bytes() == whole.read_bytes()

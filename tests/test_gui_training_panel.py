@@ -31,3 +31,15 @@ def test_a_saved_models_history_redraws_its_loss_curves(qtbot):
     assert list(panel._curves["held_out"].getData()[0]) == [2]
     panel.show_history(history[:1])
     assert list(panel._curves["loss"].getData()[1]) == [3.0]
+
+
+def test_the_embedding_shows_its_step_and_time_left(qtbot):
+    from cytomoe.core.progress import Progress
+
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.show_progress(Progress("embed", 0.5, 2, "Layout epoch 20 of 200", {"eta": 41.6}))
+    assert (
+        panel.status.text() == "Canberra-UMAP similarity: Layout epoch 20 of 200, about 42 s left"
+    )
+    assert panel.progress.value() == 250

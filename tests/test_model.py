@@ -433,3 +433,30 @@ def test_a_model_file_of_the_current_format_from_before_the_estimator_rework_sti
     assert np.allclose(
         model.predict_proba(frame)[[0, 250, 420]].max(1), [0.7812, 0.7025, 0.8886], atol=1e-4
     )
+
+
+def test_generating_in_chunks_gives_the_same_cells(fitted, monkeypatch):
+    model, _, _ = fitted
+    whole = model.generate(0, 300, seed=2)
+    monkeypatch.setattr("cytomoe.core.model.estimator.GENERATE_CHUNK", 64)
+    chunked = model.generate(0, 300, seed=2)
+    assert np.allclose(chunked.to_numpy(), whole.to_numpy())
+    assert chunked.attrs == whole.attrs
+
+
+def test_fit_keeps_each_rows_label_and_its_probability(fitted):
+    model, frame, _ = fitted
+    probabilities = model.predict_proba(frame)
+    assert np.array_equal(model.labels_, probabilities.argmax(1))
+    assert np.allclose(model.label_probability_, probabilities.max(1))
+
+
+def test_assigning_in_chunks_gives_what_one_pass_gives(fitted, monkeypatch):
+    model, frame, _ = fitted
+    whole = model.predict_proba(frame)
+    monkeypatch.setattr("cytomoe.core.model.estimator.ASSIGN_CHUNK", 100)
+    labels, probability = model.predict_with_probability(frame)
+    assert np.array_equal(labels, whole.argmax(1))
+    assert np.allclose(probability, whole.max(1))
+    assert np.allclose(model.predict_proba(frame), whole)
+    assert model.transform(frame).shape == (len(frame), model.latent_dim)

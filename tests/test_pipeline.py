@@ -20,6 +20,7 @@ from cytomoe.core.analysis.pipeline import (
 from cytomoe.core.errors import Cancelled, InputError, OutputExistsError
 from cytomoe.core.io.fcs import read_fcs
 from cytomoe.core.io.outputs import MANIFEST_FILE
+from cytomoe.core.model.estimator import MoESimVAE
 from cytomoe.core.model.settings import ModelSettings
 
 
@@ -48,6 +49,24 @@ def test_analyse_assigns_every_event_and_scores_it(analysed):
     assert ((result.probability > 0) & (result.probability <= 1)).all()
     assert result.evaluation is not None and 0 < result.evaluation.f_measure <= 1
     assert {"load", "assign"} <= set(result.timings)
+
+
+def test_analyse_takes_the_clusters_fit_gave_every_event_without_assigning_again(
+    small_table, monkeypatch
+):
+    calls = []
+    assign = MoESimVAE.predict_with_probability
+
+    def counted(self, *args, **kwargs):
+        calls.append(len(args[0]))
+        return assign(self, *args, **kwargs)
+
+    monkeypatch.setattr(MoESimVAE, "predict_with_probability", counted)
+    result = analyse(fast_settings(small_table))
+    assert calls == [1500]  # once, inside fit
+    probabilities = result.model.predict_proba(result.events)
+    assert np.array_equal(result.clusters, probabilities.argmax(1))
+    assert np.allclose(result.probability, probabilities.max(1))
 
 
 def test_outputs_go_into_an_existing_folder_only_when_asked_and_keep_its_files(analysed, tmp_path):

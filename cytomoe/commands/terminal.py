@@ -54,8 +54,12 @@ class TerminalProgress:
         if progress.total and bar.total != progress.total:
             bar.total = progress.total
         bar.n = progress.done
+        if progress.message:  # the step within the stage (e.g. the layout's epoch)
+            bar.set_description(f"{self._name()}: {progress.message}", refresh=False)
         if progress.values:
             shown = {k: f"{v:.3g}" for k, v in progress.values.items() if k != "eta"}
+            if "eta" in progress.values:  # the stage's own estimate, better than tqdm's rate
+                shown["left"] = f"{progress.values['eta']:.0f} s"
             bar.set_postfix(shown, refresh=False)
         bar.refresh()
 

@@ -175,12 +175,14 @@ class TrainingPanel(QWidget):
         if fraction is not None:
             self.progress.setValue(int(1000 * fraction))
         text = STAGE_TEXT.get(progress.stage, progress.message or progress.stage)
+        eta = progress.values.get("eta")
         if progress.stage == "train" and progress.total:
-            eta = progress.values.get("eta")
             text += f": iteration {int(progress.done)} of {int(progress.total)}"
-            if eta is not None:
-                text += f", about {eta:.0f} s left"
             self._plot_losses(progress)
+        elif progress.message and progress.stage in STAGE_TEXT:  # the step, e.g. an epoch
+            text += f": {progress.message}"
+        if eta is not None:
+            text += f", about {eta:.0f} s left"
         self.status.setText(text)
 
     def _plot_losses(self, progress: Progress) -> None:

@@ -152,10 +152,8 @@ def assign(
     progress: ProgressCallback | None = None,
     should_cancel: CancelCheck | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Cluster of every event and its probability."""
-    probabilities = model.predict_proba(events, progress, should_cancel)
-    clusters = probabilities.argmax(axis=1)
-    return clusters, probabilities[np.arange(len(clusters)), clusters].astype(np.float32)
+    """Cluster of every event and its probability, chunk by chunk."""
+    return model.predict_with_probability(events, progress, should_cancel)
 
 
 def analyse(
@@ -181,9 +179,12 @@ def analyse(
         spillover = plate.samples[0].spillover
         model = fit_model(events, panel, settings.model, spillover, progress, should_cancel)
         timings.update(model.timings_)
-    started = time.perf_counter()
-    clusters, probability = assign(model, events, progress, should_cancel)
-    timings["assign"] = time.perf_counter() - started
+        timings["assign"] = timings.pop("label_every_cell")  # fit labelled every event
+        clusters, probability = model.labels_, model.label_probability_
+    else:
+        started = time.perf_counter()
+        clusters, probability = assign(model, events, progress, should_cancel)
+        timings["assign"] = time.perf_counter() - started
     evaluation = None
     if truth is not None:
         started = time.perf_counter()

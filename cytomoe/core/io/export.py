@@ -35,6 +35,7 @@ _LAYOUT_KEYWORDS = {
 # below are renumbered onto the export's channels, the others are written anew.
 _CHANNEL_KEYWORD = re.compile(r"^p(\d+)([a-z]+)$")
 _KEPT_CHANNEL_KEYWORDS = ("g", "display", "v")  # gain, display scale, detector voltage
+EXPORT_CHUNK = 65_536  # events converted to the file's float32 at a time
 
 
 def write_fcs(
@@ -69,21 +70,20 @@ def write_fcs(
     pns = [_safe_value(m) if m and m != c else "" for m, c in zip(pns, channels, strict=True)]
     names = [str(c) for c in channels]  # $PnN is text, whatever the column labels are
     source = {str(k).lower().lstrip("$"): str(v) for k, v in (keywords or {}).items()}
-    values = frame[channels].to_numpy(dtype=np.float64, copy=True)
     metadata = {
         k: _safe_value(v)
         for k, v in source.items()
         if _is_copied(k) and v != "" and _fits_channels(k, v, names)
     }
-    metadata.update(_channel_keywords(source, names, values))  # scales values first
-    metadata.update(_ranges(values))
+    channel_metadata, factors = _channel_keywords(source, names)
+    metadata.update(channel_metadata)
+    data, largest = _scaled_events(frame, channels, factors)
+    metadata.update(_ranges(largest))
     for name, top in (linear_ranges or {}).items():
         if name in names:
             i = names.index(name) + 1
             metadata[f"P{i}R"], metadata[f"P{i}DISPLAY"] = str(max(1, int(np.ceil(top)))), "LIN"
     metadata.update(_provenance(path))
-    data = array("f")
-    data.frombytes(np.ascontiguousarray(values, dtype="<f4").tobytes())
     with atomic_output(path, overwrite, record) as temporary, open(temporary, "wb") as handle:
         flowio.create_fcs(
             handle,
@@ -95,9 +95,12 @@ def write_fcs(
     return path
 
 
-def _channel_keywords(source: dict[str, str], names: list[str], values: np.ndarray) -> dict:
-    """The source's gain, display and voltage of each exported channel, and $TIMESTEP;
-    ``values`` are scaled in place to what those keywords mean (see :func:`write_fcs`)."""
+def _channel_keywords(
+    source: dict[str, str], names: list[str]
+) -> tuple[dict, tuple[np.ndarray, np.ndarray]]:
+    """The source's gain, display and voltage of each exported channel, and $TIMESTEP; and
+    what each channel's values are multiplied and divided by to mean what those keywords
+    say (see :func:`write_fcs`)."""
     by_name: dict[str, dict[str, str]] = {}
     numbers: dict[str, str] = {}
     for key, value in source.items():
@@ -111,18 +114,40 @@ def _channel_keywords(source: dict[str, str], names: list[str], values: np.ndarr
             if source.get(f"p{number}{suffix}", "").strip()
         }
     metadata: dict[str, str] = {}
+    multiply, divide = np.ones(len(names)), np.ones(len(names))
     timestep = _number(source.get("timestep"))
     for i, name in enumerate(names):
         kept = by_name.get(name.strip(), {})
         is_time = name.strip().lower() == "time"
         gain = _number(kept.get("g"))
         if is_time and timestep:
-            values[:, i] /= timestep
+            divide[i] = timestep
             metadata["$TIMESTEP"] = source["timestep"].strip()
         elif not is_time and gain:
-            values[:, i] *= gain
+            multiply[i] = gain
         metadata.update({f"P{i + 1}{suffix.upper()}": v.strip() for suffix, v in kept.items()})
-    return metadata
+    return metadata, (multiply, divide)
+
+
+def _scaled_events(
+    frame: pd.DataFrame, channels: list[str], factors: tuple[np.ndarray, np.ndarray]
+) -> tuple[array, np.ndarray]:
+    """The events as little-endian float32 ($BYTEORD 1,2,3,4), row after row, each channel
+    multiplied and divided by its ``factors``, and each channel's largest finite
+    magnitude. Filled ``EXPORT_CHUNK`` rows at a time into the one array flowio writes,
+    so no float64 copy of all events is ever held."""
+    multiply, divide = factors
+    n, width = len(frame), len(channels)
+    data = array("f", bytes(4 * n * width))
+    events = np.frombuffer(data, dtype="<f4").reshape(n, width)
+    largest = np.zeros(width if n else 0)  # no events: no ranges, flowio's own
+    for start in range(0, n, EXPORT_CHUNK):
+        rows = frame.iloc[start : start + EXPORT_CHUNK]
+        chunk = rows[channels].to_numpy(dtype=np.float64) * multiply / divide
+        events[start : start + len(chunk)] = chunk
+        finite = np.where(np.isfinite(chunk), np.abs(chunk), 0.0)
+        largest = np.maximum(largest, finite.max(axis=0, initial=0.0))
+    return data, largest
 
 
 def _number(text: str | None) -> float | None:
@@ -206,10 +231,9 @@ def _fits_channels(keyword: str, value: str, channels: Sequence[str]) -> bool:
     return set(parts[1 : int(parts[0]) + 1]) <= set(channels)
 
 
-def _ranges(values: np.ndarray) -> dict[str, str]:
-    """$PnR: FlowJo's usual 262144, or the next power of two above the largest value."""
-    finite = np.where(np.isfinite(values), np.abs(values), 0.0)
-    top = finite.max(axis=0, initial=0.0) if values.size else []
+def _ranges(top: np.ndarray) -> dict[str, str]:
+    """$PnR from each channel's largest magnitude: FlowJo's usual 262144, or the next power
+    of two above it."""
     return {
         f"P{i + 1}R": str(max(262144, 1 << int(np.ceil(np.log2(max(v, 1.0)) + 1e-9))))
         for i, v in enumerate(top)

@@ -18,7 +18,7 @@ through the scaler.
 
 import inspect
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Unpack
 
@@ -54,6 +54,9 @@ from cytomoe.core.progress import (
 )
 
 ASSIGN_CHUNK = 65_536  # cells per forward pass when assigning
+# Cells decoded at a time by generate: off the CPU the experts gather a weight matrix per
+# cell, which for a million cells would need GBs at once.
+GENERATE_CHUNK = 16_384
 MAX_NETWORK_PARAMETERS = 20_000_000  # weights of encoder, gate and experts together
 MAX_GENERATED_CELLS = 1_000_000  # per call of generate
 DATA_PARAMETERS = ("markers", "cofactors", "marker_names", "spillover")  # panel_parameters
@@ -99,7 +102,8 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
         for the files written from it: display names ($PnS) by channel, and the
         spillover the training events were compensated with (None: not compensated).
 
-    Attributes after ``fit``: ``labels_`` (cluster of each row of X), ``n_clusters_``,
+    Attributes after ``fit``: ``labels_`` (cluster of each row of X),
+    ``label_probability_`` (each row's probability of that cluster), ``n_clusters_``,
     ``cluster_experts_`` (cluster c is the experts ``cluster_experts_[c]``),
     ``cluster_sizes_``, ``expert_sizes_``, ``silenced_experts_``, ``markers_``,
     ``training_rows_`` (the rows of X it trained on), ``similarity_`` (their embedding
@@ -251,9 +255,13 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
         timings["assign_training_cells"] = time.perf_counter() - started
         started = time.perf_counter()
         if len(rows) == len(frame):  # the training cells are every row, in order
-            self.labels_ = cluster_probabilities(probabilities, clusters).argmax(1)
+            every_row = cluster_probabilities(probabilities, clusters)
+            self.labels_ = every_row.argmax(1)
+            self.label_probability_ = every_row.max(1).astype(np.float32)
         else:
-            self.labels_ = self.predict(frame, progress=progress, should_cancel=should_cancel)
+            self.labels_, self.label_probability_ = self.predict_with_probability(
+                frame, progress, should_cancel
+            )
         timings["label_every_cell"] = time.perf_counter() - started
         self.timings_ = timings
         self.n_training_cells_ = len(rows)
@@ -280,34 +288,44 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
         if not hasattr(self, "net_"):
             raise InputError("The model has not been trained yet.")
 
+    def _forward_chunks(
+        self,
+        X: pd.DataFrame | np.ndarray,
+        scaled: bool = False,
+        progress: ProgressCallback | None = None,
+        should_cancel: CancelCheck | None = None,
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Latent m(x) and gate probabilities over all experts, ``ASSIGN_CHUNK`` rows at a
+        time; the rows of X are scaled chunk by chunk too, unless already ``scaled``, so
+        memory grows with the chunk, not with X."""
+        self.net_.eval()
+        frame = np.asarray(X) if scaled else as_frame(X)
+        if not scaled:
+            self.scaler_.transform(frame.iloc[:0])  # refuses missing markers before any work
+        for start in range(0, len(frame), ASSIGN_CHUNK):
+            check_cancel(should_cancel)
+            chunk = slice(start, start + ASSIGN_CHUNK)
+            data = frame[chunk] if scaled else self.scaler_.transform(frame.iloc[chunk])
+            with torch.no_grad(), compute_threads(self.device_):
+                m = self.net_.encode(torch.as_tensor(data, device=self.device_))
+                latent, probabilities = m.cpu().numpy(), self.net_.gate(m).cpu().numpy()
+            yield latent, probabilities
+            done = min(start + ASSIGN_CHUNK, len(frame))
+            report(progress, "assign", done, len(frame), "Assigning cells")
+
     def _forward(
         self,
         data: np.ndarray,
         progress: ProgressCallback | None = None,
         should_cancel: CancelCheck | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Latent m(x) and gate probabilities over all experts, in chunks."""
-        self.net_.eval()
-        latent, probabilities = [], []
-        with torch.no_grad(), compute_threads(self.device_):
-            for start in range(0, len(data), ASSIGN_CHUNK):
-                check_cancel(should_cancel)
-                x = torch.as_tensor(data[start : start + ASSIGN_CHUNK], device=self.device_)
-                m = self.net_.encode(x)
-                latent.append(m.cpu().numpy())
-                probabilities.append(self.net_.gate(m).cpu().numpy())
-                report(
-                    progress,
-                    "assign",
-                    min(start + ASSIGN_CHUNK, len(data)),
-                    len(data),
-                    "Assigning cells",
-                )
-        if not latent:
+        """Latent m(x) and gate probabilities over all experts of scaled ``data``."""
+        chunks = list(self._forward_chunks(data, True, progress, should_cancel))
+        if not chunks:
             return np.zeros((0, self.latent_dim), np.float32), np.zeros(
                 (0, self.n_experts), np.float32
             )
-        return np.concatenate(latent), np.concatenate(probabilities)
+        return np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks])
 
     def predict_proba(
         self,
@@ -318,19 +336,43 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
         """Probability of each cluster (columns in cluster order), renormalised over the
         clusters (silenced experts dropped)."""
         self._check_fitted()
-        _, probabilities = self._forward(self.scaler_.transform(X), progress, should_cancel)
-        return cluster_probabilities(probabilities, self.cluster_experts_)
+        chunks = [
+            cluster_probabilities(probabilities, self.cluster_experts_)
+            for _, probabilities in self._forward_chunks(X, False, progress, should_cancel)
+        ]
+        return np.concatenate(chunks) if chunks else np.zeros((0, self.n_clusters_), np.float32)
+
+    def predict_with_probability(
+        self,
+        X: pd.DataFrame | np.ndarray,
+        progress: ProgressCallback | None = None,
+        should_cancel: CancelCheck | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Cluster of each row of X and its probability, chunk by chunk: unlike
+        ``predict_proba`` no table of rows × clusters is ever held."""
+        self._check_fitted()
+        frame = as_frame(X)
+        labels = np.empty(len(frame), dtype=np.int64)
+        probability = np.empty(len(frame), dtype=np.float32)
+        start = 0
+        for _, experts in self._forward_chunks(frame, False, progress, should_cancel):
+            clusters = cluster_probabilities(experts, self.cluster_experts_)
+            chosen = clusters.argmax(1)
+            labels[start : start + len(chosen)] = chosen
+            probability[start : start + len(chosen)] = clusters[np.arange(len(chosen)), chosen]
+            start += len(chosen)
+        return labels, probability
 
     def predict(self, X: pd.DataFrame | np.ndarray, **callbacks: Unpack[Callbacks]) -> np.ndarray:
         """Cluster of each row of X; ``callbacks`` (``progress``, ``should_cancel``) go to
-        `predict_proba`."""
-        return self.predict_proba(X, **callbacks).argmax(1)
+        `predict_with_probability`."""
+        return self.predict_with_probability(X, **callbacks)[0]
 
     def transform(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
         """Latent coordinates m(x), one row per event."""
         self._check_fitted()
-        latent, _ = self._forward(self.scaler_.transform(X))
-        return latent
+        chunks = [latent for latent, _ in self._forward_chunks(X)]
+        return np.concatenate(chunks) if chunks else np.zeros((0, self.latent_dim), np.float32)
 
     def generate(self, cluster: int, n: int, seed: int | None = None) -> pd.DataFrame:
         """``n`` synthetic cells of ``cluster`` in instrument units: each from one of the
@@ -354,14 +396,18 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
         z = torch.randn(n, self.latent_dim, generator=generator) + torch.as_tensor(
             self.cluster_means_[expert.numpy()]
         )
-        z, expert = z.to(self.device_), expert.to(self.device_)
         self.net_.eval()
-        with torch.no_grad():
-            decoded = torch.sigmoid(self.net_.decode(z, expert))
-            gate = self.net_.gate(z).cpu().numpy()
-        routed = cluster_probabilities(gate, self.cluster_experts_).argmax(1)
+        decoded, gate = [], []
+        with torch.no_grad(), compute_threads(self.device_):
+            for start in range(0, n, GENERATE_CHUNK):
+                chunk = slice(start, start + GENERATE_CHUNK)
+                z_chunk = z[chunk].to(self.device_)
+                logits = self.net_.decode(z_chunk, expert[chunk].to(self.device_))
+                decoded.append(torch.sigmoid(logits).cpu().numpy())
+                gate.append(self.net_.gate(z_chunk).cpu().numpy())
+        routed = cluster_probabilities(np.concatenate(gate), self.cluster_experts_).argmax(1)
         events = pd.DataFrame(
-            self.scaler_.inverse_transform(decoded.cpu().numpy()), columns=self.markers_
+            self.scaler_.inverse_transform(np.concatenate(decoded)), columns=self.markers_
         )
         events.attrs["generation_accuracy"] = float(np.mean(routed == cluster))
         return events

@@ -114,6 +114,13 @@ def reconstruction_loss(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits, x)
 
 
+def expert_counts(expert: torch.Tensor, n_experts: int, dtype: torch.dtype) -> torch.Tensor:
+    """Cells per expert. ``torch.bincount`` on CUDA reads the largest index back to the host
+    on every call; adding ones into a fixed-size vector stays on the device."""
+    ones = torch.ones(len(expert), dtype=dtype, device=expert.device)
+    return torch.zeros(n_experts, dtype=dtype, device=expert.device).index_add(0, expert, ones)
+
+
 def batch_cluster_means(z: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
     """μ_k: mean of z over the batch's cells whose argmax is k, without gradient.
 
@@ -126,7 +133,7 @@ def batch_cluster_means(z: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
     """
     with torch.no_grad():
         expert = p.argmax(1)
-        counts = torch.bincount(expert, minlength=p.shape[1]).to(z.dtype)
+        counts = expert_counts(expert, p.shape[1], z.dtype)
         sums = torch.zeros(p.shape[1], z.shape[1], dtype=z.dtype, device=z.device).index_add(
             0, expert, z
         )
@@ -136,17 +143,16 @@ def batch_cluster_means(z: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
 def kl_loss(z: torch.Tensor, p: torch.Tensor, means: torch.Tensor) -> torch.Tensor:
     """mean_k ½ Σ_j (σ²_kj − 1 − log σ²_kj), σ²_k the spread of z around μ_k over k's cells.
 
-    Experts with fewer than two cells in the batch have no spread and are left out.
-    """
+    Experts with fewer than two cells in the batch have no spread and are left out (by a
+    mask, not by indexing, so the device is never asked which ones)."""
     expert = p.argmax(1)
-    counts = torch.bincount(expert, minlength=p.shape[1])
+    counts = expert_counts(expert, p.shape[1], z.dtype)
     squared = (z - means[expert]) ** 2
     sums = torch.zeros_like(means).index_add(0, expert, squared)
-    used = counts >= 2
-    if not bool(used.any()):
-        return z.sum() * 0.0
-    variance = (sums[used] / counts[used].unsqueeze(1).to(z.dtype)).clamp(min=1e-6)
-    return (0.5 * (variance - 1.0 - variance.log()).sum(1)).mean()
+    used = (counts >= 2).to(z.dtype)
+    variance = (sums / counts.clamp(min=1).unsqueeze(1)).clamp(min=1e-6)
+    per_expert = 0.5 * (variance - 1.0 - variance.log()).sum(1)
+    return (per_expert * used).sum() / used.sum().clamp(min=1)
 
 
 def similarity_loss(p: torch.Tensor, similarity: torch.Tensor) -> torch.Tensor:

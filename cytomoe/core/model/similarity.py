@@ -43,7 +43,6 @@ experts, and a large k merges populations):
 without a label are only similar to themselves).
 """
 
-import warnings
 from collections.abc import Sequence
 from typing import Protocol, Unpack
 
@@ -168,23 +167,24 @@ def canberra_neighbours(data: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarra
 
 
 def canberra_umap(
-    data: np.ndarray, n_neighbors: int, seed: int
+    data: np.ndarray, n_neighbors: int, seed: int, **callbacks: Unpack[Callbacks]
 ) -> tuple[np.ndarray, sp.csr_matrix]:
-    """2-D UMAP embedding (Canberra, ``min_dist`` 0) of the offset cells, and its fuzzy graph."""
-    import umap
+    """2-D UMAP embedding (Canberra, ``min_dist`` 0) of the offset cells, and its fuzzy graph,
+    built step by step with progress (embedding.py) and reused for the same cells and
+    settings (embedding_cache.py)."""
+    from cytomoe.core.model.embedding import fuzzy_graph_from_neighbours, umap_layout
+    from cytomoe.core.model.embedding_cache import cached_embedding
 
-    reducer = umap.UMAP(
-        n_neighbors=n_neighbors,
-        min_dist=0.0,
-        metric="canberra",
-        random_state=seed,
-        n_jobs=1,
-        precomputed_knn=canberra_neighbours(data, n_neighbors),
-    )
-    with warnings.catch_warnings():  # we never transform new data with this reducer
-        warnings.filterwarnings("ignore", message=".*knn_search_index", category=UserWarning)
-        embedding = reducer.fit_transform(data)
-    return embedding, reducer.graph_.tocsr()
+    progress = callbacks.get("progress")
+
+    def embed() -> tuple[np.ndarray, sp.csr_matrix]:
+        report(progress, "embed", 0.0, 2, "Canberra nearest neighbours")
+        indices, distances = canberra_neighbours(data, n_neighbors)
+        report(progress, "embed", 0.2, 2, "Fuzzy neighbour graph")
+        graph = fuzzy_graph_from_neighbours(indices, distances, n_neighbors)
+        return umap_layout(data, graph, seed, share=(0.25, 0.95), **callbacks), graph
+
+    return cached_embedding(data, {"n_neighbors": n_neighbors, "seed": seed}, embed)
 
 
 def density_populations(
@@ -228,20 +228,11 @@ def populations_with_rare_ones(
     return populations
 
 
-def fuzzy_graph(data: np.ndarray, n_neighbors: int, seed: int) -> sp.csr_matrix:
+def fuzzy_graph(data: np.ndarray, n_neighbors: int) -> sp.csr_matrix:
     """UMAP's fuzzy Canberra kNN graph of the (offset, positive) cells, without a layout."""
-    from umap.umap_ import fuzzy_simplicial_set
+    from cytomoe.core.model.embedding import fuzzy_graph_from_neighbours
 
-    indices, distances = canberra_neighbours(data, n_neighbors)
-    graph, _, _ = fuzzy_simplicial_set(
-        data,
-        n_neighbors,
-        np.random.RandomState(seed),
-        "canberra",
-        knn_indices=indices,
-        knn_dists=distances,
-    )
-    return graph.tocsr()
+    return fuzzy_graph_from_neighbours(*canberra_neighbours(data, n_neighbors), n_neighbors)
 
 
 def population_links(graph: sp.spmatrix, populations: np.ndarray) -> np.ndarray:
@@ -332,10 +323,10 @@ class PopulationSimilarity:
             # One or two markers are their own map: UMAP adds nothing, and its spectral
             # layout of a one-marker graph (many tied cells) does not finish.
             self.embedding_ = np.asarray(data, dtype=np.float32)
-            graph = fuzzy_graph(shifted, n_neighbors, seed)
+            graph = fuzzy_graph(shifted, n_neighbors)
             main_share = MARKERS_POPULATION_SHARE
         else:
-            self.embedding_, graph = canberra_umap(shifted, n_neighbors, seed)
+            self.embedding_, graph = canberra_umap(shifted, n_neighbors, seed, **callbacks)
         check_cancel(should_cancel)
         report(progress, "embed", 1, 2, "Populations of the embedding")
         self.min_population_ = min_population_size(len(data), self.min_population_share)

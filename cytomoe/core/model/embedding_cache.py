@@ -1,0 +1,133 @@
+"""The embedding and fuzzy graph of a set of training cells, kept for the next training on
+the same cells: a second run with other model settings (iterations, loss weights, latent
+size, experts) skips the embedding, the longest step of a run.
+
+Entries are keyed by a hash of the offset, scaled training cells (so of the events, the
+markers, the cofactors, the scaler and the draw of ``n_train`` cells) and of the settings
+that shape the embedding (``n_neighbors``, the seed) and ``FORMAT``. They are kept in
+memory for the process (``MEMORY_ENTRIES``) and on disk for the next process, in
+``$CYTOMOE_CACHE_DIR`` or else the user's cache folder, at most ``MAX_DISK_BYTES``
+(least recently used entries go first). ``CYTOMOE_CACHE_DIR`` set to an empty value
+turns the disk cache off.
+"""
+
+import hashlib
+import json
+import os
+import sys
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from cytomoe.core.io.outputs import atomic_output
+
+CACHE_ENV = "CYTOMOE_CACHE_DIR"
+FORMAT = 1  # raise when the embedding's construction changes, so old entries are not used
+MEMORY_ENTRIES = 2
+MAX_DISK_BYTES = 1 << 30
+Embedding = tuple[np.ndarray, sp.csr_matrix]
+_memory: OrderedDict[str, Embedding] = OrderedDict()
+
+
+def cache_folder() -> Path | None:
+    """Where embeddings are kept on disk, or None when ``CYTOMOE_CACHE_DIR`` is empty."""
+    chosen = os.environ.get(CACHE_ENV)
+    if chosen is not None:
+        return Path(chosen).expanduser() / "embeddings" if chosen else None
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "cytomoe" / "embeddings"
+
+
+def embedding_key(data: np.ndarray, settings: dict) -> str:
+    """A hash of the cells (values, shape and type) and the settings."""
+    data = np.ascontiguousarray(data)
+    digest = hashlib.sha256()
+    digest.update(
+        json.dumps([FORMAT, data.shape, str(data.dtype), settings], sort_keys=True).encode()
+    )
+    digest.update(memoryview(data).cast("B"))
+    return digest.hexdigest()[:32]
+
+
+def cached_embedding(
+    data: np.ndarray, settings: dict, compute: Callable[[], Embedding]
+) -> Embedding:
+    """``compute()``'s embedding and graph of ``data`` under ``settings``, or the ones kept
+    from an earlier call with the same cells and settings."""
+    key = embedding_key(data, settings)
+    found = _memory.get(key) or _read(key)
+    if found is None:
+        found = compute()
+        _write(key, found)
+    _memory[key] = found
+    _memory.move_to_end(key)
+    while len(_memory) > MEMORY_ENTRIES:
+        _memory.popitem(last=False)
+    embedding, graph = found
+    return embedding.copy(), graph.copy()
+
+
+def forget_in_memory() -> None:
+    """Drop the entries kept in this process (the disk keeps its own)."""
+    _memory.clear()
+
+
+def _path(key: str) -> Path | None:
+    folder = cache_folder()
+    return None if folder is None else folder / f"{key}.npz"
+
+
+def _read(key: str) -> Embedding | None:
+    path = _path(key)
+    if path is None or not path.is_file():
+        return None
+    try:
+        with np.load(path) as stored:
+            graph = sp.csr_matrix(
+                (stored["data"], stored["indices"], stored["indptr"]), shape=tuple(stored["shape"])
+            )
+            embedding = stored["embedding"]
+        os.utime(path)  # recently used: evicted last
+    except (OSError, ValueError, KeyError):  # unreadable or from another version: embed anew
+        return None
+    return embedding, graph
+
+
+def _write(key: str, found: Embedding) -> None:
+    path = _path(key)
+    if path is None:
+        return
+    embedding, graph = found
+    graph = graph.tocsr()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_output(path, overwrite=True) as temporary:
+            np.savez(
+                temporary,
+                embedding=embedding,
+                data=graph.data,
+                indices=graph.indices,
+                indptr=graph.indptr,
+                shape=np.array(graph.shape),
+            )
+        _evict(path.parent)
+    except OSError:  # a cache that cannot be written only costs the next run its time
+        return
+
+
+def _evict(folder: Path) -> None:
+    """Remove the least recently used entries while the folder holds over MAX_DISK_BYTES."""
+    entries = sorted(folder.glob("*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
+    total = 0
+    for entry in entries:
+        total += entry.stat().st_size
+        if total > MAX_DISK_BYTES:
+            entry.unlink(missing_ok=True)
