@@ -17,6 +17,7 @@ from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QFileDialog, QMessageBox  # noqa: E402
 
 from cytomoe.core.analysis.analysis_file import LabelSource  # noqa: E402
+from cytomoe.core.analysis.demo import DEMO_MARKERS  # noqa: E402
 from cytomoe.core.analysis.pipeline import export_targets  # noqa: E402
 from cytomoe.core.evaluation.fmeasure import evaluate  # noqa: E402
 from cytomoe.core.io.fcs import read_fcs  # noqa: E402
@@ -53,23 +54,23 @@ def train(qtbot, win):
 
 def test_demo_opens_with_default_markers_and_label_column(window):
     assert window.plate.n_events == 6000
-    assert window.panel.selected == [str(i) for i in range(8)]
+    assert window.panel.selected == list(DEMO_MARKERS.values())
     assert window.fmeasure_view.source.currentData() == "labels"
     assert window.plate_view.samples.rowCount() == 1
     assert not window.errors
 
 
 def test_unchecking_a_marker_removes_it_from_clustering(window):
-    window.marker_panel.set_use("7", False)
-    assert "7" not in window.panel.selected
-    assert window.analysis_settings().panel.selected == [str(i) for i in range(7)]
+    window.marker_panel.set_use("CD4", False)
+    assert "CD4" not in window.panel.selected
+    assert window.analysis_settings().panel.selected == list(DEMO_MARKERS.values())[:7]
 
 
 def test_training_fills_legend_expert_grid_and_scores_against_gates(qtbot, window, tmp_path):
-    window.marker_panel.set_use("7", False)
+    window.marker_panel.set_use("CD4", False)
     train(qtbot, window)
     result = window.result
-    assert result.model.markers_ == [str(i) for i in range(7)]
+    assert result.model.markers_ == list(DEMO_MARKERS.values())[:7]
     n = result.model.n_clusters_
     assert n >= 2
     assert window.legend.rowCount() == n
@@ -266,10 +267,10 @@ def test_axis_change_leaves_the_hidden_expert_panels_for_later(qtbot, trained):
 
 @pytest.mark.parametrize("typed", ["abc", "-3", "0"])
 def test_a_cofactor_that_is_not_a_positive_number_is_refused_with_a_message(window, typed):
-    row = window.panel.channels.index("3")
-    before = window.panel.cofactors["3"]
+    row = window.panel.channels.index("CD14")
+    before = window.panel.cofactors["CD14"]
     window.marker_panel.table.item(row, COFACTOR).setText(typed)
-    assert window.panel.cofactors["3"] == before
+    assert window.panel.cofactors["CD14"] == before
     assert window.marker_panel.table.item(row, COFACTOR).text() == f"{before:g}"
     assert f"'{typed}' is not a cofactor" in window.marker_panel.message.text()
 
