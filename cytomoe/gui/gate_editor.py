@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from cytomoe.core.errors import CytomoeError
+from cytomoe.core.evaluation.display_scale import ARCSINH
 from cytomoe.core.evaluation.gates import DrawnGate, drawn_gate_membership, gate_id
 from cytomoe.core.preprocessing.transform import arcsinh, inverse_arcsinh
 
@@ -49,6 +50,7 @@ class GateEditor(QWidget):
         self.events: pd.DataFrame | None = None
         self.cofactors: dict[str, float | None] = {}
         self.visible: np.ndarray | None = None  # events counted (the wells shown); None: all
+        self.scale_kind = ARCSINH  # gates are drawn and kept on arcsinh (or linear) axes
         self.name = QLineEdit("gate1")
         self.name.setToolTip("Gate name (letters, digits, _ - .)")
         buttons = QHBoxLayout()
@@ -125,12 +127,20 @@ class GateEditor(QWidget):
         gate.cofactors = current
         return True
 
+    def set_scale_kind(self, kind: str) -> None:
+        """The plot's scale for transformed channels. Gates live in arcsinh coordinates,
+        so on logicle axes they are hidden and none can be drawn."""
+        if kind != self.scale_kind:
+            self.scale_kind = kind
+            self.show_axes(*self.plot.channels)
+
     def show_axes(self, x_channel: str, y_channel: str) -> None:
         """Show the gates drawn on the plotted population and on these channels."""
         population = self.selected_gate()
         for gate in self.gates:
             shown = (
-                gate.channels == (x_channel, y_channel)[: len(gate.channels)]
+                self.scale_kind == ARCSINH
+                and gate.channels == (x_channel, y_channel)[: len(gate.channels)]
                 and gate.parent == population
             )
             self.rois[gate.name].setVisible(shown)
@@ -154,6 +164,9 @@ class GateEditor(QWidget):
         x_channel, y_channel = self.plot.channels
         if not x_channel:
             self.error.emit("Open data first: gates are drawn on the gating plot.")
+            return None
+        if self.scale_kind != ARCSINH:
+            self.error.emit("Gates are drawn on arcsinh axes: choose arcsinh beside X and Y.")
             return None
         name = self.name.text().strip() or f"gate{len(self.gates) + 1}"
         if name in {g.name for g in self.gates}:

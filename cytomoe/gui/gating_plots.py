@@ -18,7 +18,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cytomoe.core.evaluation.density import density_image, plot_range, point_density, subsample
+from cytomoe.core.evaluation.density import (
+    density_image,
+    grouped_counts,
+    plot_range,
+    point_density,
+    subsample,
+)
+from cytomoe.core.evaluation.display_scale import DisplayScale
+from cytomoe.gui.axes import ScaleAxis
 from cytomoe.gui.colors import cluster_color, density_colormap, grey_lookup_table
 
 OVERLAY_LIMIT = 6000  # dots drawn over the density image for a highlighted cluster
@@ -37,10 +45,14 @@ class DensityPlot(pg.PlotWidget):
     clicked = Signal(float, float)
 
     def __init__(self, grey: bool = False, compact: bool = False, parent: QWidget | None = None):
-        super().__init__(parent=parent, background="w")
+        axes = {"bottom": ScaleAxis("bottom"), "left": ScaleAxis("left")}
+        super().__init__(parent=parent, background="w", axisItems=axes)
         self.grey = grey
         self.image = pg.ImageItem()
         self.addItem(self.image)
+        self.population_image = pg.ImageItem()  # a population's density over the image
+        self.population_image.setColorMap(density_colormap())
+        self.addItem(self.population_image)
         lookup = (
             grey_lookup_table()
             if grey
@@ -70,6 +82,7 @@ class DensityPlot(pg.PlotWidget):
                 item.getAxis(axis).setStyle(tickLength=3, showValues=False)
         self.scene().sigMouseClicked.connect(self._on_click)
         self.channels = ("", "")
+        self.scales = (DisplayScale(), DisplayScale())
         self.hint = _hint(self)
 
     def show_hint(self, text: str) -> None:
@@ -85,9 +98,14 @@ class DensityPlot(pg.PlotWidget):
         x_channel: str = "",
         y_channel: str = "",
         ranges: tuple[tuple[float, float], tuple[float, float]] | None = None,
+        scales: tuple[DisplayScale, DisplayScale] | None = None,
     ) -> None:
+        """Events in plot coordinates; ``scales`` say how they were transformed, so that
+        the axes tick instrument values (0, 10², 10³, ...)."""
         x_range, y_range = ranges or (plot_range(x), plot_range(y))
+        self.set_scales(*(scales or (DisplayScale(), DisplayScale())))
         self.hint.setVisible(False)
+        self.population_image.clear()
         if len(x) <= DOT_LIMIT:
             self.image.clear()
             self._draw_dots(x, y)
@@ -110,6 +128,42 @@ class DensityPlot(pg.PlotWidget):
         if (x_channel, y_channel) != self.channels:
             self.channels = (x_channel, y_channel)
             self.axes_changed.emit(x_channel, y_channel)
+
+    def set_scales(self, x_scale: DisplayScale, y_scale: DisplayScale) -> None:
+        self.scales = (x_scale, y_scale)
+        item = self.getPlotItem()
+        item.getAxis("bottom").set_scale(x_scale)
+        item.getAxis("left").set_scale(y_scale)
+
+    def show_density(
+        self,
+        background: np.ndarray,
+        population: np.ndarray,
+        ranges: tuple[tuple[float, float], tuple[float, float]],
+        x_label: str,
+        y_label: str,
+        scales: tuple[DisplayScale, DisplayScale] | None = None,
+    ) -> None:
+        """Binned counts drawn as a gating plot: all events in grey, one population's
+        density in colour over them (an expert panel)."""
+        (x0, x1), (y0, y1) = ranges
+        rect = QRectF(x0, y0, x1 - x0, y1 - y0)
+        self.hint.setVisible(False)
+        for item in self.dots:
+            item.clear()
+        self.overlay.setData([], [])
+        self.synthetic.setData([], [])
+        for image, counts in ((self.image, background), (self.population_image, population)):
+            values = np.log1p(counts.astype(np.float32))
+            values[counts == 0] = np.nan
+            top = float(np.nanmax(values)) if (counts > 0).any() else 1.0
+            image.setImage(values, levels=(0, max(top, 1e-6)), autoLevels=False)
+            image.setRect(rect)
+        self.set_scales(*(scales or (DisplayScale(), DisplayScale())))
+        self.setXRange(x0, x1, padding=0)
+        self.setYRange(y0, y1, padding=0)
+        self.setLabel("bottom", x_label)
+        self.setLabel("left", y_label)
 
     def _draw_dots(self, x: np.ndarray, y: np.ndarray) -> None:
         """Pseudocolour dots: each event coloured by the density around it."""
@@ -205,10 +259,15 @@ def _number(value: int | float) -> QTableWidgetItem:
 
 
 class ExpertGrid(QScrollArea):
-    """Small multiples: one panel per non-empty expert, its cells over all cells in grey."""
+    """Small multiples: one gating plot per expert cluster, the density of its cells in
+    colour over all cells in grey, on the gating plot's axes.
+
+    Panels are kept while the number of clusters stays, so a change of axes only swaps
+    their images; all clusters are binned in one pass over the events."""
 
     cluster_clicked = Signal(int)
     PANEL_WIDTH = 250
+    BINS = 120
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -218,9 +277,11 @@ class ExpertGrid(QScrollArea):
         self._layout.setSpacing(4)
         self.setWidget(self._container)
         self.panels: list[DensityPlot] = []
+        self.titles: list[QLabel] = []
+        self.draws = 0  # how many times the panels were drawn (built or updated)
         self.hint = QLabel(
             "Train a model (Training panel, Ctrl+T): each cluster then gets a panel here, "
-            "its cells over all cells in grey."
+            "the density of its cells over all cells in grey."
         )
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: #555")
@@ -234,39 +295,54 @@ class ExpertGrid(QScrollArea):
         n_clusters: int,
         x_label: str,
         y_label: str,
+        scales: tuple[DisplayScale, DisplayScale] | None = None,
+        names: list[str] | None = None,
     ) -> None:
+        if len(self.panels) != n_clusters:
+            self._build(n_clusters)
+        self.draws += 1
+        if n_clusters == 0:
+            return
+        ranges = (plot_range(x), plot_range(y))
+        clusters = np.asarray(clusters)
+        background = grouped_counts(x, y, np.zeros(len(x), np.int64), 1, *ranges, self.BINS)[0]
+        per_cluster = grouped_counts(x, y, clusters, n_clusters, *ranges, self.BINS)
+        sizes = np.bincount(clusters[clusters >= 0], minlength=n_clusters)
+        total = max(1, len(clusters))
+        for cluster, (panel, title) in enumerate(zip(self.panels, self.titles, strict=True)):
+            name = names[cluster] if names else f"Expert cluster {cluster}"
+            title.setText(
+                f"<b style='color:{cluster_color(cluster)}'>{name}</b> &nbsp; "
+                f"{sizes[cluster]:,} events ({100 * sizes[cluster] / total:.1f}%)"
+            )
+            panel.show_density(background, per_cluster[cluster], ranges, x_label, y_label, scales)
+
+    def _build(self, n_clusters: int) -> None:
         while self._layout.count():
             item = self._layout.takeAt(0)
             if item.widget() not in (None, self.hint):
                 item.widget().hide()
                 item.widget().deleteLater()
-        self.panels = []
+        self.panels, self.titles = [], []
         self.hint.setVisible(n_clusters == 0)
         if n_clusters == 0:
             self._layout.addWidget(self.hint, 0, 0)
-        ranges = (plot_range(x), plot_range(y))
-        total = max(1, len(clusters))
+            return
         columns = max(1, self.viewport().width() // self.PANEL_WIDTH)
         for cluster in range(n_clusters):
-            members = clusters == cluster
             box = QWidget()
             column = QVBoxLayout(box)
             column.setContentsMargins(0, 0, 0, 0)
-            title = QLabel(
-                f"<b style='color:{cluster_color(cluster)}'>Expert cluster "
-                f"{cluster}</b> &nbsp; {members.sum():,} events "
-                f"({100 * members.sum() / total:.1f}%)"
-            )
+            title = QLabel()
             panel = DensityPlot(grey=True, compact=True)
             panel.setFixedHeight(240)
             panel.setMinimumWidth(self.PANEL_WIDTH - 30)
-            panel.show_events(x, y, x_label, y_label, ranges=ranges)
-            panel.highlight(x[members], y[members], cluster_color(cluster))
             panel.clicked.connect(lambda _x, _y, c=cluster: self.cluster_clicked.emit(c))
             column.addWidget(title)
             column.addWidget(panel)
             self._layout.addWidget(box, cluster // columns, cluster % columns)
             self.panels.append(panel)
+            self.titles.append(title)
         self._layout.setRowStretch(n_clusters // columns + 1, 1)
 
     def mark(self, cluster: int) -> None:

@@ -50,6 +50,7 @@ from cytomoe.core.analysis.pipeline import (
 from cytomoe.core.analysis.result_files import ANNDATA_FILE, write_anndata
 from cytomoe.core.errors import CytomoeError, OutputExistsError
 from cytomoe.core.evaluation.density import subsample
+from cytomoe.core.evaluation.display_scale import DisplayScale, scale_for
 from cytomoe.core.evaluation.fmeasure import evaluate
 from cytomoe.core.evaluation.gates import drawn_gate_set, load_drawn_gates, save_drawn_gates
 from cytomoe.core.evaluation.labels import clean_labels
@@ -57,8 +58,8 @@ from cytomoe.core.io.export import source_keywords, write_fcs
 from cytomoe.core.io.outputs import atomic_output, check_outside_inputs
 from cytomoe.core.io.plate import SAMPLE, Plate
 from cytomoe.core.preprocessing.panel import Panel
-from cytomoe.core.preprocessing.transform import arcsinh
 from cytomoe.core.progress import CancelCheck, Progress, ProgressCallback
+from cytomoe.gui.axes import ScaleChooser
 from cytomoe.gui.colors import cluster_color
 from cytomoe.gui.export_dialog import ExportDialog
 from cytomoe.gui.fmeasure_view import FMeasureView, label_columns
@@ -147,6 +148,8 @@ class MainWindow(QMainWindow):
             pickers.addWidget(QLabel(label))
             box.setMinimumWidth(180)
             pickers.addWidget(box)
+        self.scale_kind = ScaleChooser()
+        pickers.addWidget(self.scale_kind)
         self.scale_note = elastic_label()
         pickers.addWidget(self.scale_note, 1)
         gating = QWidget()
@@ -214,7 +217,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status_text, 1)
         self.statusBar().addPermanentWidget(self.status_progress)
 
-        for box in (self.x_channel, self.y_channel):
+        for box in (self.x_channel, self.y_channel, self.scale_kind):
             box.currentIndexChanged.connect(self.redraw)
         self.legend.cluster_selected.connect(self.select_cluster)
         self.tabs.currentChanged.connect(self._draw_experts_if_shown)
@@ -603,10 +606,15 @@ class MainWindow(QMainWindow):
         self.redraw()
 
     # ------------------------------------------------------------------ drawing
+    def display_scale(self, channel: str) -> DisplayScale:
+        """How a channel is drawn: arcsinh with its cofactor or logicle, linear without."""
+        values = self.events[channel].to_numpy(np.float64)
+        return scale_for(self.scale_kind.kind(), self.panel.cofactors.get(channel), values)
+
     def display_values(self, channel: str) -> np.ndarray:
-        """A channel as plotted: arcsinh with its cofactor, or linear without one."""
-        values = self.events[channel].to_numpy(np.float64)[:, None]
-        return arcsinh(values, [channel], {channel: self.panel.cofactors.get(channel)})[:, 0]
+        """A channel as plotted, in its display scale."""
+        values = self.events[channel].to_numpy(np.float64)
+        return self.display_scale(channel).forward(values).astype(np.float32)
 
     def _in_selected_wells(self) -> np.ndarray:
         if not self.visible_samples:
@@ -633,17 +641,17 @@ class MainWindow(QMainWindow):
         )
         x, y, _ = self._shown
         x_label, y_label = self.x_channel.currentText(), self.y_channel.currentText()
-        scales = [
-            f"{self.panel.display_name(c)}: "
-            + (
-                f"arcsinh(x/{self.panel.cofactors[c]:g})"
-                if self.panel.cofactors.get(c)
-                else "linear"
+        self._scales = (self.display_scale(x_channel), self.display_scale(y_channel))
+        self.scale_note.setText(
+            "   ".join(
+                f"{self.panel.display_name(c)}: {s.describe()}"
+                for c, s in zip((x_channel, y_channel), self._scales, strict=True)
             )
-            for c in (x_channel, y_channel)
-        ]
-        self.scale_note.setText("   ".join(scales))
-        self.gating_plot.show_events(x, y, x_label, y_label, x_channel, y_channel)
+        )
+        self.gate_editor.set_scale_kind(self.scale_kind.kind())
+        self.gating_plot.show_events(
+            x, y, x_label, y_label, x_channel, y_channel, scales=self._scales
+        )
         self.experts_stale = self.result is not None
         self._draw_experts_if_shown()
         self._show_selection()
@@ -662,6 +670,7 @@ class MainWindow(QMainWindow):
             self.result.model.n_clusters_,
             self.x_channel.currentText(),
             self.y_channel.currentText(),
+            scales=self._scales,
         )
         self.experts_stale = False
         self._show_selection()
@@ -823,10 +832,7 @@ class MainWindow(QMainWindow):
             )
             return
         values = [
-            arcsinh(
-                self.synthetic[[c]].to_numpy(np.float64), [c], {c: self.panel.cofactors.get(c)}
-            )[:, 0]
-            for c in channels
+            self.display_scale(c).forward(self.synthetic[c].to_numpy(np.float64)) for c in channels
         ]
         self.gating_plot.show_synthetic(*values)
         if 0 <= self.selected_cluster < len(self.expert_grid.panels):

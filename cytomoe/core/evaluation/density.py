@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 
 DEFAULT_BINS = 256
+RANGE_SAMPLE = 100_000  # events an axis range is read from
 
 
 @dataclass
@@ -24,6 +25,8 @@ def plot_range(
     values: np.ndarray, low: float = 0.1, high: float = 99.9, margin: float = 0.05
 ) -> tuple[float, float]:
     """Axis range that keeps outliers from squeezing the populations into a corner."""
+    if len(values) > RANGE_SAMPLE:  # percentiles of a million values cost ~50 ms
+        values = values[:: len(values) // RANGE_SAMPLE]
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return (0.0, 1.0)
@@ -41,11 +44,44 @@ def density_image(
     y_range: tuple[float, float] | None = None,
     bins: int = DEFAULT_BINS,
 ) -> DensityImage:
-    """Events per bin over the plot area; a million events take a few tens of ms."""
+    """Events per bin over the plot area (events outside left out)."""
     x_range = x_range or plot_range(x)
     y_range = y_range or plot_range(y)
-    counts, _, _ = np.histogram2d(x, y, bins=bins, range=[x_range, y_range])
+    counts = grouped_counts(x, y, np.zeros(len(x), np.int64), 1, x_range, y_range, bins)[0]
     return DensityImage(counts, x_range, y_range)
+
+
+def grouped_counts(
+    x: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    n_groups: int,
+    x_range: tuple[float, float],
+    y_range: tuple[float, float],
+    bins: int = DEFAULT_BINS,
+) -> np.ndarray:
+    """(n_groups, bins, bins) events per bin of each group (e.g. cluster) in one pass:
+    arithmetic binning and one bincount, several times faster than np.histogram2d."""
+    ix, x_inside = _bin_index(x, x_range, bins)
+    iy, y_inside = _bin_index(y, y_range, bins)
+    groups = np.asarray(groups)
+    inside = x_inside & y_inside & (groups >= 0) & (groups < n_groups)
+    size = n_groups * bins * bins
+    # Events outside go to one extra bin, dropped after counting: cheaper than a mask copy.
+    flat = np.where(inside, (groups.astype(np.int64) * bins + ix) * bins + iy, size)
+    return np.bincount(flat, minlength=size + 1)[:size].reshape(n_groups, bins, bins)
+
+
+def _bin_index(
+    values: np.ndarray, value_range: tuple[float, float], bins: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bin of each value and whether it lies in the range (its top edge in the last bin)."""
+    low, high = value_range
+    scaled = (np.asarray(values, dtype=np.float32) - np.float32(low)) * np.float32(
+        bins / (high - low)
+    )
+    inside = (scaled >= 0) & (scaled <= bins)
+    return np.minimum(scaled.astype(np.int32), bins - 1), inside
 
 
 def point_density(x: np.ndarray, y: np.ndarray, bins: int = 128) -> np.ndarray:
