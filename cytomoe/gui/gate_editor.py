@@ -1,5 +1,6 @@
-"""Drawing gates on the gating plot: polygon, rectangle and range gates, named, nested
-under a parent, editable, with live event counts and % of parent, in a gate tree.
+"""Drawing gates on the gating plot: polygon, rectangle, ellipse, quadrant and range gates,
+named as the user likes ('CD4+ T cells'), nested under a parent, editable, with live event
+counts and % of parent in a gate tree and on the plot.
 
 As in FlowJo, the gating plot shows one population, the gate selected in the tree (all
 events when none is): its events, and the gates drawn on it (its children) where the plot
@@ -23,10 +24,42 @@ from PySide6.QtWidgets import (
 
 from cytomoe.core.errors import CytomoeError
 from cytomoe.core.evaluation.display_scale import ARCSINH
-from cytomoe.core.evaluation.gates import DrawnGate, drawn_gate_membership, gate_id
+from cytomoe.core.evaluation.gates import (
+    DrawnGate,
+    drawn_gate_membership,
+    gate_id,
+    quadrant_gates,
+)
 from cytomoe.core.preprocessing.transform import arcsinh, inverse_arcsinh
 
 GATE_PEN = pg.mkPen("#c2185b", width=2)
+GATE_TEXT = "#880e4f"
+KIND_BUTTONS = [
+    ("polygon", "Polygon"),
+    ("rectangle", "Rectangle"),
+    ("ellipse", "Ellipse"),
+    ("quadrant", "Quadrant"),
+    ("range", "Range (X)"),
+]
+
+
+class QuadrantMarker:
+    """The cross of a quadrant gate: a vertical and a horizontal line, dragged apart."""
+
+    def __init__(self, split: tuple[float, float]):
+        self.vertical = pg.InfiniteLine(split[0], angle=90, movable=True, pen=GATE_PEN)
+        self.horizontal = pg.InfiniteLine(split[1], angle=0, movable=True, pen=GATE_PEN)
+        self.lines = (self.vertical, self.horizontal)
+
+    def split(self) -> tuple[float, float]:
+        return float(self.vertical.value()), float(self.horizontal.value())
+
+    def setVisible(self, visible: bool) -> None:  # noqa: N802 (as a Qt item's)
+        for line in self.lines:
+            line.setVisible(visible)
+
+    def isVisible(self) -> bool:  # noqa: N802
+        return self.vertical.isVisible()
 
 
 class GateEditor(QWidget):
@@ -51,14 +84,25 @@ class GateEditor(QWidget):
         self.cofactors: dict[str, float | None] = {}
         self.visible: np.ndarray | None = None  # events counted (the wells shown); None: all
         self.scale_kind = ARCSINH  # gates are drawn and kept on arcsinh (or linear) axes
+        self.marker_names: dict[str, str] = {}  # channel -> marker, for quadrant names
+        self.labels: dict[str, pg.TextItem] = {}  # name and % of each gate, on the plot
         self.name = QLineEdit("gate1")
-        self.name.setToolTip("Gate name (letters, digits, _ - .)")
+        self.name.setToolTip(
+            "Gate name, as you like it ('CD4+ T cells'); Gating-ML files get an id made "
+            "of it ('CD4pos_T_cells')"
+        )
         buttons = QHBoxLayout()
-        self.polygon_button = QPushButton("Polygon")
-        self.rectangle_button = QPushButton("Rectangle")
+        more_buttons = QHBoxLayout()
+        self.kind_buttons = {}
+        for index, (kind, text) in enumerate(KIND_BUTTONS):
+            button = QPushButton(text)
+            button.clicked.connect(lambda _checked=False, k=kind: self.add_gate(k))
+            (buttons if index < 3 else more_buttons).addWidget(button)
+            self.kind_buttons[kind] = button
+        self.polygon_button = self.kind_buttons["polygon"]
+        self.rectangle_button = self.kind_buttons["rectangle"]
         self.delete_button = QPushButton("Delete")
-        for button in (self.polygon_button, self.rectangle_button, self.delete_button):
-            buttons.addWidget(button)
+        more_buttons.addWidget(self.delete_button)
         files = QHBoxLayout()
         self.save_button = QPushButton("Save Gating-ML…")
         self.load_button = QPushButton("Load…")
@@ -69,8 +113,6 @@ class GateEditor(QWidget):
         files.addWidget(self.load_button)
         files.addWidget(self.save_button)
         files.addWidget(self.export_button)
-        self.polygon_button.clicked.connect(lambda: self.add_gate("polygon"))
-        self.rectangle_button.clicked.connect(lambda: self.add_gate("rectangle"))
         self.delete_button.clicked.connect(self.delete_selected)
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Population", "Events", "% of parent"])
@@ -79,6 +121,7 @@ class GateEditor(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.name)
         layout.addLayout(buttons)
+        layout.addLayout(more_buttons)
         layout.addWidget(self.tree, 1)
         layout.addLayout(files)
 
@@ -98,8 +141,10 @@ class GateEditor(QWidget):
         self.cofactors = cofactors
         moved = [gate for gate in self.gates if self._reexpress(gate)]
         for gate in moved:
-            self.plot.removeItem(self.rois.pop(gate.name))
-            self._add_roi(gate)
+            self._remove_roi(gate.name)
+        for gate in moved:
+            if gate.name not in self.rois:  # a quadrant's four share one marker
+                self._add_roi(gate)
         if moved:
             self.show_axes(*self.plot.channels)
             self.recompute()
@@ -120,6 +165,24 @@ class GateEditor(QWidget):
             gate.vertices = [
                 tuple(convert(v, axis) for axis, v in enumerate(vertex)) for vertex in gate.vertices
             ]
+        elif gate.kind == "ellipse":
+            # Another cofactor bends an ellipse; it keeps the ends of its axes.
+            centre, half_axes, (angle,) = gate.vertices
+            axes = (
+                half_axes[0] * np.array([np.cos(angle), np.sin(angle)]),
+                half_axes[1] * np.array([-np.sin(angle), np.cos(angle)]),
+            )
+            moved_centre = np.array([convert(v, axis) for axis, v in enumerate(centre)])
+            ends = [
+                np.array([convert(v, axis) for axis, v in enumerate(np.add(centre, axis_end))])
+                for axis_end in axes
+            ]
+            long_axis = ends[0] - moved_centre
+            gate.vertices = [
+                tuple(moved_centre),
+                (float(np.hypot(*long_axis)), float(np.hypot(*(ends[1] - moved_centre)))),
+                (float(np.arctan2(long_axis[1], long_axis[0])),),
+            ]
         else:  # rectangle and range: (min, max) per axis
             gate.vertices = [
                 tuple(convert(v, axis) for v in bounds) for axis, bounds in enumerate(gate.vertices)
@@ -135,7 +198,8 @@ class GateEditor(QWidget):
             self.show_axes(*self.plot.channels)
 
     def show_axes(self, x_channel: str, y_channel: str) -> None:
-        """Show the gates drawn on the plotted population and on these channels."""
+        """Show the gates drawn on the plotted population and on these channels, with
+        their names and shares, and title the plot with the population shown."""
         population = self.selected_gate()
         for gate in self.gates:
             shown = (
@@ -144,6 +208,9 @@ class GateEditor(QWidget):
                 and gate.parent == population
             )
             self.rois[gate.name].setVisible(shown)
+            self.labels[gate.name].setVisible(shown)
+        self._place_labels()
+        self._title_plot()
 
     def _population_selected(self) -> None:
         self.show_axes(*self.plot.channels)
@@ -158,9 +225,13 @@ class GateEditor(QWidget):
         items = self.tree.selectedItems()
         return items[0].data(0, 256) if items else None
 
+    def gate(self, name: str) -> DrawnGate:
+        return next(g for g in self.gates if g.name == name)
+
     def add_gate(self, kind: str, vertices: list | None = None) -> DrawnGate | None:
         """A new gate on the plot's current channels, under the selected gate (if any):
-        given corners, or a shape in the middle of the view for the user to drag."""
+        given corners (a quadrant: its split point), or a shape in the middle of the view
+        for the user to drag. A quadrant adds four gates; the first is returned."""
         x_channel, y_channel = self.plot.channels
         if not x_channel:
             self.error.emit("Open data first: gates are drawn on the gating plot.")
@@ -168,60 +239,110 @@ class GateEditor(QWidget):
         if self.scale_kind != ARCSINH:
             self.error.emit("Gates are drawn on arcsinh axes: choose arcsinh beside X and Y.")
             return None
-        name = self.name.text().strip() or f"gate{len(self.gates) + 1}"
-        if name in {g.name for g in self.gates}:
-            self.error.emit(f"There is already a gate named '{name}'.")
-            return None
+        label = self.name.text().strip() or f"gate{len(self.gates) + 1}"
         (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
+        cx, cy, w, h = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 6, (y1 - y0) / 6
         if vertices is None:
-            cx, cy, w, h = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 6, (y1 - y0) / 6
-            vertices = (
-                [(cx - w, cy - h), (cx + w, cy - h), (cx + w, cy + h), (cx - w, cy + h)]
-                if kind == "polygon"
-                else [(cx - w, cx + w), (cy - h, cy + h)]
-            )
-        try:
-            gate = DrawnGate(
-                name,
-                kind,
-                (x_channel, y_channel),
-                (self.cofactors.get(x_channel), self.cofactors.get(y_channel)),
-                [tuple(v) for v in vertices],
-                parent=self.selected_gate(),
-            )
-        except CytomoeError as error:
-            self.error.emit(str(error))
-            self.name.setText(gate_id(name))
+            vertices = {
+                "polygon": [(cx - w, cy - h), (cx + w, cy - h), (cx + w, cy + h), (cx - w, cy + h)],
+                "rectangle": [(cx - w, cx + w), (cy - h, cy + h)],
+                "ellipse": [(cx, cy), (w, h), (0.0,)],
+                "range": [(cx - w, cx + w)],
+                "quadrant": [(cx, cy)],
+            }[kind]
+        channels = (x_channel,) if kind == "range" else (x_channel, y_channel)
+        cofactors = tuple(self.cofactors.get(c) for c in channels)
+        parent = self.selected_gate()
+        if kind == "quadrant":
+            names = tuple(self.marker_names.get(c) or c for c in channels)
+            new = quadrant_gates(label, channels, cofactors, tuple(vertices[0]), names, parent)
+        else:
+            vertices = [tuple(v) for v in vertices]
+            new = [DrawnGate(gate_id(label), kind, channels, cofactors, vertices, parent, label)]
+        taken = {g.name for g in self.gates} | {g.label for g in self.gates}
+        clash = next((g for g in new if g.name in taken or g.label in taken), None)
+        if clash is not None:
+            self.error.emit(f"There is already a gate named '{clash.label}'.")
             return None
-        self.gates.append(gate)
-        self._add_roi(gate)
+        self.gates.extend(new)
+        for gate in new:
+            if gate.name not in self.rois:
+                self._add_roi(gate)
         self.name.setText(f"gate{len(self.gates) + 1}")
         self.recompute()
-        return gate
+        self.show_axes(*self.plot.channels)
+        return new[0]
 
     def set_gates(self, gates: list[DrawnGate]) -> None:
         """Replace the gates (e.g. loaded from Gating-ML) and draw them."""
         self.tree.clearSelection()  # the plot goes back to all events
-        for roi in self.rois.values():
-            self.plot.removeItem(roi)
-        self.rois = {}
+        for name in list(self.rois):
+            self._remove_roi(name)
         self.gates = list(gates)
         for gate in self.gates:
-            self._add_roi(gate)
+            if gate.name not in self.rois:
+                self._add_roi(gate)
         self.show_axes(*self.plot.channels)
         self.recompute()
 
     def _add_roi(self, gate: DrawnGate) -> None:
+        """Draw a gate (a quadrant: the marker of its whole set) with its label."""
+        members = [g for g in self.gates if gate.quadrant and g.quadrant == gate.quadrant]
+        if members:
+            split = (members[1].vertices[0][0], members[1].vertices[1][0])  # Q2: (x+, y+)
+            marker = QuadrantMarker(split)
+            for line in marker.lines:
+                line.sigPositionChangeFinished.connect(
+                    lambda _line, m=marker, q=members: self._split_moved(q, m)
+                )
+                self.plot.addItem(line)
+            for member in members:
+                self.rois[member.name] = marker
+                self._add_label(member)
+            return
         if gate.kind == "polygon":
             roi = pg.PolyLineROI(gate.vertices, closed=True, pen=GATE_PEN)
         elif gate.kind == "range":
             roi = pg.LinearRegionItem(gate.vertices[0], pen=GATE_PEN)
+        elif gate.kind == "ellipse":
+            (cx, cy), (a, b), (angle,) = gate.vertices
+            corner = np.array([cx, cy]) - _rotate((a, b), angle)
+            roi = pg.EllipseROI(
+                tuple(corner), (2 * a, 2 * b), angle=np.degrees(angle), pen=GATE_PEN
+            )
         else:
             (x0, x1), (y0, y1) = gate.vertices
             roi = pg.RectROI((x0, y0), (x1 - x0, y1 - y0), pen=GATE_PEN)
         roi.sigRegionChangeFinished.connect(lambda r, g=gate: self._moved(g, r))
         self.plot.addItem(roi)
         self.rois[gate.name] = roi
+        self._add_label(gate)
+
+    def _add_label(self, gate: DrawnGate) -> None:
+        anchor = {1: (1, 1), 2: (0, 1), 3: (0, 0), 4: (1, 0)}.get(_quadrant_number(gate), (0, 1))
+        label = pg.TextItem("", color=GATE_TEXT, anchor=anchor)
+        self.plot.addItem(label, ignoreBounds=True)
+        self.labels[gate.name] = label
+
+    def _remove_roi(self, name: str) -> None:
+        roi = self.rois.pop(name, None)
+        items = roi.lines if isinstance(roi, QuadrantMarker) else (roi,)
+        for item in items:
+            if item is not None and item.scene() is not None:
+                self.plot.removeItem(item)
+        label = self.labels.pop(name, None)
+        if label is not None:
+            self.plot.removeItem(label)
+
+    def _split_moved(self, members: list[DrawnGate], marker: QuadrantMarker) -> None:
+        x, y = marker.split()
+        for member in members:
+            (x_low, x_high), (y_low, y_high) = member.vertices
+            member.vertices = [
+                (None, x) if x_low is None else (x, None),
+                (None, y) if y_low is None else (y, None),
+            ]
+        self.recompute()
 
     def _moved(self, gate: DrawnGate, roi: pg.ROI) -> None:
         if gate.kind == "polygon":
@@ -230,6 +351,11 @@ class GateEditor(QWidget):
             ]
         elif gate.kind == "range":
             gate.vertices = [tuple(roi.getRegion())]
+        elif gate.kind == "ellipse":
+            w, h = roi.size()
+            angle = float(np.radians(roi.angle()))
+            centre = np.array(roi.pos()) + _rotate((w / 2, h / 2), angle)
+            gate.vertices = [tuple(float(c) for c in centre), (w / 2, h / 2), (angle,)]
         else:
             x, y = roi.pos()
             w, h = roi.size()
@@ -240,12 +366,15 @@ class GateEditor(QWidget):
         name = self.selected_gate()
         if name is None:
             return
-        doomed = {name}
+        quadrant = self.gate(name).quadrant
+        doomed = {
+            g.name for g in self.gates if g.name == name or (quadrant and g.quadrant == quadrant)
+        }
         for gate in self.gates:  # children go with their parent
             if gate.parent in doomed:
                 doomed.add(gate.name)
         for gate_name in doomed:
-            self.plot.removeItem(self.rois.pop(gate_name))
+            self._remove_roi(gate_name)
         self.gates = [g for g in self.gates if g.name not in doomed]
         self.recompute()
 
@@ -260,38 +389,82 @@ class GateEditor(QWidget):
         self._fill_tree()
         self.gates_changed.emit()
 
+    def counts(self, name: str) -> tuple[int, float]:
+        """Events of a gate among those counted, and its % of its parent."""
+        if self.membership is None or name not in self.membership:
+            return 0, 0.0
+        counted = self._counted()
+        gate = self.gate(name)
+        count = int((self.membership[name].to_numpy() & counted).sum())
+        parent_count = (
+            int((self.membership[gate.parent].to_numpy() & counted).sum())
+            if gate.parent
+            else int(counted.sum())
+        )
+        return count, 100 * count / parent_count if parent_count else 0.0
+
     def _fill_tree(self) -> None:
         selected = self.selected_gate()
         self.tree.blockSignals(True)
         self.tree.clear()
         items: dict[str, QTreeWidgetItem] = {}
-        counted = self._counted()
-        total = 0 if self.events is None else int(counted.sum())
         for gate in self.gates:
-            count = (
-                int((self.membership[gate.name].to_numpy() & counted).sum())
-                if self.membership is not None
-                else 0
-            )
-            parent_count = (
-                int((self.membership[gate.parent].to_numpy() & counted).sum())
-                if gate.parent and self.membership is not None
-                else total
-            )
-            share = 100 * count / parent_count if parent_count else 0.0
-            item = QTreeWidgetItem([gate.name, f"{count:,}", f"{share:.1f}"])
+            count, share = self.counts(gate.name)
+            item = QTreeWidgetItem([gate.label, f"{count:,}", f"{share:.1f}"])
             item.setData(0, 256, gate.name)
+            if gate.label != gate.name:
+                item.setToolTip(0, f"Gating-ML id: {gate.name}")
             if gate.parent in items:
                 items[gate.parent].addChild(item)
             else:
                 self.tree.addTopLevelItem(item)
             items[gate.name] = item
+            self.labels[gate.name].setText(f"{gate.label}\n{share:.1f}%")
         self.tree.expandAll()
         if selected in items:
             items[selected].setSelected(True)
         self.tree.blockSignals(False)
+        self._place_labels()
+        self._title_plot()
         if selected is not None and selected not in items:  # deleted: all events again
             self._population_selected()
+
+    def _place_labels(self) -> None:
+        """Each gate's name and % beside its shape: above a shape's top left corner, in
+        its corner of the cross for a quadrant."""
+        (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
+        for gate in self.gates:
+            label = self.labels[gate.name]
+            if gate.quadrant:
+                label.setPos(*self.rois[gate.name].split())
+            elif gate.kind == "range":
+                label.setPos(gate.vertices[0][0], y1)
+                label.setAnchor((0, 0))
+            elif gate.kind == "ellipse":
+                (cx, cy), (a, b), _ = gate.vertices
+                label.setPos(cx - max(a, b), cy + max(a, b))
+            elif gate.kind == "polygon":
+                xs, ys = zip(*gate.vertices, strict=True)
+                label.setPos(min(xs), max(ys))
+            else:
+                (left, _), (_, top) = gate.vertices
+                label.setPos(x0 if left is None else left, y1 if top is None else top)
+
+    def _title_plot(self) -> None:
+        """The plot's title says which population it shows and how many events it has."""
+        name = self.selected_gate()
+        if name is None or self.events is None:
+            self.plot.setTitle(None)
+            return
+        lineage = []
+        gate = self.gate(name)
+        while gate is not None:
+            lineage.insert(0, gate.label)
+            gate = self.gate(gate.parent) if gate.parent else None
+        count, share = self.counts(name)
+        self.plot.setTitle(
+            f"{' / '.join(lineage)}: {count:,} events ({share:.1f}% of parent)", color="#333"
+        )
 
     def _counted(self) -> np.ndarray:
         n = 0 if self.events is None else len(self.events)
@@ -299,3 +472,18 @@ class GateEditor(QWidget):
 
     def gate_mask(self, name: str) -> np.ndarray:
         return self.membership[name].to_numpy()
+
+
+def _rotate(vector: tuple[float, float], angle: float) -> np.ndarray:
+    cos, sin = np.cos(angle), np.sin(angle)
+    return np.array([cos * vector[0] - sin * vector[1], sin * vector[0] + cos * vector[1]])
+
+
+def _quadrant_number(gate: DrawnGate) -> int:
+    """1 to 4 for a quadrant's gates (Q1 top left, clockwise), 0 for any other gate."""
+    if not gate.quadrant:
+        return 0
+    (x_low, _), (y_low, _) = gate.vertices
+    return {(False, True): 1, (True, True): 2, (True, False): 3, (False, False): 4}[
+        (x_low is not None, y_low is not None)
+    ]

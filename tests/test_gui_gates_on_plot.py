@@ -1,0 +1,125 @@
+"""Population-based gating on the real window (offscreen): quadrant, ellipse and range
+gates, each gate's name and % drawn on the plot, the plot titled with the population."""
+
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from cytomoe.gui.main_window import MainWindow  # noqa: E402
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(qtbot, monkeypatch, shared_data):
+    win = MainWindow()
+    errors = []
+    monkeypatch.setattr(win, "show_error", errors.append)
+    win.errors = errors
+    qtbot.addWidget(win)
+    win.open_paths([str(shared_data / "labeled/flowsom_68983/68983.fcs")])
+    qtbot.waitUntil(lambda: win.plate is not None and win.worker is None, timeout=30_000)
+    show(win, "PE-Cy7-A", "PE-Texas Red-A")
+    return win
+
+
+def show(win, x, y):
+    win.x_channel.setCurrentIndex(win.plate.channels.index(x))
+    win.y_channel.setCurrentIndex(win.plate.channels.index(y))
+
+
+def test_a_quadrant_gate_splits_the_events_into_four_populations_named_by_marker(window):
+    editor = window.gate_editor
+    editor.name.setText("T cells")
+    editor.add_gate("quadrant", [(3.0, 3.5)])
+    assert len(editor.gates) == 4
+    counts = [editor.counts(g.name)[0] for g in editor.gates]
+    assert sum(counts) == len(window.events) and min(counts) > 0
+    marker = window.panel.display_name("PE-Cy7-A")
+    assert editor.gates[1].label.startswith(f"Q2: {marker}+")
+    assert not window.errors
+
+
+def test_dragging_the_quadrant_cross_moves_all_four_quadrants(window):
+    editor = window.gate_editor
+    editor.add_gate("quadrant", [(3.0, 3.5)])
+    before = editor.counts(editor.gates[1].name)[0]
+    marker = editor.rois[editor.gates[0].name]
+    marker.vertical.setValue(4.0)
+    marker.vertical.sigPositionChangeFinished.emit(marker.vertical)
+    assert all(g.vertices[0][0] == 4.0 or g.vertices[0][1] == 4.0 for g in editor.gates)
+    assert editor.counts(editor.gates[1].name)[0] < before
+    assert sum(editor.counts(g.name)[0] for g in editor.gates) == len(window.events)
+
+
+def test_an_ellipse_gate_counts_the_events_inside_it(window):
+    editor = window.gate_editor
+    editor.name.setText("round")
+    gate = editor.add_gate("ellipse", [(4.0, 4.0), (1.0, 0.5), (0.3,)])
+    count, share = editor.counts(gate.name)
+    assert 0 < count < len(window.events)
+    assert share == pytest.approx(100 * count / len(window.events))
+
+
+def test_a_range_gate_lies_on_the_x_channel_only(window):
+    editor = window.gate_editor
+    gate = editor.add_gate("range", [(3.0, 6.0)])
+    assert gate.channels == ("PE-Cy7-A",)
+    x = window.display_values("PE-Cy7-A")
+    expected = int(((x >= 3.0) & (x <= 6.0)).sum())
+    assert abs(editor.counts(gate.name)[0] - expected) <= 0.001 * len(x)
+
+
+def test_each_gate_shows_its_name_and_share_on_the_plot(window):
+    editor = window.gate_editor
+    editor.name.setText("CD4+ T cells")
+    gate = editor.add_gate("rectangle", [(2.0, 6.0), (2.0, 6.5)])
+    label = editor.labels[gate.name]
+    _, share = editor.counts(gate.name)
+    assert label.isVisible()
+    assert label.textItem.toPlainText() == f"CD4+ T cells\n{share:.1f}%"
+    show(window, "FSC-A", "SSC-A")  # another pair of channels: the gate and its label go
+    assert not label.isVisible()
+
+
+def test_the_plot_is_titled_with_the_population_it_shows(window):
+    editor = window.gate_editor
+    editor.name.setText("CD4+ T cells")
+    gate = editor.add_gate("rectangle", [(2.0, 6.0), (2.0, 6.5)])
+    editor.tree.topLevelItem(0).setSelected(True)
+    title = window.gating_plot.getPlotItem().titleLabel.text
+    count, _ = editor.counts(gate.name)
+    assert "CD4+ T cells" in title and f"{count:,} events" in title
+    plotted, _, _ = window._shown
+    assert len(plotted) == count
+
+
+def test_gates_hide_and_cannot_be_drawn_on_logicle_axes(window):
+    editor = window.gate_editor
+    gate = editor.add_gate("rectangle", [(2.0, 6.0), (2.0, 6.5)])
+    window.scale_kind.setCurrentIndex(window.scale_kind.findData("logicle"))
+    assert not editor.rois[gate.name].isVisible()
+    assert editor.add_gate("rectangle") is None
+    assert window.errors and "arcsinh" in window.errors[-1]
+    window.scale_kind.setCurrentIndex(window.scale_kind.findData("arcsinh"))
+    assert editor.rois[gate.name].isVisible()
+
+
+def test_gates_of_every_kind_survive_a_gatingml_round_trip(window, tmp_path):
+    editor = window.gate_editor
+    editor.add_gate("quadrant", [(3.0, 3.5)])
+    editor.name.setText("round")
+    editor.add_gate("ellipse", [(4.0, 4.0), (1.0, 0.5), (0.3,)])
+    before = {g.name: editor.counts(g.name)[0] for g in editor.gates}
+    path = tmp_path / "gates.xml"
+    from cytomoe.core.evaluation.gates import save_drawn_gates
+
+    save_drawn_gates(editor.gates, path, window.panel.compensate)
+    window.load_gates_file(str(path))
+    assert {g.name: editor.counts(g.name)[0] for g in editor.gates} == before
+    assert len({id(editor.rois[g.name]) for g in editor.gates if g.quadrant}) == 1
+    assert not window.errors
+    assert np.isfinite([editor.counts(g.name)[1] for g in editor.gates]).all()
