@@ -2,7 +2,8 @@
 logicle axes, thousands as 50K on linear ones (scatter), as in FlowJo."""
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QComboBox, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from cytomoe.core.evaluation.display_scale import (
     ARCSINH,
@@ -47,13 +48,17 @@ def _thousands(value: float, spacing: float) -> str:
     return f"{value:g}"
 
 
+DENSITY, CONTOUR = "density", "contour"
+STYLES = [("Pseudocolour", DENSITY), ("Contour", CONTOUR)]
+
+
 class ScaleChooser(QComboBox):
     """Arcsinh or logicle for the channels that have a cofactor (the others stay linear)."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.addItem("arcsinh", ARCSINH)
-        self.addItem("logicle (biexponential)", LOGICLE)
+        self.addItem("logicle", LOGICLE)
         self.setToolTip(
             "How fluorescence and mass channels are drawn: arcsinh with each channel's "
             "cofactor, or logicle as FlowJo's biexponential. Scatter and time stay linear."
@@ -61,3 +66,27 @@ class ScaleChooser(QComboBox):
 
     def kind(self) -> str:
         return self.currentData()
+
+
+class PlotOptions(QWidget):
+    """How the gating plot draws: the scale of transformed channels and the plot style
+    (pseudocolour density or contours)."""
+
+    style_changed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.scale = ScaleChooser()
+        self.style = QComboBox()
+        for text, style in STYLES:
+            self.style.addItem(text, style)
+        self.style.currentIndexChanged.connect(
+            lambda: self.style_changed.emit(self.style.currentData())
+        )
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("Scale"))
+        row.addWidget(self.scale)
+        row.addWidget(QLabel("Style"))
+        row.addWidget(self.style)
+        row.addStretch(1)

@@ -5,7 +5,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
@@ -23,15 +23,18 @@ from cytomoe.core.evaluation.density import (
     grouped_counts,
     plot_range,
     point_density,
+    probability_contours,
     subsample,
 )
 from cytomoe.core.evaluation.display_scale import DisplayScale
-from cytomoe.gui.axes import ScaleAxis
+from cytomoe.gui.axes import CONTOUR, DENSITY, ScaleAxis
 from cytomoe.gui.colors import cluster_color, density_colormap, grey_lookup_table
 
 OVERLAY_LIMIT = 6000  # dots drawn over the density image for a highlighted cluster
 DOT_LIMIT = 40_000  # up to this many events, density-coloured dots; beyond, an image
 DENSITY_LEVELS = 12  # dots are drawn in this many density colours (one item each: fast)
+CONTOUR_LEVELS = 10  # equal-probability contours: 10% of the events between two lines
+CONTOUR_BINS = 96
 
 
 class DensityPlot(pg.PlotWidget):
@@ -83,6 +86,10 @@ class DensityPlot(pg.PlotWidget):
         self.scene().sigMouseClicked.connect(self._on_click)
         self.channels = ("", "")
         self.scales = (DisplayScale(), DisplayScale())
+        self._pending: tuple | None = None  # show_events' arguments while hidden
+        self._shown: tuple | None = None  # and those of what is shown
+        self.style = DENSITY
+        self.contours: list[pg.PlotDataItem] = []
         self.hint = _hint(self)
 
     def show_hint(self, text: str) -> None:
@@ -101,12 +108,29 @@ class DensityPlot(pg.PlotWidget):
         scales: tuple[DisplayScale, DisplayScale] | None = None,
     ) -> None:
         """Events in plot coordinates; ``scales`` say how they were transformed, so that
-        the axes tick instrument values (0, 10², 10³, ...)."""
+        the axes tick instrument values (0, 10², 10³, ...). A plot in a hidden tab of a
+        shown window draws when it is shown: binning a million events is the slow part."""
+        self.overlay.setData([], [])
+        self.synthetic.setData([], [])
+        self._pending = self._shown = (x, y, x_label, y_label, ranges, scales)
+        if not (self.window().isVisible() and not self.isVisible()):
+            self._draw_pending()
+        self._announce_channels(x_channel, y_channel)
+
+    def _draw_pending(self) -> None:
+        x, y, x_label, y_label, ranges, scales = self._pending
+        self._pending = None
         x_range, y_range = ranges or (plot_range(x), plot_range(y))
         self.set_scales(*(scales or (DisplayScale(), DisplayScale())))
         self.hint.setVisible(False)
         self.population_image.clear()
-        if len(x) <= DOT_LIMIT:
+        for item in self.contours:
+            self.removeItem(item)
+        self.contours = []
+        if self.style == CONTOUR:
+            self.image.clear()
+            self._draw_contours(x, y, x_range, y_range)
+        elif len(x) <= DOT_LIMIT:
             self.image.clear()
             self._draw_dots(x, y)
         else:
@@ -123,11 +147,16 @@ class DensityPlot(pg.PlotWidget):
         self.setYRange(*y_range, padding=0)
         self.setLabel("bottom", x_label)
         self.setLabel("left", y_label)
-        self.overlay.clear()
-        self.synthetic.clear()
+
+    def _announce_channels(self, x_channel: str, y_channel: str) -> None:
         if (x_channel, y_channel) != self.channels:
             self.channels = (x_channel, y_channel)
             self.axes_changed.emit(x_channel, y_channel)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        if self._pending is not None:
+            self._draw_pending()
 
     def set_scales(self, x_scale: DisplayScale, y_scale: DisplayScale) -> None:
         self.scales = (x_scale, y_scale)
@@ -164,6 +193,37 @@ class DensityPlot(pg.PlotWidget):
         self.setYRange(y0, y1, padding=0)
         self.setLabel("bottom", x_label)
         self.setLabel("left", y_label)
+
+    def set_style(self, style: str) -> None:
+        """Pseudocolour density or contours; redraws what is shown."""
+        self.style = style
+        if self._shown is not None:
+            self._pending = self._shown
+            self._draw_pending()
+
+    def _draw_contours(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        x_range: tuple[float, float],
+        y_range: tuple[float, float],
+    ) -> None:
+        """Equal-probability contours (each band holds the same share of the events) and
+        the events outside the outermost one as dots, as FlowJo's contour plot."""
+        for item in self.dots:
+            item.clear()
+        if not len(x):
+            return
+        contours = probability_contours(x, y, x_range, y_range, CONTOUR_LEVELS, CONTOUR_BINS)
+        for level, lines in enumerate(contours.lines):
+            shade = int(40 + 150 * level / max(1, len(contours.lines) - 1))
+            item = pg.PlotDataItem(
+                lines[:, 0], lines[:, 1], connect="finite", pen=pg.mkPen((shade, shade, shade))
+            )
+            self.addItem(item)
+            self.contours.append(item)
+        rows = subsample(int(contours.outside.sum()), OVERLAY_LIMIT)
+        self.dots[0].setData(x[contours.outside][rows], y[contours.outside][rows])
 
     def _draw_dots(self, x: np.ndarray, y: np.ndarray) -> None:
         """Pseudocolour dots: each event coloured by the density around it."""
@@ -305,8 +365,8 @@ class ExpertGrid(QScrollArea):
             return
         ranges = (plot_range(x), plot_range(y))
         clusters = np.asarray(clusters)
-        background = grouped_counts(x, y, np.zeros(len(x), np.int64), 1, *ranges, self.BINS)[0]
         per_cluster = grouped_counts(x, y, clusters, n_clusters, *ranges, self.BINS)
+        background = per_cluster.sum(axis=0)  # every event is in a cluster
         sizes = np.bincount(clusters[clusters >= 0], minlength=n_clusters)
         total = max(1, len(clusters))
         for cluster, (panel, title) in enumerate(zip(self.panels, self.titles, strict=True)):

@@ -50,7 +50,7 @@ from cytomoe.core.analysis.pipeline import (
 from cytomoe.core.analysis.result_files import ANNDATA_FILE, write_anndata
 from cytomoe.core.errors import CytomoeError, OutputExistsError
 from cytomoe.core.evaluation.density import subsample
-from cytomoe.core.evaluation.display_scale import DisplayScale, scale_for
+from cytomoe.core.evaluation.display_scale import LOGICLE, DisplayScale, scale_for
 from cytomoe.core.evaluation.fmeasure import evaluate
 from cytomoe.core.evaluation.gates import drawn_gate_set, load_drawn_gates, save_drawn_gates
 from cytomoe.core.evaluation.labels import clean_labels
@@ -59,7 +59,7 @@ from cytomoe.core.io.outputs import atomic_output, check_outside_inputs
 from cytomoe.core.io.plate import SAMPLE, Plate
 from cytomoe.core.preprocessing.panel import Panel
 from cytomoe.core.progress import CancelCheck, Progress, ProgressCallback
-from cytomoe.gui.axes import ScaleChooser
+from cytomoe.gui.axes import PlotOptions
 from cytomoe.gui.colors import cluster_color
 from cytomoe.gui.export_dialog import ExportDialog
 from cytomoe.gui.fmeasure_view import FMeasureView, label_columns
@@ -148,13 +148,14 @@ class MainWindow(QMainWindow):
             pickers.addWidget(QLabel(label))
             box.setMinimumWidth(180)
             pickers.addWidget(box)
-        self.scale_kind = ScaleChooser()
-        pickers.addWidget(self.scale_kind)
         self.scale_note = elastic_label()
         pickers.addWidget(self.scale_note, 1)
+        self.plot_options = PlotOptions()
+        self.scale_kind = self.plot_options.scale
         gating = QWidget()
         column = QVBoxLayout(gating)
         column.addLayout(pickers)
+        column.addWidget(self.plot_options)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.gating_plot)
         legend_box = QWidget()
@@ -219,6 +220,7 @@ class MainWindow(QMainWindow):
 
         for box in (self.x_channel, self.y_channel, self.scale_kind):
             box.currentIndexChanged.connect(self.redraw)
+        self.plot_options.style_changed.connect(self.gating_plot.set_style)
         self.legend.cluster_selected.connect(self.select_cluster)
         self.tabs.currentChanged.connect(self._draw_experts_if_shown)
         self.expert_grid.cluster_clicked.connect(self.select_cluster)
@@ -484,6 +486,7 @@ class MainWindow(QMainWindow):
         self._fill_channel_pickers()
         self.gate_editor.set_gates([])  # they belong to the plate opened before
         self.gate_editor.set_events(self.events, self.panel.cofactors)
+        self.gate_editor.marker_names = self.panel.markers
         columns = label_columns(self.events, self.plate.channels)
         self.fmeasure_view.set_columns(columns)
         if label_column in columns:
@@ -608,13 +611,14 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ drawing
     def display_scale(self, channel: str) -> DisplayScale:
         """How a channel is drawn: arcsinh with its cofactor or logicle, linear without."""
-        values = self.events[channel].to_numpy(np.float64)
-        return scale_for(self.scale_kind.kind(), self.panel.cofactors.get(channel), values)
+        kind = self.scale_kind.kind()
+        values = self.events[channel].to_numpy() if kind == LOGICLE else None
+        return scale_for(kind, self.panel.cofactors.get(channel), values)
 
     def display_values(self, channel: str) -> np.ndarray:
         """A channel as plotted, in its display scale."""
-        values = self.events[channel].to_numpy(np.float64)
-        return self.display_scale(channel).forward(values).astype(np.float32)
+        values = self.events[channel].to_numpy()
+        return self.display_scale(channel).forward(values).astype(np.float32, copy=False)
 
     def _in_selected_wells(self) -> np.ndarray:
         if not self.visible_samples:

@@ -1,8 +1,10 @@
-"""2-D event densities for gating-style plots (pure numpy, so the GUI only draws)."""
+"""2-D event densities and contours for gating-style plots (no Qt: the GUI only draws)."""
 
 from dataclasses import dataclass
 
+import contourpy
 import numpy as np
+from scipy.ndimage import gaussian_filter
 
 DEFAULT_BINS = 256
 RANGE_SAMPLE = 100_000  # events an axis range is read from
@@ -101,3 +103,47 @@ def subsample(n: int, limit: int, seed: int = 0) -> np.ndarray:
     if n <= limit:
         return np.arange(n)
     return np.sort(np.random.default_rng(seed).choice(n, limit, replace=False))
+
+
+@dataclass
+class Contours:
+    lines: list[np.ndarray]  # per level, outermost first: (n, 2) points, NaN between lines
+    outside: np.ndarray  # events outside the outermost contour
+
+
+def probability_contours(
+    x: np.ndarray,
+    y: np.ndarray,
+    x_range: tuple[float, float],
+    y_range: tuple[float, float],
+    levels: int = 10,
+    bins: int = 96,
+) -> Contours:
+    """Contours of the smoothed density at equal probability: the outermost encloses
+    all but 1/levels of the events, each next one another 1/levels fewer."""
+    counts = grouped_counts(x, y, np.zeros(len(x), np.int64), 1, x_range, y_range, bins)[0]
+    density = gaussian_filter(counts.astype(np.float64), sigma=1.2)
+    # The density level above which a given share of the events lies.
+    ordered = np.sort(density.ravel())[::-1]
+    enclosed = np.cumsum(ordered) / max(ordered.sum(), 1e-12)
+    shares = 1 - np.arange(1, levels) / levels  # 0.9, 0.8, ... of the events inside
+    thresholds = [
+        float(ordered[min(np.searchsorted(enclosed, s), len(ordered) - 1)]) for s in shares
+    ]
+    (x0, x1), (y0, y1) = x_range, y_range
+    centres_x = x0 + (np.arange(bins) + 0.5) * (x1 - x0) / bins
+    centres_y = y0 + (np.arange(bins) + 0.5) * (y1 - y0) / bins
+    generator = contourpy.contour_generator(centres_x, centres_y, density.T)
+    lines = []
+    for threshold in thresholds:
+        pieces = generator.lines(threshold)
+        gap = np.full((1, 2), np.nan)
+        lines.append(
+            np.concatenate([part for piece in pieces for part in (piece, gap)])
+            if pieces
+            else np.empty((0, 2))
+        )
+    ix, x_inside = _bin_index(x, x_range, bins)
+    iy, y_inside = _bin_index(y, y_range, bins)
+    outside = ~(x_inside & y_inside) | (density[ix, iy] < thresholds[0])
+    return Contours(lines, outside)
