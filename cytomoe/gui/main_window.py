@@ -65,6 +65,8 @@ from cytomoe.gui.export_dialog import ExportDialog
 from cytomoe.gui.fmeasure_view import FMeasureView, label_columns
 from cytomoe.gui.gate_editor import GateEditor
 from cytomoe.gui.gating_plots import ClusterLegend, DensityPlot, ExpertGrid, LatentView
+from cytomoe.gui.histogram_view import HistogramView
+from cytomoe.gui.histogram_view import source_of as histogram_source
 from cytomoe.gui.marker_panel import MarkerPanel
 from cytomoe.gui.plate_view import PlateView
 from cytomoe.gui.plot_export import save_plot
@@ -194,6 +196,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.experts_tab, "Experts")
         self.tabs.addTab(self.latent_view, "Latent space")
         self.tabs.addTab(self.fmeasure_view, "F-measure")
+        self.histogram_view = HistogramView(lambda: histogram_source(self))
+        self.tabs.addTab(self.histogram_view, "Histogram")
         self.setCentralWidget(self.tabs)
 
         self.plate_dock = self._dock("Plate", self.plate_view, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -237,6 +241,7 @@ class MainWindow(QMainWindow):
         self.gate_editor.load_requested.connect(self.load_gates)
         self.gate_editor.export_requested.connect(self.export_gated)
         self.gate_editor.population_changed.connect(self.redraw)
+        self.gate_editor.gates_changed.connect(self.histogram_view.invalidate)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -658,6 +663,7 @@ class MainWindow(QMainWindow):
         )
         self.experts_stale = self.result is not None
         self._draw_experts_if_shown()
+        self.histogram_view.invalidate()
         self._show_selection()
         self._update_enabled()
 

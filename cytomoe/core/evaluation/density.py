@@ -147,3 +147,21 @@ def probability_contours(
     iy, y_inside = _bin_index(y, y_range, bins)
     outside = ~(x_inside & y_inside) | (density[ix, iy] < thresholds[0])
     return Contours(lines, outside)
+
+
+def histograms(
+    values: np.ndarray,
+    groups: np.ndarray,
+    n_groups: int,
+    value_range: tuple[float, float],
+    bins: int = 128,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(bin edges, (n_groups, bins) events per bin of each group) in one pass; values
+    outside the range and groups outside 0..n_groups-1 are left out."""
+    index, inside = _bin_index(values, value_range, bins)
+    groups = np.asarray(groups)
+    inside &= (groups >= 0) & (groups < n_groups)
+    size = n_groups * bins
+    flat = np.where(inside, groups.astype(np.int64) * bins + index, size)
+    counts = np.bincount(flat, minlength=size + 1)[:size].reshape(n_groups, bins)
+    return np.linspace(value_range[0], value_range[1], bins + 1), counts

@@ -1,0 +1,213 @@
+"""One marker as histograms: all events, or one curve per cluster, gate or well laid over
+each other, on the gating plot's scale (decades of instrument values)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyqtgraph as pg
+from PySide6.QtGui import QColor, QShowEvent
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from cytomoe.core.evaluation.density import histograms, plot_range
+from cytomoe.core.evaluation.display_scale import DisplayScale
+from cytomoe.core.io.plate import SAMPLE
+from cytomoe.gui.axes import ScaleAxis
+from cytomoe.gui.colors import cluster_color
+
+ALL, CLUSTERS, GATES, WELLS = "all", "clusters", "gates", "wells"
+SPLITS = [("All events", ALL), ("Per cluster", CLUSTERS), ("Per gate", GATES), ("Per well", WELLS)]
+BINS = 128
+WELL_LIMIT = 24  # curves beyond this many wells would be unreadable
+
+
+@dataclass
+class HistogramSource:
+    """What the histograms are drawn from: the events shown on the gating plot (wells and
+    population), how each channel is named and scaled, and the groups to split them by."""
+
+    events: pd.DataFrame
+    channels: list[str]
+    names: dict[str, str]  # channel -> 'CD3 (PE-Cy7-A)'
+    scale: Callable[[str], DisplayScale]
+    shown: np.ndarray  # events of the plotted wells and population
+    current: str = ""  # the gating plot's X channel, shown first
+    clusters: np.ndarray | None = None
+    gates: dict[str, np.ndarray] = field(default_factory=dict)  # display name -> membership
+    samples: np.ndarray | None = None  # each event's sample
+    sample_names: list[str] = field(default_factory=list)  # well, or file where none
+
+
+class HistogramView(QWidget):
+    """Histograms of one marker. ``provider`` gives the source when the view draws: only
+    when shown, like the expert panels, so a hidden view costs an axis change nothing."""
+
+    def __init__(
+        self,
+        provider: Callable[[], HistogramSource | None] | None = None,
+        parent: QWidget | None = None,
+    ):
+        super().__init__(parent)
+        self.provider = provider or (lambda: None)
+        self.source: HistogramSource | None = None
+        self.marker = QComboBox()
+        self.split = QComboBox()
+        for text, split in SPLITS:
+            self.split.addItem(text, split)
+        self.normalise = QCheckBox("Normalise to mode")
+        self.normalise.setToolTip("Each curve as % of its highest bin, as FlowJo's 'mode'")
+        self.normalise.setChecked(True)
+        self.plot = pg.PlotWidget(background="w", axisItems={"bottom": ScaleAxis("bottom")})
+        self.plot.setMenuEnabled(False)
+        self.legend = self.plot.addLegend(offset=(-10, 10))
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.note = QLabel("")
+        self.note.setStyleSheet("color: #555")
+        controls = QHBoxLayout()
+        for widget in (QLabel("Marker"), self.marker, QLabel("Show"), self.split, self.normalise):
+            controls.addWidget(widget)
+        controls.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(controls)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.note)
+        for box in (self.marker, self.split):
+            box.currentIndexChanged.connect(self.redraw)
+        self.normalise.toggled.connect(self.redraw)
+        self.stale = False
+
+    def invalidate(self) -> None:
+        """The events, groups or names changed: draw again now if shown, else when shown."""
+        self.stale = True
+        if self.isVisible():
+            self.refresh()
+
+    def refresh(self) -> None:
+        source = self.provider()
+        if source is not None:
+            self.set_source(source)
+
+    def set_source(self, source: HistogramSource) -> None:
+        """New events, groups or names; the marker chosen is kept where it still exists."""
+        chosen = self.marker.currentData() or source.current
+        self.source = source
+        self.marker.blockSignals(True)
+        self.marker.clear()
+        for channel in source.channels:
+            self.marker.addItem(source.names.get(channel, channel), channel)
+        index = self.marker.findData(chosen if chosen in source.channels else source.current)
+        self.marker.setCurrentIndex(max(index, 0))
+        self.marker.blockSignals(False)
+        self.redraw()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        if self.stale:
+            self.refresh()
+
+    def redraw(self) -> None:
+        self.stale = False
+        for curve in self.curves.values():
+            self.plot.removeItem(curve)
+        self.curves = {}
+        self.legend.clear()
+        source, channel = self.source, self.marker.currentData()
+        if source is None or channel is None:
+            return
+        scale = source.scale(channel)
+        values = scale.forward(source.events[channel].to_numpy())
+        shown = values[source.shown]
+        value_range = plot_range(shown)
+        groups = self._groups(source)
+        if not groups:
+            self.note.setText(self._missing())
+            return
+        self.note.setText("")
+        for name, (members, color) in groups.items():
+            edges, counts = histograms(
+                values[members], np.zeros(int(members.sum()), np.int64), 1, value_range, BINS
+            )
+            heights = counts[0].astype(float)
+            if self.normalise.isChecked() and heights.max() > 0:
+                heights *= 100 / heights.max()
+            fill = QColor(color)
+            fill.setAlpha(45 if len(groups) > 1 else 90)
+            curve = pg.PlotDataItem(
+                edges,
+                heights,
+                stepMode="center",
+                fillLevel=0,
+                brush=fill,
+                pen=pg.mkPen(color, width=1.5),
+                name=f"{name} ({int(members.sum()):,})",
+            )
+            self.plot.addItem(curve)
+            self.curves[name] = curve
+        axis = self.plot.getPlotItem().getAxis("bottom")
+        axis.set_scale(scale)
+        self.plot.setLabel("bottom", source.names.get(channel, channel))
+        self.plot.setLabel("left", "% of max" if self.normalise.isChecked() else "Events")
+        self.plot.setXRange(*value_range, padding=0)
+        self.plot.enableAutoRange(axis="y")
+
+    def _groups(self, source: HistogramSource) -> dict[str, tuple[np.ndarray, str]]:
+        """Name -> (events of that group among those shown, colour)."""
+        split = self.split.currentData()
+        shown = source.shown
+        if split == CLUSTERS and source.clusters is not None:
+            present = np.unique(source.clusters[shown])
+            return {
+                f"Cluster {c}": (shown & (source.clusters == c), cluster_color(int(c)))
+                for c in present
+            }
+        if split == GATES:
+            return {
+                name: (shown & members, cluster_color(index))
+                for index, (name, members) in enumerate(source.gates.items())
+            }
+        if split == WELLS and source.samples is not None:
+            present = np.unique(source.samples[shown])[:WELL_LIMIT]
+            return {
+                source.sample_names[s]: (shown & (source.samples == s), cluster_color(index))
+                for index, s in enumerate(present)
+            }
+        if split == ALL:
+            return {"Events shown": (shown, "#37474f")}
+        return {}
+
+    def _missing(self) -> str:
+        return {
+            CLUSTERS: "Train a model (Ctrl+T) to see one curve per cluster.",
+            GATES: "Draw gates (Gates panel) to see one curve per gate.",
+            WELLS: "The wells shown hold no events.",
+        }.get(self.split.currentData(), "")
+
+
+def source_of(window: QWidget) -> HistogramSource | None:
+    """The histograms' source from the main window's plate, panel, result and gates."""
+    if window.events is None or window.plate is None:
+        return None
+    channels = window.plate.channels
+    names = {
+        window.x_channel.itemData(i): window.x_channel.itemText(i) for i in range(len(channels))
+    }
+    events = window.events
+    editor = window.gate_editor
+    gates = (
+        {gate.label: editor.gate_mask(gate.name) for gate in editor.gates}
+        if editor.membership is not None
+        else {}
+    )
+    return HistogramSource(
+        events=events,
+        channels=channels,
+        names=names,
+        scale=window.display_scale,
+        shown=window._visible(),
+        current=window.x_channel.currentData() or "",
+        clusters=None if window.result is None else window.result.clusters,
+        gates=gates,
+        samples=events[SAMPLE].to_numpy(),
+        sample_names=[s.well or s.name for s in window.plate.samples],
+    )
