@@ -599,6 +599,9 @@ class MainWindow(QMainWindow):
         self.selected_cluster = -1
         sizes = np.bincount(result.clusters, minlength=result.model.n_clusters_).tolist()
         self.legend.set_clusters(sizes)
+        self.plate_view.set_cluster_statistics(
+            self.events[SAMPLE].to_numpy(), result.clusters, result.model.n_clusters_
+        )
         silenced = len(result.model.silenced_experts_)
         text = (
             f"{result.model.n_clusters_} clusters ({silenced} experts silenced) on "
