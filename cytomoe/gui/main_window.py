@@ -230,6 +230,7 @@ class MainWindow(QMainWindow):
         self.expert_grid.cluster_clicked.connect(self.select_cluster)
         self.plate_view.wells_selected.connect(self._wells_selected)
         self.marker_panel.changed.connect(self._panel_changed)
+        self.marker_panel.compensation_changed.connect(self._compensation_changed)
         self.marker_panel.save_requested.connect(self.save_panel)
         self.marker_panel.load_requested.connect(self.load_panel)
         self.training_panel.start_requested.connect(self.train)
@@ -486,6 +487,11 @@ class MainWindow(QMainWindow):
         self.visible_samples = []
         self.plate_view.set_plate(self.plate)
         self.marker_panel.set_panel(self.panel)
+        with_spillover = [s for s in self.plate.samples if s.spillover is not None]
+        self.marker_panel.set_spillover(
+            with_spillover[0].spillover if with_spillover else None,
+            with_spillover[0].name if with_spillover else "",
+        )
         self.legend.set_clusters([])
         self.expert_grid.show_clusters(np.array([]), np.array([]), np.array([]), 0, "", "")
         self._fill_channel_pickers()
@@ -543,6 +549,12 @@ class MainWindow(QMainWindow):
         self.gate_editor.set_cofactors(self.panel.cofactors)
         if (selected_x, selected_y) == (self.x_channel.currentData(), self.y_channel.currentData()):
             self.redraw()
+
+    def _compensation_changed(self) -> None:
+        """The events again, compensated or not, under the same gates."""
+        self.events = self.plate.events(compensate_spillover=self.panel.compensate)
+        self.gate_editor.set_events(self.events, self.panel.cofactors)
+        self._wells_selected(self.visible_samples)  # counts and plots of the wells shown
 
     def save_panel(self) -> None:
         if self.panel is None:
