@@ -26,6 +26,7 @@ from cytomoe.gui.export_dialog import ExportDialog  # noqa: E402
 from cytomoe.gui.fmeasure_view import FMeasureView  # noqa: E402
 from cytomoe.gui.main_window import MainWindow  # noqa: E402
 from cytomoe.gui.marker_panel import COFACTOR  # noqa: E402
+from cytomoe.gui.plot_export import PlotSizeDialog  # noqa: E402
 
 pytestmark = pytest.mark.gui
 QUICK = {"iterations": 40, "train_cells": 2000}
@@ -222,6 +223,7 @@ def test_cancelling_training_ends_it_within_two_seconds(qtbot, window):
 def test_plot_exports_as_svg(window, tmp_path, monkeypatch):
     target = tmp_path / "plot.svg"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    monkeypatch.setattr(PlotSizeDialog, "exec", lambda dialog: 1)  # the default size
     window.export_plot()
     assert "<svg" in target.read_text()
     assert not window.errors

@@ -69,7 +69,7 @@ from cytomoe.gui.histogram_view import HistogramView
 from cytomoe.gui.histogram_view import source_of as histogram_source
 from cytomoe.gui.marker_panel import MarkerPanel
 from cytomoe.gui.plate_view import PlateView
-from cytomoe.gui.plot_export import save_plot
+from cytomoe.gui.plot_export import PlotSizeDialog, save_plot
 from cytomoe.gui.training_panel import TrainingPanel
 from cytomoe.gui.worker import Worker
 
@@ -989,9 +989,12 @@ class MainWindow(QMainWindow):
         )
 
     def export_plot(self) -> None:
-        widget = {0: self.gating_plot, 2: self.latent_view, 3: self.fmeasure_view.heatmap}.get(
-            self.tabs.currentIndex()
-        )
+        widget = {
+            0: self.gating_plot,
+            2: self.latent_view,
+            3: self.fmeasure_view.heatmap,
+            4: self.histogram_view.plot,
+        }.get(self.tabs.currentIndex())
         if widget is None and self.expert_grid.panels:
             widget = self.expert_grid.panels[max(self.selected_cluster, 0)]
         if widget is None:
@@ -1002,10 +1005,13 @@ class MainWindow(QMainWindow):
         )
         if not path:
             return
+        size = PlotSizeDialog.ask(self.tabs.tabText(self.tabs.currentIndex()), self)
+        if size is None:
+            return
         if Path(path).exists() and not self._confirm_overwrite(Path(path).name):
             return
         with atomic_output(path, overwrite=True) as temporary:  # the suffix stays
-            save_plot(widget, temporary)
+            save_plot(widget, temporary, size)
         self.status_text.setText(f"Wrote {path}")
 
     # ------------------------------------------------------------------ analysis files
