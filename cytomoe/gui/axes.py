@@ -22,6 +22,9 @@ class ScaleAxis(pg.AxisItem):
         super().__init__(orientation, **kwargs)
         self.display_scale = DisplayScale()
         self.enableAutoSIPrefix(False)
+        self.setStyle(tickLength=6)  # outside the plot, as FlowJo draws them
+        self.setPen("#555")
+        self.setTextPen("#222")
 
     def set_scale(self, scale: DisplayScale) -> None:
         self.display_scale = scale

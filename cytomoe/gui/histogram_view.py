@@ -9,6 +9,7 @@ import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QShowEvent
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from scipy.ndimage import gaussian_filter1d
 
 from cytomoe.core.evaluation.density import histograms, plot_range
 from cytomoe.core.evaluation.display_scale import DisplayScale
@@ -18,7 +19,10 @@ from cytomoe.gui.colors import cluster_color
 
 ALL, CLUSTERS, GATES, WELLS = "all", "clusters", "gates", "wells"
 SPLITS = [("All events", ALL), ("Per cluster", CLUSTERS), ("Per gate", GATES), ("Per well", WELLS)]
-BINS = 128
+BINS = 128  # for many events; fewer below, where 128 bins would be mostly noise
+FEW_EVENTS, FEW_BINS = 20_000, 64
+SMOOTHING = 1.0  # bins: a light Gaussian smoothing, as FlowJo's histograms
+FILLED_CURVES = 4  # beyond this many overlaid curves, outlines only
 WELL_LIMIT = 24  # curves beyond this many wells would be unreadable
 
 
@@ -124,15 +128,16 @@ class HistogramView(QWidget):
             self.note.setText(self._missing())
             return
         self.note.setText("")
+        bins = FEW_BINS if source.shown.sum() < FEW_EVENTS else BINS
         for name, (members, color) in groups.items():
             edges, counts = histograms(
-                values[members], np.zeros(int(members.sum()), np.int64), 1, value_range, BINS
+                values[members], np.zeros(int(members.sum()), np.int64), 1, value_range, bins
             )
-            heights = counts[0].astype(float)
+            heights = gaussian_filter1d(counts[0].astype(float), SMOOTHING, mode="constant")
             if self.normalise.isChecked() and heights.max() > 0:
                 heights *= 100 / heights.max()
             fill = QColor(color)
-            fill.setAlpha(45 if len(groups) > 1 else 90)
+            fill.setAlpha(0 if len(groups) > FILLED_CURVES else 45 if len(groups) > 1 else 90)
             curve = pg.PlotDataItem(
                 edges,
                 heights,
