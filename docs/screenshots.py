@@ -86,6 +86,7 @@ def main() -> int:
     histogram.split.setCurrentIndex(histogram.split.findData("clusters"))
     shoot(app, window, "screenshot_histogram.png")
     window.tabs.setCurrentIndex(0)
+    window.select_cluster(1)
     window.tabs.setCurrentIndex(1)
     window.generate_cells()
     shoot(app, window, "screenshot_experts.png")
