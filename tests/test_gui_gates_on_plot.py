@@ -8,6 +8,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from PySide6.QtCore import QPointF, Qt  # noqa: E402
+
 from cytomoe.gui.main_window import MainWindow  # noqa: E402
 
 pytestmark = pytest.mark.gui
@@ -123,3 +125,46 @@ def test_gates_of_every_kind_survive_a_gatingml_round_trip(window, tmp_path):
     assert len({id(editor.rois[g.name]) for g in editor.gates if g.quadrant}) == 1
     assert not window.errors
     assert np.isfinite([editor.counts(g.name)[1] for g in editor.gates]).all()
+
+
+class Click:
+    """A mouse click on the plot at a point of the data (as pyqtgraph reports it)."""
+
+    def __init__(self, plot, x, y, double=False):
+        self._position = plot.getViewBox().mapViewToScene(QPointF(x, y))
+        self._double = double
+
+    def scenePos(self):  # noqa: N802
+        return self._position
+
+    def button(self):
+        return Qt.MouseButton.LeftButton
+
+    def double(self):
+        return self._double
+
+
+def test_a_polygon_is_drawn_by_clicking_its_corners_and_closed_by_a_double_click(window):
+    editor = window.gate_editor
+    plot = window.gating_plot
+    editor.name.setText("CD4+ T cells")
+    editor.polygon_button.click()
+    corners = [(2.0, 2.0), (6.0, 2.0), (6.0, 6.5), (2.0, 6.5)]
+    for x, y in corners:
+        editor.polygon_click(Click(plot, x, y))
+    assert len(editor.draft.getData()[0]) == 4 and editor.gates == []
+    editor.polygon_click(Click(plot, *corners[-1], double=True))
+    (gate,) = editor.gates
+    assert (gate.kind, gate.label) == ("polygon", "CD4+ T cells")
+    assert np.allclose(gate.vertices, corners, atol=0.02)
+    assert editor.corners is None and editor.draft not in plot.getPlotItem().items
+    assert editor.counts(gate.name)[0] > 0
+
+
+def test_clicking_polygon_again_gives_up_the_polygon(window):
+    editor = window.gate_editor
+    editor.polygon_button.click()
+    editor.polygon_click(Click(window.gating_plot, 2.0, 2.0))
+    editor.polygon_button.click()
+    assert editor.corners is None and editor.gates == []
+    assert editor.polygon_button.text() == "Polygon"

@@ -10,11 +10,13 @@ shows their channels. A new gate goes under that population.
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QLineEdit,
     QPushButton,
     QTreeWidget,
@@ -101,7 +103,15 @@ class GateEditor(QWidget):
             (buttons if index < 3 else more_buttons).addWidget(button)
             self.kind_buttons[kind] = button
         self.polygon_button = self.kind_buttons["polygon"]
+        self.polygon_button.clicked.disconnect()
+        self.polygon_button.clicked.connect(self.start_polygon)
+        self.polygon_button.setToolTip("Click the corners on the plot; double-click to close")
         self.rectangle_button = self.kind_buttons["rectangle"]
+        self.corners: list[tuple[float, float]] | None = None  # a polygon being clicked
+        self.draft = pg.PlotDataItem(pen=pg.mkPen("#c2185b", width=1.5, style=Qt.PenStyle.DashLine))
+        self.drawing_note = QLabel("")
+        self.drawing_note.setStyleSheet("color: #880e4f")
+        self.drawing_note.setWordWrap(True)
         self.delete_button = QPushButton("Delete")
         more_buttons.addWidget(self.delete_button)
         files = QHBoxLayout()
@@ -128,6 +138,7 @@ class GateEditor(QWidget):
         layout.addWidget(self.name)
         layout.addLayout(buttons)
         layout.addLayout(more_buttons)
+        layout.addWidget(self.drawing_note)
         layout.addWidget(self.tree, 1)
         layout.addLayout(files)
 
@@ -278,6 +289,48 @@ class GateEditor(QWidget):
         self.recompute()
         self.show_axes(*self.plot.channels)
         return new[0]
+
+    def start_polygon(self) -> None:
+        """Draw a polygon by clicking its corners on the plot, closed by a double click
+        (clicking Polygon again gives up)."""
+        if self.corners is not None:
+            self._stop_polygon()
+            return
+        if not self.plot.channels[0]:
+            self.error.emit("Open data first: gates are drawn on the gating plot.")
+            return
+        self.corners = []
+        self.plot.addItem(self.draft, ignoreBounds=True)
+        self.plot.scene().sigMouseClicked.connect(self.polygon_click)
+        self.polygon_button.setText("Cancel polygon")
+        self.drawing_note.setText(
+            "Click the corners of the gate on the plot; double-click to close it."
+        )
+
+    def polygon_click(self, event: MouseClickEvent) -> None:
+        """A corner where the plot was clicked; a double click closes the polygon."""
+        if self.corners is None or event.button() != Qt.MouseButton.LeftButton:
+            return
+        point = self.plot.getViewBox().mapSceneToView(event.scenePos())
+        corner = (float(point.x()), float(point.y()))
+        if event.double():
+            corners = self.corners
+            self._stop_polygon()
+            if len(corners) >= 3:
+                self.add_gate("polygon", corners)
+            return
+        if not self.corners or corner != self.corners[-1]:
+            self.corners.append(corner)
+        xs, ys = zip(*self.corners, strict=True)
+        self.draft.setData(list(xs), list(ys))
+
+    def _stop_polygon(self) -> None:
+        self.plot.scene().sigMouseClicked.disconnect(self.polygon_click)
+        self.plot.removeItem(self.draft)
+        self.draft.setData([], [])
+        self.corners = None
+        self.polygon_button.setText("Polygon")
+        self.drawing_note.setText("")
 
     def set_gates(self, gates: list[DrawnGate]) -> None:
         """Replace the gates (e.g. loaded from Gating-ML) and draw them."""
