@@ -128,3 +128,18 @@ def test_a_plot_in_a_hidden_tab_draws_when_its_tab_is_shown(qtbot, window, demo_
     window.tabs.setCurrentIndex(0)
     assert window.gating_plot.getPlotItem().getAxis("bottom").labelText == "CD19"
     window.unsaved_result = False
+
+
+def test_the_expert_grid_can_show_its_own_pair_of_markers(window, demo_result):
+    window._trained(demo_result)
+    window.tabs.setCurrentWidget(window.experts_tab)
+    grid = window.expert_grid
+    grid.x_pick.setCurrentIndex(grid.x_pick.findData("CD19"))
+    grid.y_pick.setCurrentIndex(grid.y_pick.findData("CD20"))
+    axes = grid.panels[0].getPlotItem()
+    assert (axes.getAxis("bottom").labelText, axes.getAxis("left").labelText) == ("CD19", "CD20")
+    assert window.gating_plot.getPlotItem().getAxis("bottom").labelText == "CD3"
+    show(window, "CD8", "CD4")  # the grid keeps its own pair
+    assert grid.panels[0].getPlotItem().getAxis("bottom").labelText == "CD19"
+    grid.x_pick.setCurrentIndex(0)  # back to the gating plot's X
+    assert grid.panels[0].getPlotItem().getAxis("bottom").labelText == "CD8"

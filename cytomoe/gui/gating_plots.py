@@ -1,6 +1,8 @@
 """Gating-style plots: density scatter of two markers, one small panel per expert, the
 cluster legend and the latent-space view."""
 
+from collections.abc import Callable
+
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
@@ -8,7 +10,9 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QGridLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QScrollArea,
@@ -30,6 +34,7 @@ from cytomoe.core.evaluation.display_scale import DisplayScale
 from cytomoe.gui.axes import CONTOUR, DENSITY, ScaleAxis
 from cytomoe.gui.colors import cluster_color, density_colormap, grey_lookup_table
 
+ChannelValues = Callable[[str], tuple[np.ndarray, DisplayScale]]
 OVERLAY_LIMIT = 6000  # dots drawn over the density image for a highlighted cluster
 DOT_LIMIT = 40_000  # up to this many events, density-coloured dots; beyond, an image
 DENSITY_LEVELS = 12  # dots are drawn in this many density colours (one item each: fast)
@@ -320,7 +325,8 @@ def _number(value: int | float) -> QTableWidgetItem:
 
 class ExpertGrid(QScrollArea):
     """Small multiples: one gating plot per expert cluster, the density of its cells in
-    colour over all cells in grey, on the gating plot's axes.
+    colour over all cells in grey, on the gating plot's markers or a pair chosen for the
+    grid (``pickers``, a row for the window to place).
 
     Panels are kept while the number of clusters stays, so a change of axes only swaps
     their images; all clusters are binned in one pass over the events."""
@@ -346,6 +352,37 @@ class ExpertGrid(QScrollArea):
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: #555")
         self._layout.addWidget(self.hint, 0, 0)
+        self.x_pick, self.y_pick = QComboBox(), QComboBox()
+        self.pickers = QWidget()
+        row = QHBoxLayout(self.pickers)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("Panels show"))
+        for label, box in (("X", self.x_pick), ("Y", self.y_pick)):
+            row.addWidget(QLabel(label))
+            row.addWidget(box)
+            box.currentIndexChanged.connect(self._redraw)
+        row.addStretch(1)
+        self.channel_values: ChannelValues | None = None
+        self.names: dict[str, str] = {}
+        self._shown: dict | None = None  # the last show_clusters' arguments
+
+    def set_channels(
+        self, channels: list[str], names: dict[str, str], channel_values: ChannelValues
+    ) -> None:
+        """The channels a grid may show instead of the gating plot's, their names, and
+        how to get a channel's plotted values and scale."""
+        self.channel_values, self.names = channel_values, names
+        for box in (self.x_pick, self.y_pick):
+            box.blockSignals(True)
+            box.clear()
+            box.addItem("as the gating plot", None)
+            for channel in channels:
+                box.addItem(names.get(channel, channel), channel)
+            box.blockSignals(False)
+
+    def _redraw(self) -> None:
+        if self._shown is not None:
+            self.show_clusters(**self._shown)
 
     def show_clusters(
         self,
@@ -357,7 +394,30 @@ class ExpertGrid(QScrollArea):
         y_label: str,
         scales: tuple[DisplayScale, DisplayScale] | None = None,
         names: list[str] | None = None,
+        shown: np.ndarray | None = None,
     ) -> None:
+        """Draw the clusters on the gating plot's values ``x`` and ``y``, or on the grid's
+        own pair where chosen (``shown``: the events plotted, of which x and y are)."""
+        self._shown = dict(
+            x=x,
+            y=y,
+            clusters=clusters,
+            n_clusters=n_clusters,
+            x_label=x_label,
+            y_label=y_label,
+            scales=scales,
+            names=names,
+            shown=shown,
+        )
+        x_scale, y_scale = scales or (DisplayScale(), DisplayScale())
+        if shown is not None and self.channel_values is not None:
+            if self.x_pick.currentData():
+                x, x_scale = self.channel_values(self.x_pick.currentData())
+                x, x_label = x[shown], self.x_pick.currentText()
+            if self.y_pick.currentData():
+                y, y_scale = self.channel_values(self.y_pick.currentData())
+                y, y_label = y[shown], self.y_pick.currentText()
+        scales = (x_scale, y_scale)
         if len(self.panels) != n_clusters:
             self._build(n_clusters)
         self.draws += 1

@@ -186,6 +186,7 @@ class MainWindow(QMainWindow):
         controls.addStretch(1)
         self.experts_tab = QWidget()
         experts_column = QVBoxLayout(self.experts_tab)
+        experts_column.addWidget(self.expert_grid.pickers)
         experts_column.addLayout(controls)
         experts_column.addWidget(self.generation_note)
         experts_column.addWidget(self.expert_grid, 1)
@@ -495,6 +496,11 @@ class MainWindow(QMainWindow):
         self.legend.set_clusters([])
         self.expert_grid.show_clusters(np.array([]), np.array([]), np.array([]), 0, "", "")
         self._fill_channel_pickers()
+        self.expert_grid.set_channels(
+            self.plate.channels,
+            {c: self.x_channel.itemText(i) for i, c in enumerate(self.plate.channels)},
+            lambda c: (self.display_values(c), self.display_scale(c)),
+        )
         self.gate_editor.set_gates([])  # they belong to the plate opened before
         self.gate_editor.set_events(self.events, self.panel.cofactors)
         self.gate_editor.marker_names = self.panel.markers
@@ -696,6 +702,7 @@ class MainWindow(QMainWindow):
             self.x_channel.currentText(),
             self.y_channel.currentText(),
             scales=self._scales,
+            shown=visible,
         )
         self.experts_stale = False
         self._show_selection()
