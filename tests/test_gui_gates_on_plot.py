@@ -168,3 +168,12 @@ def test_clicking_polygon_again_gives_up_the_polygon(window):
     editor.polygon_button.click()
     assert editor.corners is None and editor.gates == []
     assert editor.polygon_button.text() == "Polygon"
+
+
+def test_drawn_gates_label_the_events_by_their_display_names(window):
+    editor = window.gate_editor
+    editor.name.setText("CD4+ T cells")
+    editor.add_gate("rectangle", [(2.0, 6.0), (2.0, 6.5)])
+    labels = window.drawn_gate_labels(unlabeled=[])
+    assert set(labels.dropna()) == {"CD4+ T cells"}
+    assert labels.notna().sum() == editor.counts("CD4pos_T_cells")[0]

@@ -52,7 +52,7 @@ from cytomoe.core.errors import CytomoeError, OutputExistsError
 from cytomoe.core.evaluation.density import subsample
 from cytomoe.core.evaluation.display_scale import LOGICLE, DisplayScale, scale_for
 from cytomoe.core.evaluation.fmeasure import evaluate
-from cytomoe.core.evaluation.gates import drawn_gate_set, load_drawn_gates, save_drawn_gates
+from cytomoe.core.evaluation.gates import drawn_leaf_labels, load_drawn_gates, save_drawn_gates
 from cytomoe.core.evaluation.labels import clean_labels
 from cytomoe.core.io.export import source_keywords, write_fcs
 from cytomoe.core.io.outputs import atomic_output, check_outside_inputs
@@ -768,8 +768,8 @@ class MainWindow(QMainWindow):
             raise CytomoeError(
                 "Draw gates first (Gates panel): their leaf gates are the manual labels."
             )
-        gates = drawn_gate_set(self.gate_editor.gates)
-        return clean_labels(gates.labels_from_membership(self.gate_editor.membership), unlabeled)
+        labels = drawn_leaf_labels(self.gate_editor.gates, self.gate_editor.membership)
+        return clean_labels(labels, unlabeled)
 
     def save_gates(self) -> None:
         if not self.gate_editor.gates:

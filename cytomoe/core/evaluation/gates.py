@@ -443,6 +443,13 @@ def drawn_gate_set(gates: list[DrawnGate]) -> GateSet:
     )
 
 
+def drawn_leaf_labels(gates: list[DrawnGate], membership: pd.DataFrame) -> pd.Series:
+    """Each event's leaf gate by its display name ('CD4+ T cells'), None outside them."""
+    ids = drawn_gate_set(gates).labels_from_membership(membership)
+    names = {gate.name: gate.label for gate in gates}
+    return ids.map(lambda name: names.get(name, name) if name is not None else None)
+
+
 def drawn_gate_membership(gates: list[DrawnGate], events: pd.DataFrame) -> pd.DataFrame:
     """Membership of drawn gates on events as shown (instrument units, compensated when
     the plot was), one boolean column per gate."""
