@@ -80,6 +80,7 @@ class GateEditor(QWidget):
     def __init__(self, plot: pg.PlotWidget, parent: QWidget | None = None):
         super().__init__(parent)
         self.plot = plot
+        plot.sigRangeChanged.connect(lambda *_: self._place_labels())  # zoom, redraw
         self.gates: list[DrawnGate] = []
         self.rois: dict[str, pg.ROI] = {}
         self.membership: pd.DataFrame | None = None
