@@ -21,6 +21,7 @@ class ScaleAxis(pg.AxisItem):
     def __init__(self, orientation: str, **kwargs: object):
         super().__init__(orientation, **kwargs)
         self.display_scale = DisplayScale()
+        self._labels: dict[float, str] = {}  # of the ticks last asked for, by position
         self.enableAutoSIPrefix(False)
         self.setStyle(tickLength=6)  # outside the plot, as FlowJo draws them
         self.setPen("#555")
@@ -40,8 +41,7 @@ class ScaleAxis(pg.AxisItem):
 
     def tickStrings(self, values: list, scale: float, spacing: float) -> list[str]:  # noqa: N802
         if self.display_scale.kind != LINEAR:
-            labels = getattr(self, "_labels", {})
-            return [labels.get(v, "") for v in values]
+            return [self._labels.get(v, "") for v in values]
         return [_thousands(v, spacing) for v in values]
 
 

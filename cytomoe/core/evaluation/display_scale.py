@@ -13,7 +13,6 @@ import flowkit as fk
 import numpy as np
 
 LINEAR, ARCSINH, LOGICLE = "linear", "arcsinh", "logicle"
-SCALE_KINDS = (ARCSINH, LOGICLE)  # what a user picks for a transformed channel
 
 # Logicle as FlowJo sets it up for a channel: the decades down from the top (4.5 for an
 # 18-bit range, 262,144: the log part ends near 10), the width of the linear zone around
@@ -107,7 +106,7 @@ def scale_for(kind: str, cofactor: float | None, values: np.ndarray | None = Non
     finite = values[np.isfinite(values)]
     top = float(max(np.max(finite, initial=0.0), 1_000.0))
     decades = float(np.clip(math.log10(top) - LOGICLE_LOG_FLOOR, 2.0, LOGICLE_DECADES))
-    sample = finite[:: max(1, finite.size // WIDTH_SAMPLE)]  # a percentile of 1M: ~50 ms
+    sample = finite[:: max(1, finite.size // WIDTH_SAMPLE)]  # percentiles of 1M values are slow
     negatives = sample[sample < 0]
     width = LOGICLE_DEFAULT_WIDTH
     if negatives.size:  # FlowJo: W = (M - log10(T / |r|)) / 2, r the 5th percentile of them
@@ -151,6 +150,7 @@ def decade_ticks(scale: DisplayScale, low: float, high: float) -> AxisTicks:
     for index in order:
         if all(abs(positions[index] - positions[j]) >= gap for j in kept):
             kept.append(index)
+    # 1 (10⁰) is a tick only: it is no round number to a cytometrist, and sits on zero.
     labelled = [
         (position, decade_label(value) if index in kept and abs(value) != 1 else "")
         for index, (value, position) in enumerate(zip(majors, positions, strict=True))
