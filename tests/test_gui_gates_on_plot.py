@@ -99,15 +99,32 @@ def test_the_plot_is_titled_with_the_population_it_shows(window):
     assert len(plotted) == count
 
 
-def test_gates_hide_and_cannot_be_drawn_on_logicle_axes(window):
+def test_a_gate_keeps_its_events_on_logicle_axes(window):
     editor = window.gate_editor
     gate = editor.add_gate("rectangle", [(2.0, 6.0), (2.0, 6.5)])
+    count = editor.counts(gate.name)[0]
     window.scale_kind.setCurrentIndex(window.scale_kind.findData("logicle"))
-    assert not editor.rois[gate.name].isVisible()
-    assert editor.add_gate("rectangle") is None
-    assert window.errors and "arcsinh" in window.errors[-1]
-    window.scale_kind.setCurrentIndex(window.scale_kind.findData("arcsinh"))
-    assert editor.rois[gate.name].isVisible()
+    roi = editor.rois[gate.name]
+    assert roi.isVisible()
+    scale = window.display_scale("PE-Cy7-A")
+    expected = float(scale.forward(np.array(150 * np.sinh(2.0))))
+    assert roi.pos()[0] == pytest.approx(expected, rel=1e-4)
+    assert editor.counts(gate.name)[0] == count  # the same events
+    roi.setPos(roi.pos())  # dragged nowhere: the gate's bounds stay
+    roi.sigRegionChangeFinished.emit(roi)
+    assert gate.vertices[0] == pytest.approx((2.0, 6.0), rel=1e-4)
+
+
+def test_a_gate_drawn_on_logicle_axes_holds_the_instrument_values_it_spans(window):
+    window.scale_kind.setCurrentIndex(window.scale_kind.findData("logicle"))
+    editor = window.gate_editor
+    scale = window.display_scale("PE-Cy7-A")
+    low, high = (float(v) for v in scale.forward(np.array([500.0, 20_000.0])))
+    gate = editor.add_gate("range", [(low, high)])
+    values = window.events["PE-Cy7-A"].to_numpy()
+    expected = int(((values >= 500) & (values <= 20_000)).sum())
+    assert abs(editor.counts(gate.name)[0] - expected) <= 0.001 * len(values)
+    assert not window.errors
 
 
 def test_gates_of_every_kind_survive_a_gatingml_round_trip(window, tmp_path):

@@ -7,6 +7,8 @@ events when none is): its events, and the gates drawn on it (its children) where
 shows their channels. A new gate goes under that population.
 """
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
@@ -26,14 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from cytomoe.core.errors import CytomoeError
-from cytomoe.core.evaluation.display_scale import ARCSINH
+from cytomoe.core.evaluation.display_scale import ARCSINH, LOGICLE, DisplayScale, scale_for
 from cytomoe.core.evaluation.gates import (
     DrawnGate,
     drawn_gate_membership,
     gate_id,
     quadrant_gates,
 )
-from cytomoe.core.preprocessing.transform import arcsinh, inverse_arcsinh
 
 GATE_PEN = pg.mkPen("#c2185b", width=2)
 GATE_TEXT = "#880e4f"
@@ -171,49 +172,54 @@ class GateEditor(QWidget):
         current = tuple(self.cofactors.get(c) for c in gate.channels)
         if current == gate.cofactors:
             return False
-
-        def convert(value: float | None, axis: int) -> float | None:
-            if value is None:
-                return None
-            channel = [gate.channels[axis]]
-            instrument = inverse_arcsinh([[value]], channel, gate.cofactors[axis])
-            return float(arcsinh(instrument, channel, current[axis])[0, 0])
-
-        if gate.kind == "polygon":
-            gate.vertices = [
-                tuple(convert(v, axis) for axis, v in enumerate(vertex)) for vertex in gate.vertices
-            ]
-        elif gate.kind == "ellipse":
-            # Another cofactor bends an ellipse; it keeps the ends of its axes.
-            centre, half_axes, (angle,) = gate.vertices
-            axes = (
-                half_axes[0] * np.array([np.cos(angle), np.sin(angle)]),
-                half_axes[1] * np.array([-np.sin(angle), np.cos(angle)]),
-            )
-            moved_centre = np.array([convert(v, axis) for axis, v in enumerate(centre)])
-            ends = [
-                np.array([convert(v, axis) for axis, v in enumerate(np.add(centre, axis_end))])
-                for axis_end in axes
-            ]
-            long_axis = ends[0] - moved_centre
-            gate.vertices = [
-                tuple(moved_centre),
-                (float(np.hypot(*long_axis)), float(np.hypot(*(ends[1] - moved_centre)))),
-                (float(np.arctan2(long_axis[1], long_axis[0])),),
-            ]
-        else:  # rectangle and range: (min, max) per axis
-            gate.vertices = [
-                tuple(convert(v, axis) for v in bounds) for axis, bounds in enumerate(gate.vertices)
-            ]
+        before = [scale_for(ARCSINH, c) for c in gate.cofactors]
+        after = [scale_for(ARCSINH, c) for c in current]
+        gate.vertices = convert_vertices(
+            gate.kind, gate.vertices, lambda v, axis: _rescale(v, before[axis], after[axis])
+        )
         gate.cofactors = current
         return True
 
     def set_scale_kind(self, kind: str) -> None:
-        """The plot's scale for transformed channels. Gates live in arcsinh coordinates,
-        so on logicle axes they are hidden and none can be drawn."""
+        """The plot's scale for transformed channels: gates are kept in arcsinh (or
+        linear) coordinates, as Gating-ML files get them, and drawn in the plot's."""
         if kind != self.scale_kind:
             self.scale_kind = kind
+            for name in list(self.rois):
+                self._remove_roi(name)
+            for gate in self.gates:
+                if gate.name not in self.rois:
+                    self._add_roi(gate)
+            self._fill_tree()
             self.show_axes(*self.plot.channels)
+
+    def _plot_scale(self, channel: str) -> DisplayScale:
+        return scale_for(self.scale_kind, self.cofactors.get(channel), self._values(channel))
+
+    def _values(self, channel: str) -> np.ndarray | None:
+        """A channel's events, which logicle reads its parameters from."""
+        if self.scale_kind != LOGICLE or self.events is None:
+            return None
+        return self.events[channel].to_numpy()
+
+    def _plot_vertices(self, gate: DrawnGate) -> list[tuple]:
+        """A gate's shape in the plot's coordinates. On logicle axes a polygon's corners
+        are exact, its edges straight between them on the plot (on arcsinh, they are)."""
+        kept = [scale_for(ARCSINH, c) for c in gate.cofactors]
+        shown = [self._plot_scale(c) for c in gate.channels]
+        return convert_vertices(
+            gate.kind, gate.vertices, lambda v, axis: _rescale(v, kept[axis], shown[axis])
+        )
+
+    def _kept_vertices(
+        self, kind: str, channels: tuple[str, ...], vertices: list[tuple]
+    ) -> list[tuple]:
+        """A shape drawn on the plot in the coordinates gates are kept in."""
+        kept = [scale_for(ARCSINH, self.cofactors.get(c)) for c in channels]
+        shown = [self._plot_scale(c) for c in channels]
+        return convert_vertices(
+            kind, vertices, lambda v, axis: _rescale(v, shown[axis], kept[axis])
+        )
 
     def show_axes(self, x_channel: str, y_channel: str) -> None:
         """Show the gates drawn on the plotted population and on these channels, with
@@ -221,8 +227,7 @@ class GateEditor(QWidget):
         population = self.selected_gate()
         for gate in self.gates:
             shown = (
-                self.scale_kind == ARCSINH
-                and gate.channels == (x_channel, y_channel)[: len(gate.channels)]
+                gate.channels == (x_channel, y_channel)[: len(gate.channels)]
                 and gate.parent == population
             )
             self.rois[gate.name].setVisible(shown)
@@ -248,14 +253,12 @@ class GateEditor(QWidget):
 
     def add_gate(self, kind: str, vertices: list | None = None) -> DrawnGate | None:
         """A new gate on the plot's current channels, under the selected gate (if any):
-        given corners (a quadrant: its split point), or a shape in the middle of the view
-        for the user to drag. A quadrant adds four gates; the first is returned."""
+        given corners (a quadrant: its split point) in the plot's coordinates, or a shape
+        in the middle of the view for the user to drag. A quadrant adds four gates; the
+        first is returned."""
         x_channel, y_channel = self.plot.channels
         if not x_channel:
             self.error.emit("Open data first: gates are drawn on the gating plot.")
-            return None
-        if self.scale_kind != ARCSINH:
-            self.error.emit("Gates are drawn on arcsinh axes: choose arcsinh beside X and Y.")
             return None
         label = self.name.text().strip() or f"gate{len(self.gates) + 1}"
         (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
@@ -273,9 +276,10 @@ class GateEditor(QWidget):
         parent = self.selected_gate()
         if kind == "quadrant":
             names = tuple(self.marker_names.get(c) or c for c in channels)
-            new = quadrant_gates(label, channels, cofactors, tuple(vertices[0]), names, parent)
+            (split,) = self._kept_vertices("polygon", channels, [tuple(vertices[0])])
+            new = quadrant_gates(label, channels, cofactors, split, names, parent)
         else:
-            vertices = [tuple(v) for v in vertices]
+            vertices = self._kept_vertices(kind, channels, [tuple(v) for v in vertices])
             new = [DrawnGate(gate_id(label), kind, channels, cofactors, vertices, parent, label)]
         taken = {g.name for g in self.gates} | {g.label for g in self.gates}
         clash = next((g for g in new if g.name in taken or g.label in taken), None)
@@ -349,8 +353,8 @@ class GateEditor(QWidget):
         """Draw a gate (a quadrant: the marker of its whole set) with its label."""
         members = [g for g in self.gates if gate.quadrant and g.quadrant == gate.quadrant]
         if members:
-            split = (members[1].vertices[0][0], members[1].vertices[1][0])  # Q2: (x+, y+)
-            marker = QuadrantMarker(split)
+            (x_bounds, y_bounds) = self._plot_vertices(members[1])  # Q2: (x+, y+)
+            marker = QuadrantMarker((x_bounds[0], y_bounds[0]))
             for line in marker.lines:
                 line.sigPositionChangeFinished.connect(
                     lambda _line, m=marker, q=members: self._split_moved(q, m)
@@ -360,18 +364,19 @@ class GateEditor(QWidget):
                 self.rois[member.name] = marker
                 self._add_label(member)
             return
+        vertices = self._plot_vertices(gate)
         if gate.kind == "polygon":
-            roi = pg.PolyLineROI(gate.vertices, closed=True, pen=GATE_PEN)
+            roi = pg.PolyLineROI(vertices, closed=True, pen=GATE_PEN)
         elif gate.kind == "range":
-            roi = pg.LinearRegionItem(gate.vertices[0], pen=GATE_PEN)
+            roi = pg.LinearRegionItem(vertices[0], pen=GATE_PEN)
         elif gate.kind == "ellipse":
-            (cx, cy), (a, b), (angle,) = gate.vertices
+            (cx, cy), (a, b), (angle,) = vertices
             corner = np.array([cx, cy]) - _rotate((a, b), angle)
             roi = pg.EllipseROI(
                 tuple(corner), (2 * a, 2 * b), angle=np.degrees(angle), pen=GATE_PEN
             )
         else:
-            (x0, x1), (y0, y1) = gate.vertices
+            (x0, x1), (y0, y1) = vertices
             roi = pg.RectROI((x0, y0), (x1 - x0, y1 - y0), pen=GATE_PEN)
         roi.sigRegionChangeFinished.connect(lambda r, g=gate: self._moved(g, r))
         self.plot.addItem(roi)
@@ -395,7 +400,7 @@ class GateEditor(QWidget):
             self.plot.removeItem(label)
 
     def _split_moved(self, members: list[DrawnGate], marker: QuadrantMarker) -> None:
-        x, y = marker.split()
+        ((x, y),) = self._kept_vertices("polygon", members[0].channels, [marker.split()])
         for member in members:
             (x_low, x_high), (y_low, y_high) = member.vertices
             member.vertices = [
@@ -405,21 +410,23 @@ class GateEditor(QWidget):
         self.recompute()
 
     def _moved(self, gate: DrawnGate, roi: pg.ROI) -> None:
+        """A shape dragged on the plot: its new place, in the coordinates kept."""
         if gate.kind == "polygon":
-            gate.vertices = [
+            shape = [
                 (p.x(), p.y()) for p in (roi.mapToParent(h["item"].pos()) for h in roi.handles)
             ]
         elif gate.kind == "range":
-            gate.vertices = [tuple(roi.getRegion())]
+            shape = [tuple(roi.getRegion())]
         elif gate.kind == "ellipse":
             w, h = roi.size()
             angle = float(np.radians(roi.angle()))
             centre = np.array(roi.pos()) + _rotate((w / 2, h / 2), angle)
-            gate.vertices = [tuple(float(c) for c in centre), (w / 2, h / 2), (angle,)]
+            shape = [tuple(float(c) for c in centre), (w / 2, h / 2), (angle,)]
         else:
             x, y = roi.pos()
             w, h = roi.size()
-            gate.vertices = [(x, x + w), (y, y + h)]
+            shape = [(x, x + w), (y, y + h)]
+        gate.vertices = self._kept_vertices(gate.kind, gate.channels, shape)
         self.recompute()
 
     def delete_selected(self) -> None:
@@ -495,19 +502,23 @@ class GateEditor(QWidget):
         (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
         for gate in self.gates:
             label = self.labels[gate.name]
+            if not label.isVisible():
+                continue
             if gate.quadrant:
                 label.setPos(*self.rois[gate.name].split())
-            elif gate.kind == "range":
-                label.setPos(gate.vertices[0][0], y1)
+                continue
+            vertices = self._plot_vertices(gate)
+            if gate.kind == "range":
+                label.setPos(vertices[0][0], y1)
                 label.setAnchor((0, 0))
             elif gate.kind == "ellipse":
-                (cx, cy), (a, b), _ = gate.vertices
+                (cx, cy), (a, b), _ = vertices
                 label.setPos(cx - max(a, b), cy + max(a, b))
             elif gate.kind == "polygon":
-                xs, ys = zip(*gate.vertices, strict=True)
+                xs, ys = zip(*vertices, strict=True)
                 label.setPos(min(xs), max(ys))
             else:
-                (left, _), (_, top) = gate.vertices
+                (left, _), (_, top) = vertices
                 label.setPos(x0 if left is None else left, y1 if top is None else top)
 
     def _title_plot(self) -> None:
@@ -547,3 +558,37 @@ def _quadrant_number(gate: DrawnGate) -> int:
     return {(False, True): 1, (True, True): 2, (True, False): 3, (False, False): 4}[
         (x_low is not None, y_low is not None)
     ]
+
+
+def _rescale(value: float | None, source: DisplayScale, target: DisplayScale) -> float | None:
+    """A coordinate on one scale moved onto another (the same instrument value)."""
+    if value is None or source == target:
+        return value
+    return float(target.forward(source.inverse(np.array(value, dtype=np.float64))))
+
+
+def convert_vertices(
+    kind: str, vertices: list[tuple], convert: Callable[[float | None, int], float | None]
+) -> list[tuple]:
+    """A gate's vertices with every coordinate converted (``convert(value, axis)``).
+    Another scale bends an ellipse; it keeps its centre and the ends of its axes."""
+    if kind == "polygon":
+        return [tuple(convert(v, axis) for axis, v in enumerate(vertex)) for vertex in vertices]
+    if kind == "ellipse":
+        centre, half_axes, (angle,) = vertices
+        axes = (
+            half_axes[0] * np.array([np.cos(angle), np.sin(angle)]),
+            half_axes[1] * np.array([-np.sin(angle), np.cos(angle)]),
+        )
+        moved = np.array([convert(v, axis) for axis, v in enumerate(centre)])
+        ends = [
+            np.array([convert(v, axis) for axis, v in enumerate(np.add(centre, end))])
+            for end in axes
+        ]
+        long_axis = ends[0] - moved
+        return [
+            tuple(float(v) for v in moved),
+            (float(np.hypot(*long_axis)), float(np.hypot(*(ends[1] - moved)))),
+            (float(np.arctan2(long_axis[1], long_axis[0])),),
+        ]
+    return [tuple(convert(v, axis) for v in bounds) for axis, bounds in enumerate(vertices)]
