@@ -372,6 +372,7 @@ class ExpertGrid(QScrollArea):
         """The channels a grid may show instead of the gating plot's, their names, and
         how to get a channel's plotted values and scale."""
         self.channel_values, self.names = channel_values, names
+        self._shown = None  # of the plate before
         for box in (self.x_pick, self.y_pick):
             box.blockSignals(True)
             box.clear()
