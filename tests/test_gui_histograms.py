@@ -113,3 +113,29 @@ def test_one_curve_per_cluster_holds_that_clusters_events(window):
     for cluster in range(result.model.n_clusters_):
         size = int(np.sum(result.clusters == cluster))
         assert 0.98 * size <= heights(view, f"Cluster {cluster}").sum() <= size
+
+
+def test_a_range_gate_drawn_on_the_histogram_gates_its_marker(qtbot, window):
+    view = window.histogram_view
+    view.marker.setCurrentIndex(view.marker.findData("CD8"))
+    view.range_button.click()
+    (gate,) = window.gate_editor.gates
+    assert gate.kind == "range" and gate.channels == ("CD8",)
+    assert list(view.regions) == [gate.name]
+    low, high = view.regions[gate.name].getRegion()
+    x = window.display_values("CD8")
+    expected = int(((x >= low) & (x <= high)).sum())
+    assert abs(window.gate_editor.counts(gate.name)[0] - expected) <= 0.002 * len(x)
+
+
+def test_dragging_a_range_on_the_histogram_moves_the_gate(qtbot, window):
+    view = window.histogram_view
+    view.range_button.click()
+    (gate,) = window.gate_editor.gates
+    before = window.gate_editor.counts(gate.name)[0]
+    region = view.regions[gate.name]
+    low, high = region.getRegion()
+    region.setRegion((low, high + 2.0))
+    region.sigRegionChangeFinished.emit(region)
+    qtbot.waitUntil(lambda: window.gate_editor.counts(gate.name)[0] > before)
+    assert gate.vertices[0][1] == pytest.approx(high + 2.0, rel=1e-4)

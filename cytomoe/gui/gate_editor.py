@@ -202,7 +202,7 @@ class GateEditor(QWidget):
             return None
         return self.events[channel].to_numpy()
 
-    def _plot_vertices(self, gate: DrawnGate) -> list[tuple]:
+    def plot_vertices(self, gate: DrawnGate) -> list[tuple]:
         """A gate's shape in the plot's coordinates. On logicle axes a polygon's corners
         are exact, its edges straight between them on the plot (on arcsinh, they are)."""
         kept = [scale_for(ARCSINH, c) for c in gate.cofactors]
@@ -251,11 +251,14 @@ class GateEditor(QWidget):
     def gate(self, name: str) -> DrawnGate:
         return next(g for g in self.gates if g.name == name)
 
-    def add_gate(self, kind: str, vertices: list | None = None) -> DrawnGate | None:
+    def add_gate(
+        self, kind: str, vertices: list | None = None, channel: str | None = None
+    ) -> DrawnGate | None:
         """A new gate on the plot's current channels, under the selected gate (if any):
         given corners (a quadrant: its split point) in the plot's coordinates, or a shape
         in the middle of the view for the user to drag. A quadrant adds four gates; the
-        first is returned."""
+        first is returned. ``channel``: a range gate's, when not the plot's X (drawn on a
+        histogram)."""
         x_channel, y_channel = self.plot.channels
         if not x_channel:
             self.error.emit("Open data first: gates are drawn on the gating plot.")
@@ -271,7 +274,7 @@ class GateEditor(QWidget):
                 "range": [(cx - w, cx + w)],
                 "quadrant": [(cx, cy)],
             }[kind]
-        channels = (x_channel,) if kind == "range" else (x_channel, y_channel)
+        channels = (channel or x_channel,) if kind == "range" else (x_channel, y_channel)
         cofactors = tuple(self.cofactors.get(c) for c in channels)
         parent = self.selected_gate()
         if kind == "quadrant":
@@ -294,6 +297,15 @@ class GateEditor(QWidget):
         self.recompute()
         self.show_axes(*self.plot.channels)
         return new[0]
+
+    def move_range(self, name: str, low: float, high: float) -> None:
+        """A range gate dragged elsewhere (on a histogram), in plot coordinates."""
+        gate = self.gate(name)
+        gate.vertices = self._kept_vertices("range", gate.channels, [(low, high)])
+        self._remove_roi(name)
+        self._add_roi(gate)
+        self.show_axes(*self.plot.channels)
+        self.recompute()
 
     def start_polygon(self) -> None:
         """Draw a polygon by clicking its corners on the plot, closed by a double click
@@ -353,7 +365,7 @@ class GateEditor(QWidget):
         """Draw a gate (a quadrant: the marker of its whole set) with its label."""
         members = [g for g in self.gates if gate.quadrant and g.quadrant == gate.quadrant]
         if members:
-            (x_bounds, y_bounds) = self._plot_vertices(members[1])  # Q2: (x+, y+)
+            (x_bounds, y_bounds) = self.plot_vertices(members[1])  # Q2: (x+, y+)
             marker = QuadrantMarker((x_bounds[0], y_bounds[0]))
             for line in marker.lines:
                 line.sigPositionChangeFinished.connect(
@@ -364,7 +376,7 @@ class GateEditor(QWidget):
                 self.rois[member.name] = marker
                 self._add_label(member)
             return
-        vertices = self._plot_vertices(gate)
+        vertices = self.plot_vertices(gate)
         if gate.kind == "polygon":
             roi = pg.PolyLineROI(vertices, closed=True, pen=GATE_PEN)
         elif gate.kind == "range":
@@ -507,7 +519,7 @@ class GateEditor(QWidget):
             if gate.quadrant:
                 label.setPos(*self.rois[gate.name].split())
                 continue
-            vertices = self._plot_vertices(gate)
+            vertices = self.plot_vertices(gate)
             if gate.kind == "range":
                 label.setPos(vertices[0][0], y1)
                 label.setAnchor((0, 0))

@@ -7,8 +7,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QColor, QShowEvent
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 from scipy.ndimage import gaussian_filter1d
 
 from cytomoe.core.evaluation.density import histograms, plot_range
@@ -23,6 +32,8 @@ BINS = 128  # for many events; fewer below, where 128 bins would be mostly noise
 FEW_EVENTS, FEW_BINS = 20_000, 64
 SMOOTHING = 1.0  # bins: a light Gaussian smoothing, as FlowJo's histograms
 FILLED_CURVES = 4  # beyond this many overlaid curves, outlines only
+RANGE_PEN = pg.mkPen("#c2185b", width=2)  # as the gates on the gating plot
+RANGE_TEXT = "#880e4f"
 WELL_LIMIT = 24  # curves beyond this many wells would be unreadable
 
 
@@ -41,11 +52,17 @@ class HistogramSource:
     gates: dict[str, np.ndarray] = field(default_factory=dict)  # display name -> membership
     samples: np.ndarray | None = None  # each event's sample
     sample_names: list[str] = field(default_factory=list)  # well, or file where none
+    # range gates: name -> (channel, display name and share, (low, high) on the plot)
+    ranges: dict[str, tuple[str, str, tuple[float, float]]] = field(default_factory=dict)
 
 
 class HistogramView(QWidget):
-    """Histograms of one marker. ``provider`` gives the source when the view draws: only
-    when shown, like the expert panels, so a hidden view costs an axis change nothing."""
+    """Histograms of one marker, with its range gates, drawn and dragged here too.
+    ``provider`` gives the source when the view draws: only when shown, like the expert
+    panels, so a hidden view costs an axis change nothing."""
+
+    range_requested = Signal(str, float, float)  # channel, low, high on the plot
+    range_moved = Signal(str, float, float)  # gate name, low, high on the plot
 
     def __init__(
         self,
@@ -66,12 +83,17 @@ class HistogramView(QWidget):
         self.plot.setMenuEnabled(False)
         self.legend = self.plot.addLegend(offset=(-10, 10))
         self.curves: dict[str, pg.PlotDataItem] = {}
+        self.regions: dict[str, pg.LinearRegionItem] = {}
+        self.range_button = QPushButton("Range gate")
+        self.range_button.setToolTip("A 1-D gate on this marker, dragged on the histogram")
+        self.range_button.clicked.connect(self._request_range)
         self.note = QLabel("")
         self.note.setStyleSheet("color: #555")
         controls = QHBoxLayout()
         for widget in (QLabel("Marker"), self.marker, QLabel("Show"), self.split, self.normalise):
             controls.addWidget(widget)
         controls.addStretch(1)
+        controls.addWidget(self.range_button)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addWidget(self.plot, 1)
@@ -155,6 +177,35 @@ class HistogramView(QWidget):
         self.plot.setLabel("left", "% of max" if self.normalise.isChecked() else "Events")
         self.plot.setXRange(*value_range, padding=0)
         self.plot.enableAutoRange(axis="y")
+        self._draw_ranges(source, channel)
+
+    def _draw_ranges(self, source: HistogramSource, channel: str) -> None:
+        """The marker's range gates as shaded bands with their name and share."""
+        for region in self.regions.values():
+            self.plot.removeItem(region)
+        self.regions = {}
+        for name, (gate_channel, text, bounds) in source.ranges.items():
+            if gate_channel != channel:
+                continue
+            region = pg.LinearRegionItem(bounds, brush=(194, 24, 91, 30), pen=RANGE_PEN)
+            pg.InfLineLabel(region.lines[0], text, position=0.92, color=RANGE_TEXT)
+            region.sigRegionChangeFinished.connect(
+                lambda r, n=name: self._region_moved(n, *r.getRegion())
+            )
+            self.plot.addItem(region)
+            self.regions[name] = region
+
+    def _region_moved(self, name: str, low: float, high: float) -> None:
+        # After the drag's own events: the redraw it causes replaces the band dragged.
+        QTimer.singleShot(0, lambda: self.range_moved.emit(name, low, high))
+
+    def _request_range(self) -> None:
+        channel = self.marker.currentData()
+        if channel is None:
+            return
+        (low, high), _ = self.plot.getViewBox().viewRange()
+        third = (high - low) / 3
+        self.range_requested.emit(channel, low + third, high - third)
 
     def _groups(self, source: HistogramSource) -> dict[str, tuple[np.ndarray, str]]:
         """Name -> (events of that group among those shown, colour)."""
@@ -204,6 +255,15 @@ def source_of(window: QWidget) -> HistogramSource | None:
         if editor.membership is not None
         else {}
     )
+    ranges = {
+        gate.name: (
+            gate.channels[0],
+            f"{gate.label} {editor.counts(gate.name)[1]:.1f}%",
+            editor.plot_vertices(gate)[0],
+        )
+        for gate in editor.gates
+        if gate.kind == "range"
+    }
     return HistogramSource(
         events=events,
         channels=channels,
@@ -215,4 +275,5 @@ def source_of(window: QWidget) -> HistogramSource | None:
         gates=gates,
         samples=events[SAMPLE].to_numpy(),
         sample_names=[s.well or s.name for s in window.plate.samples],
+        ranges=ranges,
     )

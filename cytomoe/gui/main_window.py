@@ -244,6 +244,10 @@ class MainWindow(QMainWindow):
         self.gate_editor.export_requested.connect(self.export_gated)
         self.gate_editor.population_changed.connect(self.redraw)
         self.gate_editor.gates_changed.connect(self.histogram_view.invalidate)
+        self.histogram_view.range_requested.connect(
+            lambda channel, low, high: self.gate_editor.add_gate("range", [(low, high)], channel)
+        )
+        self.histogram_view.range_moved.connect(self.gate_editor.move_range)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
