@@ -89,13 +89,17 @@ class HistogramView(QWidget):
         self.range_button.clicked.connect(self._request_range)
         self.note = QLabel("")
         self.note.setStyleSheet("color: #555")
-        controls = QHBoxLayout()
-        for widget in (QLabel("Marker"), self.marker, QLabel("Show"), self.split, self.normalise):
+        controls = QHBoxLayout()  # two rows, so that the window stays narrow
+        for widget in (QLabel("Marker"), self.marker, QLabel("Show"), self.split):
             controls.addWidget(widget)
         controls.addStretch(1)
-        controls.addWidget(self.range_button)
+        options = QHBoxLayout()
+        options.addWidget(self.normalise)
+        options.addStretch(1)
+        options.addWidget(self.range_button)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
+        layout.addLayout(options)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.note)
         for box in (self.marker, self.split):
