@@ -47,6 +47,7 @@ def save_embedding(name: str, seed: int, rows: np.ndarray, source, clusters: np.
         OUTPUT / "embeddings" / f"{name}_seed{seed}.npz",
         rows=rows,
         embedding=source.embedding_,
+        regions=source.regions_,
         populations=source.populations_,
         clusters=clusters,
     )

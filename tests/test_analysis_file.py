@@ -10,6 +10,7 @@ from cytomoe.core.analysis.analysis_file import (
     ANALYSIS_FORMAT_VERSION,
     AnalysisSettings,
     LabelSource,
+    ViewSettings,
     load_analysis,
     save_analysis,
 )
@@ -161,3 +162,42 @@ def test_channel_renames_survive_saving_and_loading(tmp_path):
     save_analysis(settings, tmp_path / "analysis.toml")
     loaded = load_analysis(tmp_path / "analysis.toml")
     assert loaded.channel_names == {"PacificBlue-A": "Pacific Blue-A"}
+
+
+def test_what_the_app_saves_beside_the_settings_loads_back(tmp_path):
+    settings = AnalysisSettings(
+        inputs=[str(tmp_path / "plate")],
+        model_file=str(tmp_path / "a.cytomoe"),
+        clusters_file=str(tmp_path / "a.clusters.npz"),
+        gates_file=str(tmp_path / "a.gates.xml"),
+        cluster_names={0: "CD4+ T cells", 3: 'B "naive"'},
+        view=ViewSettings("FSC-A", "SSC-A", 3, ["A1", "H12"]),
+    )
+    loaded = load_analysis(save_analysis(settings, tmp_path / "a.toml"))
+    assert loaded.clusters_file == settings.clusters_file
+    assert loaded.gates_file == settings.gates_file
+    assert loaded.cluster_names == settings.cluster_names
+    assert loaded.view == settings.view
+
+
+def test_the_version_2_fixture_keeps_cluster_names_and_view():
+    settings = load_analysis(FIXTURES / "format_v2.toml")
+    assert settings.cluster_names == {0: "CD4 T cells", 2: "B cells"}
+    assert settings.view.cluster == 2 and settings.view.wells == ["A1", "B3"]
+    assert settings.clusters_file == str(FIXTURES / "analysis.clusters.npz")
+
+
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ('[cluster_names]\nCD4 = "T"\n', "cluster_names.CD4"),
+        ("[cluster_names]\n1 = 2\n", "cluster_names.1"),
+        ('[view]\ncluster = "one"\n', "view.cluster"),
+        ("[view]\nzoom = 2\n", "view.zoom"),
+    ],
+)
+def test_bad_cluster_names_or_view_name_the_key(tmp_path, text, key):
+    path = _write(tmp_path, "format_version = 2\n" + text)
+    with pytest.raises(InputError) as error:
+        load_analysis(path)
+    assert f"'{key}'" in str(error.value)

@@ -3,7 +3,12 @@ import pandas as pd
 import pytest
 
 from cytomoe.core.errors import OutputExistsError
-from cytomoe.core.io.export import write_csv, write_fcs
+from cytomoe.core.io.export import (
+    cluster_file_stem,
+    cluster_name_keywords,
+    write_csv,
+    write_fcs,
+)
 from cytomoe.core.io.fcs import read_fcs
 
 
@@ -135,3 +140,18 @@ def test_own_channels_get_their_range_and_a_linear_display(tmp_path):
     (back,) = read_fcs(write_fcs(tmp_path / "c.fcs", frame, linear_ranges={"cluster": 7}))
     assert back.keywords["p2r"] == "7" and back.keywords["p2display"] == "LIN"
     assert back.keywords["p1r"] == "524288"
+
+
+def test_a_named_cluster_keeps_its_name_in_the_file_name_safely():
+    assert cluster_file_stem(3) == "cluster_03"
+    assert cluster_file_stem(3, "CD4+ T cells") == "cluster_03_CD4+_T_cells"
+    assert cluster_file_stem(12, 'a/b: "c"?') == "cluster_12_a_b_c"
+
+
+def test_cluster_name_keywords_name_one_cluster_or_list_several():
+    names = {0: "CD4+ T cells", 3: "B cells"}
+    assert cluster_name_keywords(names, [3]) == {"CYTOMOE_CLUSTER_NAME": "B cells"}
+    assert cluster_name_keywords(names, [1]) == {}
+    assert cluster_name_keywords(names, [0, 1, 3]) == {
+        "CYTOMOE_CLUSTER_NAMES": "0=CD4+ T cells; 3=B cells"
+    }

@@ -88,7 +88,7 @@ def test_drawn_gates_count_live_nest_and_export(window, tmp_path):
     assert editor.membership.equals(before)
 
     # Export the gated events and re-read them.
-    window.write_gated("CD4_T", in_cluster=False, path=str(tmp_path / "cd4.fcs"))
+    window.exports.write_gated("CD4_T", in_cluster=False, path=str(tmp_path / "cd4.fcs"))
     (exported,) = read_fcs(tmp_path / "cd4.fcs")
     assert exported.n_events == int(editor.membership["CD4_T"].sum())
     raw = window.plate.samples[0].events[editor.membership["CD4_T"].to_numpy()]

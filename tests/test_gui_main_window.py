@@ -1,12 +1,14 @@
 """The real main window, offscreen: open the demo data, pick markers, train, cancel,
 look at the experts, score against the manual gates, export and re-read."""
 
+import json
 import os
 import time
 from pathlib import Path
 
 import anndata
 import numpy as np
+import pandas as pd
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -21,11 +23,12 @@ from cytomoe.core.analysis.demo import DEMO_MARKERS  # noqa: E402
 from cytomoe.core.analysis.pipeline import export_targets  # noqa: E402
 from cytomoe.core.evaluation.fmeasure import evaluate  # noqa: E402
 from cytomoe.core.io.fcs import read_fcs  # noqa: E402
+from cytomoe.gui.cluster_heatmap import FIRST_MARKER, NAME  # noqa: E402
 from cytomoe.gui.colors import cluster_color  # noqa: E402
 from cytomoe.gui.export_dialog import ExportDialog  # noqa: E402
 from cytomoe.gui.fmeasure_view import FMeasureView  # noqa: E402
 from cytomoe.gui.main_window import MainWindow  # noqa: E402
-from cytomoe.gui.marker_panel import COFACTOR  # noqa: E402
+from cytomoe.gui.marker_panel import COFACTOR, MARKER  # noqa: E402
 from cytomoe.gui.plot_export import PlotSizeDialog  # noqa: E402
 
 pytestmark = pytest.mark.gui
@@ -89,11 +92,11 @@ def test_training_fills_legend_expert_grid_and_scores_against_gates(qtbot, windo
     assert window.fmeasure_view.table.rowCount() == 4
     assert "F-measure" in window.fmeasure_view.score.text()
 
-    window.export_anndata_to(tmp_path / "clusters.h5ad")
+    window.exports.anndata_to(tmp_path / "clusters.h5ad")
     adata = anndata.read_h5ad(tmp_path / "clusters.h5ad")
     assert adata.n_obs == 6000 and adata.obs["label"].notna().any()
 
-    window.start_export(tmp_path, None, separate=True)
+    window.exports.start_clusters(tmp_path, None, separate=True)
     qtbot.waitUntil(lambda: window.worker is None, timeout=60_000)
     files = sorted(tmp_path.glob("cluster_*.fcs"))
     assert len(files) == n
@@ -140,7 +143,7 @@ def test_exporting_clusters_into_the_folder_of_the_data_is_refused(
     qtbot.waitUntil(lambda: window.plate.n_events == 1500 and window.worker is None)
     train(qtbot, window)
     before = sorted(p.name for p in table.parent.iterdir())
-    window.start_export(table.parent, None, separate=True)
+    window.exports.start_clusters(table.parent, None, separate=True)
     qtbot.waitUntil(lambda: window.worker is None, timeout=60_000)
     assert window.errors and "contains the input" in window.errors[-1]
     assert sorted(p.name for p in table.parent.iterdir()) == before
@@ -151,6 +154,7 @@ def test_synthetic_export_names_its_cluster_and_units(qtbot, window, tmp_path, m
 
     train(qtbot, window)
     window.select_cluster(1)
+    window.name_cluster(1, "B cells")
     window.generate_cells()
     target = tmp_path / "synthetic.fcs"
     monkeypatch.setattr(
@@ -159,6 +163,7 @@ def test_synthetic_export_names_its_cluster_and_units(qtbot, window, tmp_path, m
     window.export_synthetic()
     (synthetic,) = read_fcs(target)
     assert synthetic.keywords["cytomoe_cluster"] == "1"
+    assert synthetic.keywords["cytomoe_cluster_name"] == "B cells"
     assert "compensated" in synthetic.keywords["cytomoe_values"]
     assert synthetic.n_events == len(window.synthetic)
     assert not window.errors
@@ -332,7 +337,7 @@ def export_dialog(trained, monkeypatch):
     shown = []
     monkeypatch.setattr(ExportDialog, "exec", lambda dialog: shown.append(dialog) or 0)
     trained.select_cluster(1)
-    trained.export_clusters()
+    trained.exports.clusters()
     return shown[0]
 
 
@@ -355,7 +360,7 @@ def test_replacing_files_on_export_lists_every_one(trained, tmp_path, monkeypatc
     targets = export_targets(trained.result, tmp_path, None, True, "fcs")
     for target in targets:
         target.touch()
-    trained.start_export(tmp_path, None, separate=True)
+    trained.exports.start_clusters(tmp_path, None, separate=True)
     assert asked[0].splitlines() == [target.name for target in targets]
     assert trained.worker is None
 
@@ -416,3 +421,160 @@ def test_quitting_with_an_unsaved_analysis_asks_first(trained, monkeypatch):
     )
     assert not trained.close()
     assert "not saved" in questions[0]
+
+
+def test_save_then_open_analysis_brings_back_clusters_panel_labels_names_and_gates(
+    qtbot, trained, tmp_path, monkeypatch
+):
+    trained.marker_panel.set_use("CD4", False)
+    row = trained.panel.channels.index("CD14")
+    trained.marker_panel.table.item(row, COFACTOR).setText("7")
+    trained.marker_panel.table.item(0, MARKER).setText("MS4A1")
+    trained.compute_fmeasure(LabelSource("column", "labels"))
+    trained.tabs.setCurrentWidget(trained.cluster_heatmap)
+    trained.cluster_heatmap.table.item(1, NAME).setText("B cells")
+    trained.gate_editor.name.setText("low")
+    trained.gate_editor.add_gate("rectangle", [(-1.0, 2.0), (-1.0, 2.0)])
+    trained.select_cluster(1)
+    target = tmp_path / "analysis.toml"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    trained.save_analysis()
+    assert target.is_file() and target.with_suffix(".cytomoe").is_file()
+
+    opened = MainWindow()
+    qtbot.addWidget(opened)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(target), ""))
+    opened.open_analysis()
+    qtbot.waitUntil(lambda: opened.result is not None and opened.worker is None, timeout=60_000)
+    np.testing.assert_array_equal(opened.result.clusters, trained.result.clusters)
+    assert opened.panel.selected == list(DEMO_MARKERS.values())[:7]
+    assert opened.panel.cofactors["CD14"] == 7
+    assert opened.marker_panel.table.item(0, MARKER).text() == "MS4A1"
+    assert opened.legend.rowCount() == trained.result.model.n_clusters_
+    assert opened.legend.item(1, 0).text().strip() == "1 B cells"
+    assert opened.fmeasure_view.source.currentData() == "labels"
+    assert opened.result.evaluation is not None
+    assert [gate.name for gate in opened.gate_editor.gates] == ["low"]
+    assert opened.selected_cluster == 1
+    assert opened.training_panel.iterations.value() == QUICK["iterations"]
+    assert len(opened.training_panel._history["loss"][0]) == len(trained.result.model.history_)
+    assert not opened.session.unsaved
+
+
+def test_a_cluster_named_in_the_medians_tab_shows_in_legend_and_fmeasure_table(trained):
+    trained.compute_fmeasure(LabelSource("column", "labels"))
+    trained.tabs.setCurrentWidget(trained.cluster_heatmap)
+    heatmap = trained.cluster_heatmap
+    assert heatmap.table.rowCount() == trained.result.model.n_clusters_
+    assert heatmap.table.columnCount() == FIRST_MARKER + len(trained.result.model.markers_)
+    matched = trained.fmeasure_view.table.item(0, 2).text()
+    cluster = int(matched)
+    heatmap.table.item(cluster, NAME).setText("  CD4+ T   cells ")
+    assert trained.session.cluster_names == {cluster: "CD4+ T cells"}
+    assert trained.legend.item(cluster, 0).text().strip() == f"{cluster} CD4+ T cells"
+    assert trained.fmeasure_view.table.item(0, 2).text() == f"{cluster} CD4+ T cells"
+    assert heatmap.table.item(cluster, NAME).text() == "CD4+ T cells"
+
+
+def test_exported_cluster_files_carry_the_names(qtbot, trained, tmp_path):
+    trained.name_cluster(0, "T cells")
+    trained.exports.start_clusters(tmp_path, [0], separate=True)
+    qtbot.waitUntil(lambda: trained.worker is None, timeout=60_000)
+    (exported,) = tmp_path.glob("cluster_*.fcs")
+    assert exported.name == "cluster_00_T_cells.fcs"
+    assert read_fcs(exported)[0].keywords["cytomoe_cluster_name"] == "T cells"
+
+
+def test_quitting_after_naming_a_cluster_asks_first(trained, monkeypatch):
+    trained.session.unsaved = False
+    trained.name_cluster(0, "T cells")
+    questions = []
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda *a: questions.append(a[2]) or QMessageBox.No
+    )
+    assert not trained.close()
+    assert "not saved" in questions[0]
+
+
+def test_an_empty_window_says_to_open_a_plate_then_to_train(qtbot, monkeypatch):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    assert "Open a plate" in win.training_panel.status.text()
+    assert not win.legend_hint.isHidden()
+    assert "Train a model" in win.cluster_heatmap.hint.text()
+    win.open_demo()
+    qtbot.waitUntil(lambda: win.plate is not None and win.worker is None, timeout=30_000)
+    assert "Train (Ctrl+T)" in win.training_panel.status.text()
+
+
+def test_the_legend_hint_gives_way_to_the_clusters(trained):
+    assert trained.legend_hint.isHidden()
+
+
+def test_all_results_carry_the_cluster_names_into_the_report(qtbot, trained, tmp_path):
+    trained.name_cluster(0, "T cells")
+    trained.exports.results_to(tmp_path / "results")
+    qtbot.waitUntil(lambda: trained.worker is None, timeout=120_000)
+    report = json.loads((tmp_path / "results" / "report.json").read_text())
+    assert report["cluster_names"] == {"0": "T cells"}
+    assert (tmp_path / "results" / "cluster_00_T_cells.fcs").is_file()
+    assert (tmp_path / "results" / "report.html").is_file()
+    assert not trained.errors
+
+
+def test_opening_other_data_over_an_unsaved_model_asks_first(trained, monkeypatch):
+    questions = []
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda *a: questions.append(a[2]) or QMessageBox.No
+    )
+    trained.open_demo()
+    assert "not saved" in questions[0]
+    assert trained.worker is None and trained.result is not None
+
+
+def test_the_cluster_medians_export_as_csv_with_their_names(trained, tmp_path, monkeypatch):
+    trained.name_cluster(0, "T cells")
+    target = tmp_path / "medians.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    trained.tabs.setCurrentWidget(trained.cluster_heatmap)
+    trained.cluster_heatmap.export_button.click()
+    table = pd.read_csv(target, keep_default_na=False)
+    assert table.loc[0, "name"] == "T cells"
+    assert len(table) == trained.result.model.n_clusters_
+    assert not trained.errors
+
+
+def test_an_analysis_file_given_as_a_path_opens_the_analysis(qtbot, window, tmp_path):
+    window.marker_panel.set_use("CD4", False)
+    window.save_analysis_to(tmp_path / "untrained")
+    opened = MainWindow()
+    qtbot.addWidget(opened)
+    opened.open_paths([str(tmp_path / "untrained.toml")])
+    qtbot.waitUntil(lambda: opened.plate is not None and opened.worker is None, timeout=30_000)
+    assert opened.panel.selected == list(DEMO_MARKERS.values())[:7]
+    assert opened.result is None
+
+
+def test_the_wells_shown_and_the_axes_come_back_with_the_analysis(
+    qtbot, shared_data, tmp_path, monkeypatch
+):
+    plate = tmp_path / "plate"
+    plate.mkdir()
+    for name in ("Yeast_B1_B01.fcs", "Yeast_B2_B02.fcs", "Yeast_B3_B03.fcs"):
+        (plate / name).write_bytes((shared_data / "plates/yeast" / name).read_bytes())
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.open_paths([str(plate)])
+    qtbot.waitUntil(lambda: win.plate is not None and win.worker is None, timeout=30_000)
+    win.y_channel.setCurrentIndex(win.plate.channels.index("FSC-H"))
+    win.plate_view.samples.selectRow(2)
+    win.save_analysis_to(tmp_path / "wells.toml")
+    opened = MainWindow()
+    qtbot.addWidget(opened)
+    opened.open_analysis_file(tmp_path / "wells.toml")
+    qtbot.waitUntil(lambda: opened.plate is not None and opened.worker is None, timeout=30_000)
+    assert opened.visible_samples == [2]
+    assert [i.row() for i in opened.plate_view.samples.selectionModel().selectedRows()] == [2]
+    assert opened.y_channel.currentData() == "FSC-H"
+    n_shown = int((opened.events["sample"] == 2).sum())
+    assert len(opened._shown[0]) == n_shown

@@ -122,9 +122,30 @@ class FMeasureView(QWidget):
         elif self.source.currentData() is not None:
             self.compute_requested.emit(LabelSource("column", self.source.currentData(), unlabeled))
 
-    def show_evaluation(self, evaluation: Evaluation, source: str, n_clusters: int) -> None:
+    def show_source(self, source: LabelSource) -> None:
+        """Show ``source`` as the choice (a column, a file, gates) and its unlabelled
+        values, as when the user picked it."""
+        choice = {"file": FILE_CHOICE, "gates": GATES_CHOICE, "drawn": DRAWN_CHOICE}
+        index = (
+            self.source.findData(source.value)
+            if source.kind == "column"
+            else self.source.findText(choice.get(source.kind, ""))
+        )
+        if index >= 0:
+            self.source.setCurrentIndex(index)
+        self.unlabeled.setText(", ".join(source.unlabeled))
+
+    def show_evaluation(
+        self,
+        evaluation: Evaluation,
+        source: str,
+        n_clusters: int,
+        cluster_labels: list[str] | None = None,
+    ) -> None:
         """Scores, the per-population table and the heatmap over all ``n_clusters``
-        clusters (those holding only unlabelled events show as empty columns)."""
+        clusters (those holding only unlabelled events show as empty columns).
+        ``cluster_labels`` name the clusters in the table ("3 CD4 T cells")."""
+        labels = cluster_labels or [str(c) for c in range(n_clusters)]
         self.score.setText(
             f"<span style='font-size:16pt'><b>F-measure {evaluation.f_measure:.3f}</b></span>"
             f" &nbsp; FlowCAP-I weighted {evaluation.f_measure_flowcap:.3f} &nbsp; "
@@ -138,7 +159,7 @@ class FMeasureView(QWidget):
             values = [
                 record.population,
                 f"{record.size:,}",
-                "—" if pd.isna(record.cluster) else str(int(record.cluster)),
+                "—" if pd.isna(record.cluster) else labels[int(record.cluster)],
                 f"{record.precision:.3f}",
                 f"{record.recall:.3f}",
                 f"{record.f1:.3f}",

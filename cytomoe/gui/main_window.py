@@ -1,7 +1,9 @@
 """The main window: plate, marker panel and training docks around the plots.
 
-The window holds the analysis state (plate, events, panel, result) and hands every long
-job to a `Worker`; it computes nothing itself, everything goes through cytomoe.core.
+The window shows and edits a `Session` (cytomoe.core.analysis.session), which holds the
+analysis: plate, events, panel, model and clusters, selection, gates, cluster names and
+labels. The window keeps only what is on screen, hands every long job to a `Worker` and
+computes nothing itself.
 """
 
 from collections.abc import Callable
@@ -10,13 +12,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from PySide6.QtCore import QStandardPaths, Qt
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -31,37 +34,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cytomoe.core.analysis.analysis_file import (
-    AnalysisSettings,
-    LabelSource,
-    load_analysis,
-    save_analysis,
-)
+from cytomoe.core.analysis.analysis_file import AnalysisSettings, LabelSource
 from cytomoe.core.analysis.demo import demo_settings
 from cytomoe.core.analysis.pipeline import (
     AnalysisResult,
     analyse,
-    build_report,
-    export_clusters,
-    export_targets,
-    synthetic_export,
-    truth_labels,
 )
-from cytomoe.core.analysis.result_files import ANNDATA_FILE, write_anndata
-from cytomoe.core.errors import CytomoeError, OutputExistsError
+from cytomoe.core.analysis.session import DRAWN, LoadedPlate, Session, load_plate, open_session
+from cytomoe.core.errors import CytomoeError
 from cytomoe.core.evaluation.density import subsample
 from cytomoe.core.evaluation.display_scale import LOGICLE, DisplayScale, scale_for
-from cytomoe.core.evaluation.fmeasure import evaluate
-from cytomoe.core.evaluation.gates import drawn_leaf_labels, load_drawn_gates, save_drawn_gates
-from cytomoe.core.evaluation.labels import clean_labels
-from cytomoe.core.io.export import source_keywords, write_fcs
-from cytomoe.core.io.outputs import atomic_output, check_outside_inputs
+from cytomoe.core.evaluation.gates import load_drawn_gates, save_drawn_gates
+from cytomoe.core.io.outputs import atomic_output
 from cytomoe.core.io.plate import SAMPLE, Plate
 from cytomoe.core.preprocessing.panel import Panel
-from cytomoe.core.progress import CancelCheck, Progress, ProgressCallback
+from cytomoe.core.progress import Progress
 from cytomoe.gui.axes import PlotOptions
+from cytomoe.gui.cluster_heatmap import ClusterHeatmap
 from cytomoe.gui.colors import cluster_color
-from cytomoe.gui.export_dialog import ExportDialog
+from cytomoe.gui.exports import Exports
 from cytomoe.gui.fmeasure_view import FMeasureView, label_columns
 from cytomoe.gui.gate_editor import GateEditor
 from cytomoe.gui.gating_plots import ClusterLegend, DensityPlot, ExpertGrid, LatentView
@@ -69,7 +60,7 @@ from cytomoe.gui.histogram_view import HistogramView
 from cytomoe.gui.histogram_view import source_of as histogram_source
 from cytomoe.gui.marker_panel import MarkerPanel
 from cytomoe.gui.plate_view import PlateView
-from cytomoe.gui.plot_export import PlotSizeDialog, save_plot
+from cytomoe.gui.prompts import ask_file
 from cytomoe.gui.training_panel import TrainingPanel
 from cytomoe.gui.worker import Worker
 
@@ -93,37 +84,38 @@ def first_axes(channels: list[str], selected: list[str]) -> tuple[str, str]:
     return chosen[0], chosen[min(1, len(chosen) - 1)]
 
 
-def load_plate(
-    paths: list[str],
-    label_column: str | None = None,
-    progress: ProgressCallback | None = None,
-    should_cancel: CancelCheck | None = None,
-) -> tuple[Plate, Panel, pd.DataFrame]:
-    """Off the GUI thread: read the files, choose the default panel (never the column of
-    manual labels), pool the events."""
-    plate = Plate.open(paths, progress=progress, should_cancel=should_cancel)
-    exclude = [label_column] if label_column else []
-    panel = Panel.default_for(plate.samples, plate.channels, exclude=exclude)
-    return plate, panel, plate.events(compensate_spillover=panel.compensate)
+def _session_value(name: str) -> property:
+    """Read access to the session's ``name`` for the views and scripts that drive the
+    window; changes go through the session."""
+    return property(lambda window: getattr(window.session, name), doc=f"The session's {name}.")
+
+
+NO_PLATE = "Open a plate first (Ctrl+O, a folder, files, or File > Open demo data)."
+NOT_TRAINED = "Not trained yet: choose markers, then Train (Ctrl+T)."
 
 
 class MainWindow(QMainWindow):
+    plate: Plate | None = _session_value("plate")
+    panel: Panel | None = _session_value("panel")
+    events: pd.DataFrame | None = _session_value("events")
+    result: AnalysisResult | None = _session_value("result")
+    inputs: list[str] = _session_value("inputs")
+    selected_cluster: int = _session_value("selected_cluster")
+    visible_samples: list[int] = _session_value("visible_samples")
+
     def __init__(self):
         super().__init__()
         self.setWindowTitle("cytomoe")
         self.resize(1500, 950)
         self.setAcceptDrops(True)
-        self.plate: Plate | None = None
-        self.panel: Panel | None = None
-        self.events: pd.DataFrame | None = None
-        self.result: AnalysisResult | None = None
-        self.inputs: list[str] = []
-        self.visible_samples: list[int] = []
-        self.selected_cluster = -1
-        self.synthetic: pd.DataFrame | None = None
+        self.session = Session()
+        self.exports = Exports(self)
+        self.synthetic: pd.DataFrame | None = None  # generated cells, shown until changed
+        self.latent: np.ndarray | None = None  # latent codes of a subsample (latent_rows)
+        self.latent_rows: np.ndarray | None = None
+        self._shown: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # x, y, mask
         self.worker: Worker | None = None
         self.job_message = ""
-        self.unsaved_result = False  # a trained model not yet saved with Save analysis
         self._build_views()
         self._build_actions()
         self._update_enabled()
@@ -139,6 +131,7 @@ class MainWindow(QMainWindow):
         self.expert_grid = ExpertGrid()
         self.latent_view = LatentView()
         self.fmeasure_view = FMeasureView()
+        self.cluster_heatmap = ClusterHeatmap()
         self.gate_editor = GateEditor(self.gating_plot)
         self.gating_plot.show_hint(
             "Open a plate folder or FCS files\n(File menu, Ctrl+O, or drop them here),\n"
@@ -164,7 +157,18 @@ class MainWindow(QMainWindow):
         legend_column = QVBoxLayout(legend_box)
         legend_column.setContentsMargins(0, 0, 0, 0)
         legend_column.addWidget(QLabel("<b>Clusters</b> (click to highlight)"))
+        self.legend_hint = elastic_label()
+        self.legend_hint.setText(
+            "Train a model (Training panel, Ctrl+T) to see its clusters here; name them in "
+            "the Cluster medians tab."
+        )
+        legend_column.addWidget(self.legend_hint)
         legend_column.addWidget(self.legend)
+        header = self.legend.horizontalHeader()  # cluster names take the room left
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.legend.setWordWrap(False)
+        legend_box.setMinimumWidth(240)
         splitter.addWidget(legend_box)
         splitter.setSizes([900, 260])
         column.addWidget(splitter, 1)
@@ -191,12 +195,14 @@ class MainWindow(QMainWindow):
         experts_column.addWidget(self.generation_note)
         experts_column.addWidget(self.expert_grid, 1)
         self.experts_stale = False  # the expert panels show other axes, wells or clusters
+        self.medians_stale = False  # the cluster medians are of another model or panel
 
         self.tabs = QTabWidget()
         self.tabs.addTab(gating, "Gating plot")
         self.tabs.addTab(self.experts_tab, "Experts")
         self.tabs.addTab(self.latent_view, "Latent space")
         self.tabs.addTab(self.fmeasure_view, "F-measure")
+        self.tabs.addTab(self.cluster_heatmap, "Cluster medians")
         self.histogram_view = HistogramView(lambda: histogram_source(self))
         self.tabs.addTab(self.histogram_view, "Histogram")
         self.setCentralWidget(self.tabs)
@@ -228,6 +234,10 @@ class MainWindow(QMainWindow):
         self.plot_options.style_changed.connect(self.gating_plot.set_style)
         self.legend.cluster_selected.connect(self.select_cluster)
         self.tabs.currentChanged.connect(self._draw_experts_if_shown)
+        self.tabs.currentChanged.connect(self._show_medians_if_shown)
+        self.cluster_heatmap.cluster_selected.connect(self.select_cluster)
+        self.cluster_heatmap.name_edited.connect(self.name_cluster)
+        self.cluster_heatmap.export_requested.connect(self.exports.cluster_table)
         self.expert_grid.cluster_clicked.connect(self.select_cluster)
         self.plate_view.wells_selected.connect(self._wells_selected)
         self.marker_panel.changed.connect(self._panel_changed)
@@ -241,13 +251,17 @@ class MainWindow(QMainWindow):
         self.gate_editor.error.connect(self.show_error)
         self.gate_editor.save_requested.connect(self.save_gates)
         self.gate_editor.load_requested.connect(self.load_gates)
-        self.gate_editor.export_requested.connect(self.export_gated)
+        self.gate_editor.export_requested.connect(
+            lambda: self.exports.gated(self.gate_editor.selected_gate())
+        )
         self.gate_editor.population_changed.connect(self.redraw)
+        self.gate_editor.gates_changed.connect(self._gates_changed)
         self.gate_editor.gates_changed.connect(self.histogram_view.invalidate)
         self.histogram_view.range_requested.connect(
             lambda channel, low, high: self.gate_editor.add_gate("range", [(low, high)], channel)
         )
         self.histogram_view.range_moved.connect(self.gate_editor.move_range)
+        self.training_panel.status.setText(NO_PLATE)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -292,11 +306,14 @@ class MainWindow(QMainWindow):
         self.cancel_action = action("Cancel", self.cancel, sp.SP_MediaStop, "Esc")
         self.training_panel.start.setText("Train (Ctrl+T)")
         self.training_panel.cancel.setText("Cancel (Esc)")
-        self.export_action = action("Export clusters…", self.export_clusters, sp.SP_ArrowDown)
+        self.export_action = action("Export clusters…", self.exports.clusters, sp.SP_ArrowDown)
         self.export_plot_action = action(
             "Export plot as PNG/SVG…", self.export_plot, sp.SP_FileDialogDetailedView
         )
-        self.export_anndata_action = action("Export AnnData for scanpy…", self.export_anndata)
+        self.export_anndata_action = action("Export AnnData for scanpy…", self.exports.anndata)
+        self.export_results_action = action(
+            "Export all results (report, FCS, AnnData, model)…", self.exports.results
+        )
         quit_action = action("Quit", self.close, shortcut="Ctrl+Q")
         about = action("About cytomoe", self.about)
 
@@ -326,6 +343,7 @@ class MainWindow(QMainWindow):
             self.save_analysis_action,
             None,
             self.export_action,
+            self.export_results_action,
             self.export_anndata_action,
             self.export_plot_action,
             None,
@@ -357,12 +375,14 @@ class MainWindow(QMainWindow):
             item.setEnabled(not busy)
         self.export_action.setEnabled(trained and not busy)
         self.export_anndata_action.setEnabled(trained and not busy)
+        self.export_results_action.setEnabled(trained and not busy)
+        self.legend_hint.setVisible(not trained)
         self.generate_button.setEnabled(trained and self.selected_cluster >= 0)
         self.export_synthetic_button.setEnabled(self.synthetic is not None)
         self.fmeasure_view.compute.setEnabled(trained)
 
     # ------------------------------------------------------------------ jobs
-    def _run(
+    def run_job(
         self,
         function: Callable[..., object],
         on_success: Callable[[object], None],
@@ -427,29 +447,25 @@ class MainWindow(QMainWindow):
                 return
             self.worker.cancel()
             self.worker.wait()
-        elif self.unsaved_result:
-            answer = QMessageBox.question(
-                self,
-                "cytomoe",
-                "The trained model and its clusters are not saved (File > Save analysis). "
-                "Quit anyway?",
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                event.ignore()
-                return
+        elif not self._may_discard("Quit"):
+            event.ignore()
+            return
         event.accept()
+
+    def _may_discard(self, what: str) -> bool:
+        """Whether the session may go: nothing unsaved, or the user says so."""
+        if not self.session.unsaved:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "cytomoe",
+            "The trained model, its clusters or their names are not saved "
+            f"(File > Save analysis). {what} anyway?",
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def show_error(self, message: str) -> None:
         QMessageBox.warning(self, "cytomoe", message)
-
-    def _ask_file(self, title: str, filters: str, save_as: str | None = None) -> str:
-        """The file chosen in an open dialog, or a save dialog proposing ``save_as``;
-        "" when the user cancels."""
-        if save_as is None:
-            path, _ = QFileDialog.getOpenFileName(self, title, "", filters)
-        else:
-            path, _ = QFileDialog.getSaveFileName(self, title, save_as, filters)
-        return path
 
     # ------------------------------------------------------------------ opening data
     def choose_folder(self) -> None:
@@ -472,69 +488,86 @@ class MainWindow(QMainWindow):
         self.open_paths(demo.inputs, label_column=demo.labels.value)
 
     def open_paths(self, paths: list[str], label_column: str | None = None) -> None:
-        if self.worker is not None:
+        """Read a plate on a worker; a column of manual labels is never a marker and
+        becomes the label source the F-measure proposes. One analysis file (``.toml``)
+        opens that analysis instead."""
+        if len(paths) == 1 and Path(paths[0]).suffix == ".toml":
+            self.open_analysis_file(Path(paths[0]))
             return
-        self.inputs = [str(p) for p in paths]
-        self._run(
-            partial(load_plate, self.inputs, label_column),
-            partial(self._plate_loaded, label_column=label_column),
+        if self.worker is not None or not self._may_discard("Open other data"):
+            return
+        labels = LabelSource("column", label_column) if label_column else None
+        settings = AnalysisSettings(inputs=[str(p) for p in paths], labels=labels)
+        self.run_job(
+            partial(load_plate, settings),
+            partial(self._plate_loaded, inputs=settings.inputs, labels=labels),
             "Reading files…",
         )
 
     def _plate_loaded(
-        self, loaded: tuple[Plate, Panel, pd.DataFrame], label_column: str | None = None
+        self, loaded: LoadedPlate, inputs: list[str], labels: LabelSource | None = None
     ) -> None:
-        self.plate, self.panel, self.events = loaded
-        self.result = None
-        self.unsaved_result = False
+        self.session.set_plate(loaded, inputs)
+        self.session.labels = labels
+        self._show_plate()
+
+    def _show_plate(self) -> None:
+        """Every view on the session's plate, with no model yet; then the first plot."""
+        plate = self.plate
         self.synthetic = None
-        self.selected_cluster = -1
-        self.visible_samples = []
-        self.plate_view.set_plate(self.plate)
+        self.latent = self.latent_rows = None
+        self.plate_view.set_plate(plate)
         self.marker_panel.set_panel(self.panel)
-        with_spillover = [s for s in self.plate.samples if s.spillover is not None]
+        with_spillover = [s for s in plate.samples if s.spillover is not None]
         self.marker_panel.set_spillover(
             with_spillover[0].spillover if with_spillover else None,
             with_spillover[0].name if with_spillover else "",
         )
         self.legend.set_clusters([])
         self.expert_grid.show_clusters(np.array([]), np.array([]), np.array([]), 0, "", "")
+        self.cluster_heatmap.show_clusters(pd.DataFrame(), [], {})
         self._fill_channel_pickers()
         self.expert_grid.set_channels(
-            self.plate.channels,
-            {c: self.x_channel.itemText(i) for i, c in enumerate(self.plate.channels)},
+            plate.channels,
+            {c: self._channel_text(c) for c in plate.channels},
             lambda c: (self.display_values(c), self.display_scale(c)),
         )
         self.gate_editor.set_gates([])  # they belong to the plate opened before
         self.gate_editor.set_events(self.events, self.panel.cofactors)
         self.gate_editor.marker_names = self.panel.markers
-        columns = label_columns(self.events, self.plate.channels)
-        self.fmeasure_view.set_columns(columns)
-        if label_column in columns:
-            self.fmeasure_view.source.setCurrentIndex(columns.index(label_column))
-        self.setWindowTitle(f"cytomoe: {self.plate.name}")
+        self.fmeasure_view.set_columns(label_columns(self.events, plate.channels))
+        if self.session.labels is not None:
+            self.fmeasure_view.show_source(self.session.labels)
+        self.training_panel.status.setText(NOT_TRAINED)
+        self.setWindowTitle(f"cytomoe: {plate.name}")
         self.status_text.setText(
-            f"Opened {len(self.plate.samples)} sample(s), {self.plate.n_events:,} events."
+            f"Opened {len(plate.samples)} sample(s), {plate.n_events:,} events."
         )
-        if self.plate.failures:
+        if plate.failures:
             self.show_error(
-                f"{len(self.plate.failures)} file(s) could not be read and are "
+                f"{len(plate.failures)} file(s) could not be read and are "
                 f"listed in the Plate panel; the others are open."
             )
         self.redraw()
 
     def _fill_channel_pickers(self) -> None:
+        channels = self.plate.channels
         for box in (self.x_channel, self.y_channel):
             box.blockSignals(True)
             box.clear()
-            for channel in self.plate.channels:
-                name = self.panel.display_name(channel)
-                box.addItem(name if name == channel else f"{name} ({channel})", channel)
-        x, y = first_axes(self.plate.channels, self.panel.selected)
-        self.x_channel.setCurrentIndex(self.plate.channels.index(x))
-        self.y_channel.setCurrentIndex(self.plate.channels.index(y))
+            for channel in channels:
+                box.addItem(self._channel_text(channel), channel)
+        x, y = first_axes(channels, self.panel.selected)
+        x, y = (chosen or first for chosen, first in zip(self.session.axes, (x, y), strict=True))
+        self.x_channel.setCurrentIndex(channels.index(x))
+        self.y_channel.setCurrentIndex(channels.index(y))
         for box in (self.x_channel, self.y_channel):
             box.blockSignals(False)
+
+    def _channel_text(self, channel: str) -> str:
+        """``CD3 (PE-Cy7-A)``, or the channel alone when it has no marker name."""
+        name = self.panel.display_name(channel)
+        return name if name == channel else f"{name} ({channel})"
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt's name)
         if event.mimeData().hasUrls():
@@ -552,51 +585,47 @@ class MainWindow(QMainWindow):
         for box in (self.x_channel, self.y_channel):
             box.blockSignals(True)
             for index in range(box.count()):
-                channel = box.itemData(index)
-                name = self.panel.display_name(channel)
-                box.setItemText(index, name if name == channel else f"{name} ({channel})")
+                box.setItemText(index, self._channel_text(box.itemData(index)))
             box.blockSignals(False)
         self.gate_editor.set_cofactors(self.panel.cofactors)
+        self.medians_stale = self.result is not None  # names and cofactors changed
+        self._show_medians_if_shown()
         if (selected_x, selected_y) == (self.x_channel.currentData(), self.y_channel.currentData()):
             self.redraw()
 
     def _compensation_changed(self) -> None:
         """The events again, compensated or not, under the same gates."""
-        self.events = self.plate.events(compensate_spillover=self.panel.compensate)
+        self.session.events = self.plate.events(compensate_spillover=self.panel.compensate)
         self.gate_editor.set_events(self.events, self.panel.cofactors)
         self._wells_selected(self.visible_samples)  # counts and plots of the wells shown
 
     def save_panel(self) -> None:
         if self.panel is None:
             return
-        path = self._ask_file("Save panel", "Panel (*.json)", save_as="panel.json")
+        path = ask_file(self, "Save panel", "Panel (*.json)", save_as="panel.json")
         if path:  # the dialog has asked before replacing
             with atomic_output(path, overwrite=True) as temporary:
                 self.panel.save(temporary)
 
     def load_panel(self) -> None:
-        path = self._ask_file("Load panel", "Panel (*.json)")
+        path = ask_file(self, "Load panel", "Panel (*.json)")
         if not path or self.plate is None:
             return
         try:
             panel = Panel.load(path)
-            missing = [c for c in panel.selected if c not in self.plate.channels]
-            if missing:
-                raise CytomoeError(
-                    f"The data has no channel(s) {', '.join(missing)} of {Path(path).name}."
-                )
+            self.session.check_panel(panel, Path(path).name)
         except CytomoeError as error:
             self.show_error(str(error))
             return
-        self.panel = panel
+        self.session.panel = panel
         self.marker_panel.set_panel(panel)
         self._panel_changed()
 
     # ------------------------------------------------------------------ training
     def analysis_settings(self) -> AnalysisSettings:
-        return AnalysisSettings(
-            inputs=list(self.inputs), panel=self.panel, model=self.training_panel.settings()
-        )
+        """The session's analysis with the model settings of the Training panel."""
+        self.session.model_settings = self.training_panel.settings()
+        return self.session.settings()
 
     def train(self) -> None:
         if self.plate is None or self.worker is not None:
@@ -606,7 +635,7 @@ class MainWindow(QMainWindow):
             return
         settings = self.analysis_settings()
         self.training_panel.set_running(True)
-        self._run(
+        self.run_job(
             partial(analyse, settings, plate=self.plate),
             self._trained,
             "Training MoE-Sim-VAE…",
@@ -614,29 +643,70 @@ class MainWindow(QMainWindow):
         )
 
     def _trained(self, result: AnalysisResult) -> None:
-        self.result = result
-        self.unsaved_result = True
-        self.events = result.events
-        self.synthetic = None
-        self.selected_cluster = -1
-        sizes = np.bincount(result.clusters, minlength=result.model.n_clusters_).tolist()
-        self.legend.set_clusters(sizes)
-        self.plate_view.set_cluster_statistics(
-            self.events[SAMPLE].to_numpy(), result.clusters, result.model.n_clusters_
-        )
+        self.session.set_result(result)
         silenced = len(result.model.silenced_experts_)
         text = (
             f"{result.model.n_clusters_} clusters ({silenced} experts silenced) on "
             f"{len(result.clusters):,} events; embedding {result.timings.get('embed', 0):.0f}"
             f" s, training {result.timings.get('train', 0):.0f} s."
         )
+        if result.evaluation is not None:  # the label source was scored on the way
+            text += f" F-measure {result.evaluation.f_measure:.3f} (F-measure tab)."
         self.training_panel.status.setText(text)
         self.status_text.setText(text)
-        rows = subsample(len(self.events), LatentView.LIMIT)
-        self.latent_rows = rows
-        self.latent = result.model.transform(self.events.iloc[rows])
-        self.latent_view.show_latent(self.latent, result.clusters[rows])
+        self._show_result()
+
+    def _show_result(self) -> None:
+        """Every view of the session's model and clusters: legend, latent space, medians,
+        F-measure (when the labels were scored), the plots."""
+        result = self.result
+        self.synthetic = None
+        self.legend.set_clusters(self.session.cluster_sizes())
+        self.plate_view.set_cluster_statistics(
+            self.events[SAMPLE].to_numpy(), result.clusters, result.model.n_clusters_
+        )
+        self._show_cluster_names()
+        self.latent_rows = subsample(len(self.events), LatentView.LIMIT)
+        self.latent = result.model.transform(self.events.iloc[self.latent_rows])
+        self.latent_view.show_latent(self.latent, result.clusters[self.latent_rows])
+        self.medians_stale = True
+        self._show_medians_if_shown()
+        if result.evaluation is not None:
+            self._show_evaluation()
         self.redraw()
+
+    # ------------------------------------------------------------------ cluster names
+    def name_cluster(self, cluster: int, name: str) -> None:
+        """A name typed for a cluster: kept in the session, shown wherever clusters are."""
+        try:
+            self.session.name_cluster(cluster, name)
+        except CytomoeError as error:
+            self.show_error(str(error))
+            return
+        self.cluster_heatmap.set_name(cluster, self.session.cluster_names.get(cluster, ""))
+        self._show_cluster_names()
+        if self.result.evaluation is not None:
+            self._show_evaluation()
+
+    def _show_cluster_names(self) -> None:
+        for cluster, label in enumerate(self.session.cluster_labels()):
+            item = self.legend.item(cluster, 0)
+            if item is not None:
+                item.setText(f"  {label}")
+                item.setToolTip(f"Cluster {label}")
+
+    def _show_medians_if_shown(self) -> None:
+        """The cluster x marker medians (a pass over every event) are computed when their
+        tab is shown, once per model or panel change."""
+        if not self.medians_stale or self.tabs.currentWidget() is not self.cluster_heatmap:
+            return
+        self.cluster_heatmap.show_clusters(
+            self.session.marker_medians(),
+            self.session.cluster_sizes(),
+            self.session.cluster_names,
+        )
+        self.cluster_heatmap.select_cluster(self.selected_cluster)
+        self.medians_stale = False
 
     # ------------------------------------------------------------------ drawing
     def display_scale(self, channel: str) -> DisplayScale:
@@ -650,15 +720,10 @@ class MainWindow(QMainWindow):
         values = self.events[channel].to_numpy()
         return self.display_scale(channel).forward(values).astype(np.float32, copy=False)
 
-    def _in_selected_wells(self) -> np.ndarray:
-        if not self.visible_samples:
-            return np.ones(len(self.events), dtype=bool)
-        return np.isin(self.events[SAMPLE].to_numpy(), self.visible_samples)
-
     def _visible(self) -> np.ndarray:
         """The events plotted: of the selected wells, in the gate selected in the Gates
         panel (the population the plot shows)."""
-        visible = self._in_selected_wells()
+        visible = self.session.in_selected_wells()
         population = self.gate_editor.population_mask()
         return visible if population is None else visible & population
 
@@ -667,6 +732,7 @@ class MainWindow(QMainWindow):
         if self.events is None or self.x_channel.currentData() is None:
             return
         x_channel, y_channel = self.x_channel.currentData(), self.y_channel.currentData()
+        self.session.axes = (x_channel, y_channel)
         visible = self._visible()
         self._shown = (
             self.display_values(x_channel)[visible],
@@ -713,7 +779,7 @@ class MainWindow(QMainWindow):
 
     def _show_selection(self) -> None:
         """Highlight the selected cluster everywhere, without redrawing the densities."""
-        if self.result is None or not hasattr(self, "_shown"):
+        if self.result is None or self._shown is None:
             return
         x, y, visible = self._shown
         if self.selected_cluster >= 0:
@@ -727,120 +793,82 @@ class MainWindow(QMainWindow):
     def select_cluster(self, cluster: int) -> None:
         if self.result is None or cluster == self.selected_cluster:
             return
-        self.selected_cluster = cluster
-        self.legend.blockSignals(True)
-        self.legend.select_cluster(cluster)
-        self.legend.blockSignals(False)
+        self.session.selected_cluster = cluster
+        for view in (self.legend, self.cluster_heatmap):
+            view.blockSignals(True)
+            view.select_cluster(cluster)
+            view.blockSignals(False)
         self.synthetic = None
         self.gating_plot.synthetic.clear()
         for panel in self.expert_grid.panels:
             panel.synthetic.clear()
         self.generation_note.setText("")
-        rows = getattr(self, "latent_rows", None)
-        if rows is not None:
-            self.latent_view.show_latent(self.latent, self.result.clusters[rows], cluster)
+        if self.latent is not None:
+            self.latent_view.show_latent(
+                self.latent, self.result.clusters[self.latent_rows], cluster
+            )
         self._show_selection()
         self._update_enabled()
 
     def _wells_selected(self, samples: list[int]) -> None:
-        self.visible_samples = samples
-        self.gate_editor.set_visible(self._in_selected_wells() if samples else None)
+        self.session.visible_samples = list(samples)
+        self.gate_editor.set_visible(self.session.in_selected_wells() if samples else None)
         self.redraw()
 
     # ------------------------------------------------------------------ F-measure
     def compute_fmeasure(self, source: LabelSource) -> None:
-        if self.result is None:
-            self.show_error("Train a model first: the F-measure scores its clusters.")
-            return
         try:
-            if source.kind == "drawn":
-                truth = self.drawn_gate_labels(source.unlabeled)
-            else:
-                truth = truth_labels(source, self.events, self.plate)
-            evaluation = evaluate(truth, self.result.clusters)
+            self.session.evaluate(source)
         except CytomoeError as error:
             self.show_error(str(error))
             return
-        self.result.truth, self.result.evaluation = truth, evaluation
+        self._show_evaluation()
+
+    def _show_evaluation(self) -> None:
+        source = self.session.labels
+        where = "gates drawn here" if source.kind == DRAWN else Path(source.value).name
         self.fmeasure_view.show_evaluation(
-            evaluation, f"{source.kind} {Path(source.value).name}", self.result.model.n_clusters_
+            self.result.evaluation,
+            f"{source.kind} {where}",
+            self.session.n_clusters,
+            self.session.cluster_labels(),
         )
 
     # ------------------------------------------------------------------ gates
-    def drawn_gate_labels(self, unlabeled: list[str]) -> pd.Series:
-        if not self.gate_editor.gates or self.gate_editor.membership is None:
-            raise CytomoeError(
-                "Draw gates first (Gates panel): their leaf gates are the manual labels."
-            )
-        labels = drawn_leaf_labels(self.gate_editor.gates, self.gate_editor.membership)
-        return clean_labels(labels, unlabeled)
+    def _gates_changed(self) -> None:
+        """The session holds the gates the editor draws, and their membership."""
+        self.session.gates = list(self.gate_editor.gates)
+        self.session.gate_membership = self.gate_editor.membership
 
     def save_gates(self) -> None:
-        if not self.gate_editor.gates:
+        if not self.session.gates:
             self.show_error("There are no gates to save yet.")
             return
-        path = self._ask_file(
-            "Save gates as Gating-ML", "Gating-ML 2.0 (*.xml)", save_as="gates.xml"
+        path = ask_file(
+            self, "Save gates as Gating-ML", "Gating-ML 2.0 (*.xml)", save_as="gates.xml"
         )
-        if path and (not Path(path).exists() or self._confirm_overwrite(Path(path).name)):
+        if path:  # the save dialog asked before replacing a file
             try:
                 with atomic_output(path, overwrite=True) as temporary:
-                    save_drawn_gates(self.gate_editor.gates, temporary, self.panel.compensate)
+                    save_drawn_gates(self.session.gates, temporary, self.panel.compensate)
             except (CytomoeError, OSError) as error:
                 self.show_error(f"Could not save {Path(path).name}: {error}")
                 return
             self.status_text.setText(f"Saved {path}")
 
     def load_gates(self) -> None:
-        path = self._ask_file("Load gates (Gating-ML)", "Gating-ML 2.0 (*.xml)")
+        path = ask_file(self, "Load gates (Gating-ML)", "Gating-ML 2.0 (*.xml)")
         if path:
             self.load_gates_file(path)
 
     def load_gates_file(self, path: str) -> None:
         try:
             gates = load_drawn_gates(path)
-            missing = sorted({c for g in gates for c in g.channels} - set(self.plate.channels))
-            if missing:
-                raise CytomoeError(
-                    f"{Path(path).name} gates channel(s) {', '.join(missing)}, "
-                    "which the data does not have."
-                )
+            self.session.check_gates(gates, Path(path).name)
         except CytomoeError as error:
             self.show_error(str(error))
             return
         self.gate_editor.set_gates(gates)
-
-    def gated_events(self, gate: str, in_cluster: bool) -> pd.DataFrame:
-        """Events of a drawn gate (intersected with the selected cluster if asked), all
-        channels in instrument units as read."""
-        mask = self.gate_editor.gate_mask(gate)
-        if in_cluster and self.result is not None and self.selected_cluster >= 0:
-            mask = mask & (self.result.clusters == self.selected_cluster)
-        return self.plate.events(compensate_spillover=False)[self.plate.channels][mask]
-
-    def export_gated(self) -> None:
-        gate = self.gate_editor.selected_gate()
-        if gate is None:
-            self.show_error("Select a gate in the Gates panel to export its events.")
-            return
-        in_cluster = self.selected_cluster >= 0
-        suffix = f"_cluster_{self.selected_cluster:02d}" if in_cluster else ""
-        path = self._ask_file("Export gated events", "FCS (*.fcs)", save_as=f"{gate}{suffix}.fcs")
-        if path:
-            self.write_gated(gate, in_cluster, path)
-
-    def write_gated(self, gate: str, in_cluster: bool, path: str) -> None:
-        frame = self.gated_events(gate, in_cluster)
-        keywords = source_keywords(self.plate.samples[0].keywords)
-        keywords["CYTOMOE_POPULATION"] = gate + (
-            f" & cluster {self.selected_cluster}" if in_cluster else ""
-        )
-        self._write_file(
-            lambda overwrite: write_fcs(
-                path, frame, markers=self.plate.markers, keywords=keywords, overwrite=overwrite
-            ),
-            path,
-        )
 
     # ------------------------------------------------------------------ generation
     def generate_cells(self) -> None:
@@ -851,7 +879,8 @@ class MainWindow(QMainWindow):
         )
         accuracy = self.synthetic.attrs.get("generation_accuracy")
         self.generation_note.setText(
-            f"{len(self.synthetic):,} synthetic cells of cluster {self.selected_cluster}"
+            f"{len(self.synthetic):,} synthetic cells of cluster "
+            f"{self.session.cluster_label(self.selected_cluster)}"
             + (f"; the gate sends {100 * accuracy:.0f}% back to it" if accuracy is not None else "")
         )
         self._show_synthetic()
@@ -875,186 +904,101 @@ class MainWindow(QMainWindow):
             self.expert_grid.panels[self.selected_cluster].show_synthetic(*values)
 
     def export_synthetic(self) -> None:
-        if self.synthetic is None:
-            return
-        path = self._ask_file(
-            "Export synthetic cells",
-            "FCS (*.fcs)",
-            save_as=f"synthetic_cluster_{self.selected_cluster:02d}.fcs",
-        )
-        if not path:
-            return
-        events, markers, keywords = synthetic_export(
-            self.result.model, self.synthetic, self.selected_cluster
-        )
-        self._write_file(
-            lambda overwrite: write_fcs(
-                path, events, markers=markers, keywords=keywords, overwrite=overwrite
-            ),
-            path,
-        )
-
-    def _write_file(self, write: Callable[[bool], object], path: str) -> None:
-        """Write events (never into an input), asking before replacing an existing file."""
-        try:
-            check_outside_inputs(path, self.inputs)
-            write(False)
-        except OutputExistsError:
-            if self._confirm_overwrite(Path(path).name):
-                write(True)
-        except CytomoeError as error:
-            self.show_error(str(error))
-            return
-        self.status_text.setText(f"Wrote {path}")
-
-    def _confirm_overwrite(self, what: str) -> bool:
-        answer = QMessageBox.question(self, "cytomoe", f"{what} already exists. Replace it?")
-        return answer == QMessageBox.StandardButton.Yes
-
-    def _confirm_replacing_files(self, folder: Path, names: list[str]) -> bool:
-        """Ask once before replacing files, listing every one in a scrollable box."""
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "cytomoe",
-            f"{len(names)} of the files to write already exist in {folder}. Replace them?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            self,
-        )
-        box.setInformativeText("Show Details… lists them.")
-        box.setDetailedText("\n".join(names))
-        return box.exec() == QMessageBox.StandardButton.Yes
+        if self.synthetic is not None:
+            self.exports.synthetic(self.synthetic, self.selected_cluster)
 
     # ------------------------------------------------------------------ export
-    def export_clusters(self) -> None:
-        if self.result is None or self.worker is not None:
-            return
-        dialog = ExportDialog(self._selected_cluster_text(), str(self.export_folder()), self)
-        if not dialog.exec():
-            return
-        self.start_export(
-            dialog.target,
-            [self.selected_cluster] if dialog.use_selected else None,
-            separate=dialog.separate.isChecked(),
-            file_format="csv" if dialog.csv else "fcs",
-        )
-
-    def _selected_cluster_text(self) -> str:
-        if self.selected_cluster < 0:
-            return ""
-        share = 100 * np.mean(self.result.clusters == self.selected_cluster)
-        return f"cluster {self.selected_cluster} ({share:.1f}% of events)"
-
-    def export_folder(self) -> Path:
-        """Where exports go unless the user picks another folder: a folder per plate in the
-        user's documents, not beside the input files (often a read-only share)."""
-        documents = QStandardPaths.writableLocation(
-            QStandardPaths.StandardLocation.DocumentsLocation
-        )
-        return Path(documents or Path.home()) / "cytomoe" / self.plate.name
-
-    def start_export(
-        self,
-        folder: Path,
-        clusters: list[int] | None,
-        separate: bool = True,
-        file_format: str = "fcs",
-    ) -> None:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            self.show_error(f"Cannot export into {folder}: {error.strerror}.")
-            return
-        job = partial(
-            export_clusters, self.result, folder, clusters, separate, file_format=file_format
-        )
-        try:  # ask before replacing files: the worker then runs with overwrite
-            existing = [
-                p.name
-                for p in export_targets(self.result, folder, clusters, separate, file_format)
-                if p.exists()
-            ]
-        except CytomoeError as error:
-            self.show_error(str(error))
-            return
-        if existing and not self._confirm_replacing_files(folder, existing):
-            return
-        self._run(
-            partial(job, overwrite=bool(existing)),
-            lambda paths: self.status_text.setText(f"Exported {len(paths)} file(s) to {folder}"),
-            "Exporting…",
-        )
-
-    def export_anndata(self) -> None:
-        if self.result is None or self.worker is not None:
-            return
-        path = self._ask_file("Export AnnData for scanpy", "AnnData (*.h5ad)", save_as=ANNDATA_FILE)
-        if path:
-            self.export_anndata_to(Path(path))
-
-    def export_anndata_to(self, path: Path) -> None:
-        """Every event with its cluster (and manual label, once scored) as ``.h5ad``."""
-        report = build_report(self.result, self.analysis_settings())
-        self._write_file(
-            lambda overwrite: write_anndata(self.result, report, path, overwrite=overwrite),
-            str(path),
-        )
-
     def export_plot(self) -> None:
+        """The plot of the tab shown (the selected cluster's on the Experts tab)."""
+        shown = self.tabs.currentWidget()
+        if shown is self.cluster_heatmap:
+            self.exports.plot(self.cluster_heatmap, "cluster_medians.png", "PNG image (*.png)")
+            return
         widget = {
-            0: self.gating_plot,
-            2: self.latent_view,
-            3: self.fmeasure_view.heatmap,
-            4: self.histogram_view.plot,
-        }.get(self.tabs.currentIndex())
+            self.latent_view: self.latent_view,
+            self.fmeasure_view: self.fmeasure_view.heatmap,
+            self.histogram_view: self.histogram_view.plot,
+            self.experts_tab: None,
+        }.get(shown, self.gating_plot)
         if widget is None and self.expert_grid.panels:
             widget = self.expert_grid.panels[max(self.selected_cluster, 0)]
         if widget is None:
             self.show_error("There is no plot to export yet.")
             return
-        path = self._ask_file(
-            "Export plot", "PNG image (*.png);;SVG drawing (*.svg)", save_as="plot.png"
-        )
-        if not path:
-            return
-        size = PlotSizeDialog.ask(self.tabs.tabText(self.tabs.currentIndex()), self)
-        if size is None:
-            return
-        if Path(path).exists() and not self._confirm_overwrite(Path(path).name):
-            return
-        with atomic_output(path, overwrite=True) as temporary:  # the suffix stays
-            save_plot(widget, temporary, size)
-        self.status_text.setText(f"Wrote {path}")
+        self.exports.plot(widget)
 
     # ------------------------------------------------------------------ analysis files
     def save_analysis(self) -> None:
-        path = self._ask_file("Save analysis", "cytomoe analysis (*.toml)", save_as="analysis.toml")
-        if not path:
-            return
-        settings = self.analysis_settings()
+        name = Path(self.plate.name).stem if self.plate is not None else "analysis"
+        path = ask_file(self, "Save analysis", "cytomoe analysis (*.toml)", save_as=f"{name}.toml")
+        if path:
+            self.save_analysis_to(Path(path))
+
+    def save_analysis_to(self, path: Path) -> None:
+        """The whole session: the analysis file and, beside it, the model with every
+        event's cluster and the gates drawn."""
+        path = path if path.suffix == ".toml" else path.with_name(f"{path.name}.toml")
+        self.session.model_settings = self.training_panel.settings()
         try:
-            if self.result is not None:
-                model_path = Path(path).with_suffix(".cytomoe")
-                self.result.model.save(model_path)
-                settings.model_file = str(model_path)
-            save_analysis(settings, path)
+            files = self.session.save(path)
         except (CytomoeError, OSError) as error:
-            self.show_error(f"Could not save {Path(path).name}: {error}")
+            self.show_error(f"Could not save {path.name}: {error}")
             return
-        self.unsaved_result = False
-        self.status_text.setText(f"Saved {path}")
+        beside = [f.name for f in (files.model, files.clusters, files.gates) if f.exists()]
+        self.status_text.setText(
+            f"Saved {path}" + (f" with {', '.join(beside)} beside it" if beside else "")
+        )
 
     def open_analysis(self) -> None:
-        path = self._ask_file("Open analysis", "cytomoe analysis (*.toml)")
-        if not path:
+        path = ask_file(self, "Open analysis", "cytomoe analysis (*.toml)")
+        if path:
+            self.open_analysis_file(Path(path))
+
+    def open_analysis_file(self, path: Path) -> None:
+        """Read a saved session on a worker: its plate, model, clusters, gates, names."""
+        if self.worker is not None or not self._may_discard("Open another analysis"):
             return
-        try:
-            settings = load_analysis(path)
-        except CytomoeError as error:
-            self.show_error(str(error))
+        self.run_job(partial(open_session, path), self._session_opened, f"Opening {path.name}…")
+
+    def _session_opened(self, session: Session) -> None:
+        self.session = session
+        self.training_panel.set_settings(session.model_settings)
+        if session.plate is None:
+            self.status_text.setText("Opened the settings; open a plate to analyse.")
             return
-        self.training_panel.set_settings(settings.model)
-        if settings.inputs:
-            self.open_paths(settings.inputs)
+        wells, cluster = list(session.visible_samples), session.selected_cluster
+        gates = session.gates
+        self._show_plate()
+        self.gate_editor.set_gates(gates)
+        self._select_wells(wells)
+        if session.result is not None:
+            session.selected_cluster = -1  # shown by select_cluster below
+            self._show_result()
+            self.select_cluster(cluster)
+            self.training_panel.show_history(session.result.model.history_)
+            self.training_panel.status.setText(
+                f"{session.n_clusters} clusters of the saved model on "
+                f"{len(session.result.clusters):,} events."
+            )
+        session.unsaved = False
+        self.status_text.setText(
+            f"Opened the analysis of {session.plate.name}"
+            + (f" with its {session.n_clusters} clusters." if session.result else ".")
+        )
+        for problem in session.problems:
+            self.show_error(problem)
+
+    def _select_wells(self, samples: list[int]) -> None:
+        """Select the saved wells in the Plate panel, then show them once."""
+        table = self.plate_view.samples
+        selection = table.selectionModel()
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        table.blockSignals(True)
+        table.clearSelection()
+        for row in samples:
+            selection.select(table.model().index(row, 0), flags)
+        table.blockSignals(False)
+        self._wells_selected(samples)
 
     def about(self) -> None:
         from cytomoe import __version__

@@ -162,9 +162,12 @@ class TrainingPanel(QWidget):
         self.cancel.setEnabled(running)
         if running:
             self.progress.setValue(0)
-            for curve in self._curves.values():
-                curve.setData([], [])
-            self._history = {}
+            self._clear_curves()
+
+    def _clear_curves(self) -> None:
+        for curve in self._curves.values():
+            curve.setData([], [])
+        self._history = {}
 
     def show_progress(self, progress: Progress) -> None:
         fraction = progress.fraction
@@ -182,15 +185,29 @@ class TrainingPanel(QWidget):
 
     def _plot_losses(self, progress: Progress) -> None:
         for name, value in progress.values.items():
-            if name == "eta":
-                continue
-            xs, ys = self._history.setdefault(name, ([], []))
-            xs.append(progress.done)
-            ys.append(value)
-            if name not in self._curves:
-                self._curves[name] = self.loss_plot.plot(
-                    pen=pg.mkPen(LOSS_COLORS.get(name, "#777"), width=2), name=name
-                )
+            if name != "eta":
+                self._add_point(name, progress.done, value)
+
+    def show_history(self, history: list[dict[str, float]]) -> None:
+        """The loss curves of a trained model (``history_``: the loss terms of each
+        iteration), as its training drew them: for a model opened from a file."""
+        self._clear_curves()
+        for record in history:
+            for name, value in record.items():
+                if name != "iteration":
+                    self._add_point(name, record["iteration"], value, draw=False)
+        for name, (xs, ys) in self._history.items():
+            self._curves[name].setData(xs, ys)
+
+    def _add_point(self, name: str, iteration: float, value: float, draw: bool = True) -> None:
+        xs, ys = self._history.setdefault(name, ([], []))
+        xs.append(iteration)
+        ys.append(value)
+        if name not in self._curves:
+            self._curves[name] = self.loss_plot.plot(
+                pen=pg.mkPen(LOSS_COLORS.get(name, "#777"), width=2), name=name
+            )
+        if draw:
             self._curves[name].setData(xs, ys)
 
 

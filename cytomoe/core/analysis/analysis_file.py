@@ -1,4 +1,6 @@
-"""The settings of one analysis: inputs, panel, model settings and the label source.
+"""The settings of one analysis: inputs, panel, model settings and the label source, and
+what the app saves beside them: the trained model, its clusters, drawn gates, cluster
+names and the view.
 
 The GUI edits these dataclasses, analysis files serialise them with a format version,
 the CLI (`cytomoe run`, `cytomoe batch`) reads the same file.
@@ -12,6 +14,8 @@ An analysis file is TOML, so that people can edit it in any text editor::
     [labels]
     kind = "column"
     value = "labels"
+    [cluster_names]                # the names a user gave the model's clusters
+    0 = "CD4 T cells"
 
 Every table and key is optional except ``format_version``; what is left out takes the
 defaults a user gets (a panel chosen for the data, the default model settings).
@@ -30,7 +34,8 @@ from cytomoe.core.model.parameters import InvalidSetting
 from cytomoe.core.model.settings import ModelSettings
 from cytomoe.core.preprocessing.panel import Panel
 
-ANALYSIS_FORMAT_VERSION = 1
+# 2: clusters_file, gates_file, [cluster_names] and [view], written by the app
+ANALYSIS_FORMAT_VERSION = 2
 
 LABEL_KINDS = ("column", "file", "gates")
 HEADER = "# cytomoe analysis settings (edit freely; `cytomoe batch --help` names an example)\n"
@@ -47,6 +52,17 @@ class LabelSource:
     kind: str
     value: str
     unlabeled: list[str] = field(default_factory=list)  # added to labels.UNLABELED_DEFAULTS
+
+
+@dataclass
+class ViewSettings:
+    """What the app showed: the plotted channels ($PnN), the selected cluster (-1: none)
+    and the wells shown (empty: all)."""
+
+    x: str | None = None
+    y: str | None = None
+    cluster: int = -1
+    wells: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -67,6 +83,12 @@ class AnalysisSettings:
     # Channels renamed on reading ($PnN as in the files -> the name used), e.g. to apply a
     # model to an instrument that spells a channel differently.
     channel_names: dict[str, str] = field(default_factory=dict)
+    # Saved by the app beside the analysis file: the cluster of every event of `inputs`
+    # under `model_file` (NumPy .npz), the gates drawn (Gating-ML), the names of clusters.
+    clusters_file: str | None = None
+    gates_file: str | None = None
+    cluster_names: dict[int, str] = field(default_factory=dict)
+    view: ViewSettings | None = None
 
 
 # ------------------------------------------------------------------------------ reading
@@ -125,14 +147,23 @@ class _Reader:
                 "transform",
                 "compensate",
                 "channel_names",
+                "clusters_file",
+                "gates_file",
+                "cluster_names",
+                "view",
             },
         )
         settings = AnalysisSettings()
         settings.inputs = [self.resolve(p) for p in self.strings(data, "inputs")]
         if "sample_sheet" in data:
             settings.sample_sheet = self.resolve(self.string(data, "sample_sheet"))
-        if "model_file" in data:
-            settings.model_file = self.resolve(self.string(data, "model_file"))
+        for key in ("model_file", "clusters_file", "gates_file"):
+            if key in data:
+                setattr(settings, key, self.resolve(self.string(data, key)))
+        if "cluster_names" in data:
+            settings.cluster_names = self.cluster_names(self.table(data, "cluster_names"))
+        if "view" in data:
+            settings.view = self.view(self.table(data, "view"))
         if "panel" in data:
             settings.panel = self.panel(self.table(data, "panel"))
         if "markers" in data:
@@ -154,6 +185,26 @@ class _Reader:
         if "labels" in data:
             settings.labels = self.labels(self.table(data, "labels"))
         return settings
+
+    def cluster_names(self, data: dict) -> dict[int, str]:
+        names = {}
+        for key in data:
+            if not key.isdigit():
+                raise self.fail(f"cluster_names.{key}", "must be a cluster number")
+            names[int(key)] = self.string(data, key, "cluster_names.")
+        return names
+
+    def view(self, data: dict) -> ViewSettings:
+        self.unknown_keys(data, "view.", {"x", "y", "cluster", "wells"})
+        view = ViewSettings(wells=self.strings(data, "wells", "view."))
+        for key in ("x", "y"):
+            if key in data:
+                setattr(view, key, self.string(data, key, "view."))
+        if "cluster" in data:
+            if not _is_int(data["cluster"]) or data["cluster"] < -1:
+                raise self.fail("view.cluster", "must be a cluster number, or -1 for none")
+            view.cluster = data["cluster"]
+        return view
 
     def cofactors(self, value: Any) -> float | dict[str, float]:
         values = value.values() if isinstance(value, dict) else [value]
@@ -309,8 +360,9 @@ def analysis_to_toml(settings: AnalysisSettings, folder: Path | None = None) -> 
     }
     if settings.sample_sheet:
         document["sample_sheet"] = relative(settings.sample_sheet)
-    if settings.model_file:
-        document["model_file"] = relative(settings.model_file)
+    for key in ("model_file", "clusters_file", "gates_file"):
+        if getattr(settings, key):
+            document[key] = relative(getattr(settings, key))
     if settings.markers is not None:
         document["markers"] = list(settings.markers)
     if isinstance(settings.cofactors, dict):
@@ -331,6 +383,15 @@ def analysis_to_toml(settings: AnalysisSettings, folder: Path | None = None) -> 
             "value": relative(value) if settings.labels.kind in ("file", "gates") else value,
             "unlabeled": list(settings.labels.unlabeled),
         }
+    if settings.cluster_names:
+        document["cluster_names"] = {str(c): n for c, n in sorted(settings.cluster_names.items())}
+    if settings.view is not None:
+        view = settings.view
+        document["view"] = {
+            **{k: v for k, v in (("x", view.x), ("y", view.y)) if v is not None},
+            "cluster": view.cluster,
+            "wells": list(view.wells),
+        }
     if settings.panel is not None:
         panel = settings.panel
         document["panel"] = {
@@ -347,6 +408,7 @@ __all__ = [
     "ANALYSIS_FORMAT_VERSION",
     "AnalysisSettings",
     "LabelSource",
+    "ViewSettings",
     "load_analysis",
     "save_analysis",
     "analysis_to_toml",

@@ -17,7 +17,13 @@ from cytomoe.core.analysis.result_files import write_result_files
 from cytomoe.core.errors import InputError, OutputExistsError
 from cytomoe.core.evaluation.fmeasure import Evaluation, evaluate
 from cytomoe.core.evaluation.labels import labels_from_column, labels_from_file
-from cytomoe.core.io.export import source_keywords, write_csv, write_fcs
+from cytomoe.core.io.export import (
+    cluster_file_stem,
+    cluster_name_keywords,
+    source_keywords,
+    write_csv,
+    write_fcs,
+)
 from cytomoe.core.io.outputs import (
     check_folder_target,
     check_outside_inputs,
@@ -246,7 +252,7 @@ def write_outputs(
     :func:`~cytomoe.core.io.outputs.replace_folder` moves into ``out_dir``."""
     with replace_folder(out_dir, overwrite, commit_file) as staging:
         started = time.perf_counter()
-        _write_cluster_files(result, staging, progress, should_cancel)
+        _write_cluster_files(result, staging, settings.cluster_names, progress, should_cancel)
         result.model.save(staging / MODEL_FILE)
         result.timings["export"] = time.perf_counter() - started
         report_data = build_report(result, settings)
@@ -284,6 +290,7 @@ def export_frame(result: AnalysisResult) -> pd.DataFrame:
 def _write_cluster_files(
     result: AnalysisResult,
     folder: Path,
+    names: Mapping[int, str],
     progress: ProgressCallback | None,
     should_cancel: CancelCheck | None,
 ) -> None:
@@ -296,6 +303,7 @@ def _write_cluster_files(
             progress=progress,
             should_cancel=should_cancel,
             frame=frame,
+            names=names,
         )
 
 
@@ -309,19 +317,22 @@ def export_clusters(
     progress: ProgressCallback | None = None,
     should_cancel: CancelCheck | None = None,
     frame: pd.DataFrame | None = None,
+    names: Mapping[int, str] | None = None,
 ) -> list[Path]:
     """Write the events of ``clusters`` (default: all) into ``folder``: one file per cluster
     (``cluster_NN.fcs``) or, with ``separate=False``, one ``clusters.fcs`` whose `cluster`
     channel tells them apart. ``file_format`` "csv" writes tables instead. ``frame`` is
-    :func:`export_frame` of the result, when the caller already has it."""
+    :func:`export_frame` of the result, when the caller already has it. ``names`` (cluster
+    -> the name a user gave it) go into file names and keywords."""
+    names = names or {}
     frame = export_frame(result) if frame is None else frame
     chosen = list(range(result.model.n_clusters_)) if clusters is None else list(clusters)
     jobs = (
-        [(result.clusters == c, str(c)) for c in chosen]
+        [(result.clusters == c, [c]) for c in chosen]
         if separate
-        else [(np.isin(result.clusters, chosen), ",".join(map(str, chosen)))]
+        else [(np.isin(result.clusters, chosen), chosen)]
     )
-    targets = export_targets(result, folder, clusters, separate, file_format)
+    targets = export_targets(result, folder, clusters, separate, file_format, names)
     existing = [t.name for t in targets if t.exists()]
     if existing and not overwrite:
         raise OutputExistsError(
@@ -337,7 +348,7 @@ def export_clusters(
     check_outside_inputs(folder, [s.path for s in result.plate.samples])
     keywords = _export_keywords(result)
     ranges = _own_channel_ranges(result, frame)
-    for done, ((mask, label), target) in enumerate(zip(jobs, targets, strict=True)):
+    for done, ((mask, held), target) in enumerate(zip(jobs, targets, strict=True)):
         check_cancel(should_cancel)
         report(progress, "export", done, len(jobs), f"Writing {target.name}")
         if file_format == "csv":
@@ -347,7 +358,11 @@ def export_clusters(
                 target,
                 frame[mask],
                 markers={**result.plate.markers, **OWN_CHANNEL_MARKERS},
-                keywords={**keywords, "CYTOMOE_CLUSTERS": label},
+                keywords={
+                    **keywords,
+                    "CYTOMOE_CLUSTERS": ",".join(map(str, held)),
+                    **cluster_name_keywords(names, held),
+                },
                 overwrite=overwrite,
                 record=True,
                 linear_ranges=ranges,
@@ -362,12 +377,16 @@ def export_targets(
     clusters: Sequence[int] | None = None,
     separate: bool = True,
     file_format: str = "fcs",
+    names: Mapping[int, str] | None = None,
 ) -> list[Path]:
     """The files :func:`export_clusters` writes, so a caller can ask before replacing them."""
     suffix = ".csv" if file_format == "csv" else ".fcs"
     chosen = range(result.model.n_clusters_) if clusters is None else clusters
-    names = [f"cluster_{c:02d}{suffix}" for c in chosen] if separate else [f"clusters{suffix}"]
-    return [Path(folder) / name for name in names]
+    if not separate:
+        return [Path(folder) / f"clusters{suffix}"]
+    return [
+        Path(folder) / (cluster_file_stem(c, (names or {}).get(c, "")) + suffix) for c in chosen
+    ]
 
 
 # $PnS of the channels cytomoe adds, saying how to read them.
@@ -438,6 +457,7 @@ def build_report(result: AnalysisResult, settings: AnalysisSettings) -> dict:
         "cluster_sizes": [int(s) for s in sizes],
         "silenced_experts": list(result.model.silenced_experts_),
         "cluster_experts": [list(experts) for experts in result.model.cluster_experts_],
+        "cluster_names": {str(c): n for c, n in sorted(settings.cluster_names.items())},
         "markers": {c: result.panel.display_name(c) for c in result.panel.selected},
         "settings": {
             "model": settings.model.to_dict(),

@@ -6,6 +6,7 @@ arcsinh transformed with the panel's cofactors."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,17 +24,23 @@ if TYPE_CHECKING:
 ANNDATA_FILE, HTML_REPORT_FILE = "clusters.h5ad", "report.html"
 
 
-def cluster_names(result: AnalysisResult) -> list[str]:
-    """``cluster 03``, or ``cluster 03 (CD4 T cells)`` for a cluster that the F-measure
-    matched to a manual population."""
+def cluster_names(result: AnalysisResult, given: Mapping[int, str] | None = None) -> list[str]:
+    """``cluster 03``, or ``cluster 03 (CD4 T cells)`` for a cluster that a user named
+    (``given``) or, failing that, that the F-measure matched to a manual population."""
     matched = {}
     if result.evaluation is not None:
         table = result.evaluation.populations.dropna(subset=["cluster"])
         matched = dict(zip(table["cluster"].astype(int), table["population"], strict=True))
+    matched.update(given or {})
     return [
         f"cluster {c:02d}" + (f" ({matched[c]})" if c in matched else "")
         for c in range(result.model.n_clusters_)
     ]
+
+
+def given_names(report: dict) -> dict[int, str]:
+    """The cluster names a user gave, as ``report.json`` records them."""
+    return {int(c): name for c, name in report.get("cluster_names", {}).items()}
 
 
 def write_result_files(result: AnalysisResult, report: dict, folder: Path) -> None:
@@ -41,7 +48,7 @@ def write_result_files(result: AnalysisResult, report: dict, folder: Path) -> No
     content of ``report.json``."""
     channels = result.plate.channels
     transformed = arcsinh(result.events[channels].to_numpy(), channels, result.panel.cofactors)
-    names = cluster_names(result)
+    names = cluster_names(result, given_names(report))
     write_anndata(result, report, folder / ANNDATA_FILE, transformed, names)
     selected = [channels.index(c) for c in result.panel.selected]
     write_html_report(
@@ -71,7 +78,7 @@ def write_anndata(
     channels, panel = result.plate.channels, result.panel
     if transformed is None:
         transformed = arcsinh(result.events[channels].to_numpy(), channels, panel.cofactors)
-    names = cluster_names(result) if names is None else names
+    names = cluster_names(result, given_names(report)) if names is None else names
     ids = [str(c) for c in range(result.model.n_clusters_)]
     obs = pd.DataFrame(
         {

@@ -150,6 +150,28 @@ def source_keywords(keywords: Mapping[str, str]) -> dict[str, str]:
     }
 
 
+# The name a user gave the cluster a file holds; a file of several clusters lists them all.
+CLUSTER_NAME_KEYWORD, CLUSTER_NAMES_KEYWORD = "CYTOMOE_CLUSTER_NAME", "CYTOMOE_CLUSTER_NAMES"
+
+
+def cluster_file_stem(cluster: int, name: str = "") -> str:
+    """``cluster_03``, or ``cluster_03_CD4+_T_cells`` for a named cluster: the name kept
+    readable, with only characters that every file system accepts."""
+    safe = re.sub(r"[^A-Za-z0-9+_.-]+", "_", name).strip("_.")
+    return f"cluster_{cluster:02d}" + (f"_{safe}" if safe else "")
+
+
+def cluster_name_keywords(names: Mapping[int, str], clusters: Sequence[int]) -> dict[str, str]:
+    """The keywords naming the clusters of a file: the one cluster's name, or for several
+    ``0=CD4+ T cells; 3=B cells``; none for unnamed clusters."""
+    named = [c for c in clusters if names.get(c)]
+    if len(clusters) == 1:
+        return {CLUSTER_NAME_KEYWORD: names[clusters[0]]} if named else {}
+    if not named:
+        return {}
+    return {CLUSTER_NAMES_KEYWORD: "; ".join(f"{c}={names[c]}" for c in named)}
+
+
 def write_csv(
     path: str | Path, frame: pd.DataFrame, overwrite: bool = False, record: bool = False
 ) -> Path:

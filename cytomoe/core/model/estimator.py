@@ -87,6 +87,8 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
       knn_k: per-batch kNN for cells outside the similarity's populations; None:
         batch_size // 50 (similarity.py).
       min_population_share: the smallest cluster, as a share of the training cells.
+      min_clusters: fewest clusters; where the embedding has fewer dense regions, the
+        cells are tiled FlowSOM-style instead (subdivision.py).
       weight_kl, weight_cluster, weight_depict: loss weights π_kl, π_clu, π_dep.
       seed: seeds every random draw; CPU runs repeat exactly.
       device: "auto" (CUDA, then MPS, then CPU), "cpu", "cuda", "cuda:N" or "mps".
@@ -116,6 +118,7 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
         batch_size: Annotated[int, Between(16, 4_096)] = 512,
         knn_k: Annotated[int | None, Between(1, 1_000)] = None,
         min_population_share: Annotated[float, Between(0, 0.5)] = 0.001,
+        min_clusters: Annotated[int, Between(1, 1_000)] = 12,
         weight_kl: Annotated[float, Between(0, 100)] = 0.01,
         weight_cluster: Annotated[float, Between(0, 100)] = 0.8,
         weight_depict: Annotated[float, Between(0, 100)] = 0.2,
@@ -135,6 +138,7 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
         self.batch_size = batch_size
         self.knn_k = knn_k
         self.min_population_share = min_population_share
+        self.min_clusters = min_clusters
         self.weight_kl = weight_kl
         self.weight_cluster = weight_cluster
         self.weight_depict = weight_depict
@@ -167,6 +171,7 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
             knn_k=knn_k,
             min_population_share=self.min_population_share,
             max_populations=self.n_experts,
+            min_populations=self.min_clusters,
         )
 
     def fit(

@@ -28,6 +28,9 @@ experts, and a large k merges populations):
    is, P Pᵀ has no reason to split it, and the populations bound the number of clusters.
    Leiden (modularity) communities of the same graph were tried and dropped: their size
    follows the graph size, not the populations.
+   Where the embedding has fewer regions than ``min_populations`` (gates that cut continuous
+   gradients rather than density valleys), the cells are tiled FlowSOM-style into that many
+   populations instead (subdivision.py), at most ``LEVELS_PER_MARKER`` ** markers of them.
 3. **One or two markers are their own embedding** (``MAX_MARKERS_AS_EMBEDDING``): UMAP
    adds nothing there, and its spectral layout of a one-marker graph does not finish.
    The density of raw markers has broad shoulders rather than UMAP's tight clumps, so the
@@ -48,6 +51,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from cytomoe.core.model.subdivision import subdivide_populations
 from cytomoe.core.progress import (
     Callbacks,
     CancelCheck,
@@ -68,6 +72,9 @@ MAIN_POPULATION_SHARE = 0.005
 POPULATION_MERGE_LINK = np.inf
 JOIN_NEIGHBOURS = 15  # cells outside every region join the region of their nearest members
 MAX_MARKERS_AS_EMBEDDING = 2  # with this many markers or fewer they are the embedding
+# A marker tells apart at most negative, dim and positive cells, so d markers define at most
+# 3 ** d populations: one or two markers are never tiled beyond that.
+LEVELS_PER_MARKER = 3
 # Their density has broad shoulders, not UMAP's tight clumps: the main regions are larger.
 MARKERS_POPULATION_SHARE = 0.02
 
@@ -303,6 +310,7 @@ class PopulationSimilarity:
         max_populations: int = 15,
         merge_link: float = POPULATION_MERGE_LINK,
         use_populations: bool = True,
+        min_populations: int = 1,
     ):
         self.knn_k = knn_k
         self.n_neighbors = n_neighbors
@@ -310,6 +318,7 @@ class PopulationSimilarity:
         self.max_populations = max_populations
         self.merge_link = merge_link
         self.use_populations = use_populations
+        self.min_populations = min_populations
 
     def prepare(self, data: np.ndarray, seed: int, **callbacks: Unpack[Callbacks]) -> None:
         """See `SimilaritySource.prepare`."""
@@ -338,12 +347,16 @@ class PopulationSimilarity:
         self.unmerged_populations_ = populations_with_rare_ones(
             self.embedding_, main_size, self.min_population_, n_neighbors
         )
-        self.populations_ = join_nearest_population(
+        self.regions_ = join_nearest_population(
             data,
             merge_linked_populations(
                 graph, self.unmerged_populations_, self.max_populations, self.merge_link
             ),
         )
+        minimum = min(
+            self.min_populations, self.max_populations, LEVELS_PER_MARKER ** data.shape[1]
+        )
+        self.populations_ = subdivide_populations(data, self.regions_, minimum, seed)
         found = float(self.populations_.max() + 1)
         report(progress, "embed", 2, 2, "Embedding done", populations=found)
 
