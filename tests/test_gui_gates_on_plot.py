@@ -10,6 +10,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QPointF, Qt  # noqa: E402
 
+from cytomoe.core.analysis.analysis_file import LabelSource  # noqa: E402
+from cytomoe.core.analysis.session import DRAWN  # noqa: E402
 from cytomoe.gui.main_window import MainWindow  # noqa: E402
 
 pytestmark = pytest.mark.gui
@@ -191,6 +193,6 @@ def test_drawn_gates_label_the_events_by_their_display_names(window):
     editor = window.gate_editor
     editor.name.setText("CD4+ T cells")
     editor.add_gate("rectangle", [(2.0, 6.0), (2.0, 6.5)])
-    labels = window.drawn_gate_labels(unlabeled=[])
+    labels = window.session.truth_labels(LabelSource(DRAWN, "gates drawn here"))
     assert set(labels.dropna()) == {"CD4+ T cells"}
     assert labels.notna().sum() == editor.counts("CD4pos_T_cells")[0]
