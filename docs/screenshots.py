@@ -38,6 +38,11 @@ def shoot(app: QApplication, window: MainWindow, path: Path) -> None:
     print(f"saved {path}")
 
 
+def show(window: MainWindow, x: str, y: str) -> None:
+    window.x_channel.setCurrentIndex(window.plate.channels.index(x))
+    window.y_channel.setCurrentIndex(window.plate.channels.index(y))
+
+
 def name_matched_clusters(window: MainWindow) -> None:
     """Name each cluster after the manual population the F-measure matched to it, as a
     user annotating the clusters would."""
@@ -63,10 +68,36 @@ def main() -> int:
     window.train()
     wait_for(app, lambda: window.result is not None and window.worker is None)
     name_matched_clusters(window)  # the demo's manual labels were scored on training
-    window.x_channel.setCurrentIndex(0)
-    window.y_channel.setCurrentIndex(3)
+    show(window, "CD3", "CD4")
     window.select_cluster(1)
     shoot(app, window, out / "screenshot_gating.png")
+    window.select_cluster(-1)
+    window.scale_kind.setCurrentIndex(window.scale_kind.findData("logicle"))
+    shoot(app, window, out / "screenshot_logicle.png")
+    window.scale_kind.setCurrentIndex(window.scale_kind.findData("arcsinh"))
+    window.gate_dock.raise_()
+    editor = window.gate_editor
+    editor.name.setText("T cells")
+    editor.add_gate("rectangle", [(2.5, 7.0), (-0.5, 6.0)])
+    show(window, "CD8", "CD4")
+    editor.tree.topLevelItem(0).setSelected(True)
+    editor.name.setText("CD4 CD8")
+    editor.add_gate("quadrant", [(2.5, 2.2)])
+    shoot(app, window, out / "screenshot_quadrant.png")
+    window.plot_options.style.setCurrentIndex(window.plot_options.style.findData("contour"))
+    editor.tree.clearSelection()
+    show(window, "CD3", "CD19")
+    shoot(app, window, out / "screenshot_contour.png")
+    window.plot_options.style.setCurrentIndex(window.plot_options.style.findData("density"))
+    show(window, "CD3", "CD4")
+    window.plate_dock.raise_()
+    window.tabs.setCurrentWidget(window.histogram_view)
+    histogram = window.histogram_view
+    histogram.marker.setCurrentIndex(histogram.marker.findData("CD4"))
+    histogram.split.setCurrentIndex(histogram.split.findData("clusters"))
+    shoot(app, window, out / "screenshot_histogram.png")
+    window.tabs.setCurrentIndex(0)
+    window.select_cluster(1)
     window.tabs.setCurrentIndex(1)
     window.generate_cells()
     shoot(app, window, out / "screenshot_experts.png")

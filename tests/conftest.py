@@ -11,6 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cytomoe.core.analysis.demo import DEMO_MARKERS
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("CYTOMOE_TEST_DATA") or REPO.parent / "shared" / "data")
 TEST_DATA = REPO / "tests" / "data"
@@ -39,7 +41,8 @@ def multicenter_subset(tmp_path_factory):
             if os.environ.get("CYTOMOE_REQUIRE_CORPUS"):
                 pytest.fail(f"the shared data corpus lacks {source}")
             source = REPO / "resources" / "demo" / "multicenter_pbmc_sample1_6k.csv"
-        table = pd.read_csv(source)
+        # the demo names the markers; the corpus, like its source, numbers them
+        table = pd.read_csv(source).rename(columns={v: k for k, v in DEMO_MARKERS.items()})
         path = tmp_path_factory.mktemp("data") / f"mc{sample}_{n}_{seed}.csv"
         table.sample(n=n, random_state=seed).to_csv(path, index=False)
         return path

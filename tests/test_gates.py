@@ -16,6 +16,7 @@ from cytomoe.core.evaluation.gates import (
     leaf_labels_for_plate,
     load_drawn_gates,
     load_gates,
+    quadrant_gates,
     save_drawn_gates,
 )
 from cytomoe.core.io.fcs import read_fcs
@@ -181,3 +182,62 @@ def test_gate_command_writes_one_fcs_per_population_and_prints_counts(shared_dat
         "Martians",
     )
     assert unknown.returncode == 2 and "Martians" in unknown.stderr
+
+
+def _events(n=4000, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"A": rng.normal(500, 800, n), "B": rng.normal(800, 1500, n)}).astype(
+        np.float64
+    )
+
+
+def test_a_display_name_with_spaces_and_plus_is_kept_beside_its_gatingml_id(tmp_path):
+    gate = DrawnGate.named(
+        "CD4+ T cells", "rectangle", ("A", "B"), (150.0, 150.0), [(0, 3), (0, 3)]
+    )
+    assert (gate.name, gate.label) == ("CD4pos_T_cells", "CD4+ T cells")
+    path = tmp_path / "named.xml"
+    save_drawn_gates([gate], path, compensated=False)
+    (back,) = load_drawn_gates(path)
+    assert (back.name, back.label) == ("CD4pos_T_cells", "CD4+ T cells")
+
+
+def test_an_ellipse_gate_holds_the_events_inside_its_boundary_and_round_trips(tmp_path):
+    events = _events()
+    centre, half_axes, angle = (2.0, 2.0), (1.5, 0.6), 0.5
+    gate = DrawnGate("round", "ellipse", ("A", "B"), (150.0, 150.0), [centre, half_axes, (angle,)])
+    inside = drawn_gate_membership([gate], events)["round"].to_numpy()
+    x, y = (np.arcsinh(events[c].to_numpy() / 150) for c in ("A", "B"))
+    u = (x - centre[0]) * np.cos(angle) + (y - centre[1]) * np.sin(angle)
+    v = -(x - centre[0]) * np.sin(angle) + (y - centre[1]) * np.cos(angle)
+    expected = (u / half_axes[0]) ** 2 + (v / half_axes[1]) ** 2 <= 1
+    assert 0 < inside.sum() < len(events)
+    assert np.array_equal(inside, expected)
+    path = tmp_path / "ellipse.xml"
+    save_drawn_gates([gate], path, compensated=False)
+    (back,) = load_drawn_gates(path)
+    assert back.kind == "ellipse"
+    assert np.allclose(back.vertices[0], centre) and np.allclose(back.vertices[1], half_axes)
+    assert np.isclose(np.tan(back.vertices[2][0]), np.tan(angle))
+
+
+def test_a_quadrant_gate_splits_its_parent_into_four_named_populations(tmp_path):
+    events = _events()
+    gates = quadrant_gates("T split", ("A", "B"), (150.0, 150.0), (1.0, 1.5), ("CD3", "CD4"))
+    membership = drawn_gate_membership(gates, events)
+    counts = membership.sum(axis=1).to_numpy()
+    assert (counts == 1).all()  # every event in exactly one quadrant
+    assert [g.label for g in gates] == [
+        "Q1: CD3- CD4+",
+        "Q2: CD3+ CD4+",
+        "Q3: CD3+ CD4-",
+        "Q4: CD3- CD4-",
+    ]
+    x = np.arcsinh(events["A"].to_numpy() / 150)
+    y = np.arcsinh(events["B"].to_numpy() / 150)
+    assert np.array_equal(membership[gates[1].name].to_numpy(), (x >= 1.0) & (y >= 1.5))
+    path = tmp_path / "quadrants.xml"
+    save_drawn_gates(gates, path, compensated=False)
+    back = load_drawn_gates(path)
+    assert {g.quadrant for g in back} == {"T_split"}
+    assert [g.label for g in back] == [g.label for g in gates]

@@ -96,11 +96,12 @@ def test_drawn_gates_count_live_nest_and_export(window, tmp_path):
     assert not window.errors
 
 
-def test_invalid_gate_name_is_refused_with_a_suggestion(window):
+def test_a_gate_name_with_spaces_and_plus_is_kept_beside_its_gatingml_id(window):
     window.gate_editor.name.setText("CD4+ T cells")
-    assert window.gate_editor.add_gate("rectangle") is None
-    assert window.errors and "CD4pos_T_cells" in window.errors[0]
-    assert window.gate_editor.gates == []
+    gate = window.gate_editor.add_gate("rectangle")
+    assert (gate.name, gate.label) == ("CD4pos_T_cells", "CD4+ T cells")
+    assert window.gate_editor.tree.topLevelItem(0).text(0) == "CD4+ T cells"
+    assert not window.errors
 
 
 def test_a_gate_follows_its_events_when_the_cofactor_changes(window):

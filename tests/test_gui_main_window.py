@@ -18,6 +18,7 @@ from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QFileDialog, QMessageBox  # noqa: E402
 
 from cytomoe.core.analysis.analysis_file import LabelSource  # noqa: E402
+from cytomoe.core.analysis.demo import DEMO_MARKERS  # noqa: E402
 from cytomoe.core.analysis.pipeline import export_targets  # noqa: E402
 from cytomoe.core.evaluation.fmeasure import evaluate  # noqa: E402
 from cytomoe.core.io.fcs import read_fcs  # noqa: E402
@@ -27,6 +28,7 @@ from cytomoe.gui.export_dialog import ExportDialog  # noqa: E402
 from cytomoe.gui.fmeasure_view import FMeasureView  # noqa: E402
 from cytomoe.gui.main_window import MainWindow  # noqa: E402
 from cytomoe.gui.marker_panel import COFACTOR, MARKER  # noqa: E402
+from cytomoe.gui.plot_export import PlotSizeDialog  # noqa: E402
 
 pytestmark = pytest.mark.gui
 QUICK = {"iterations": 40, "train_cells": 2000}
@@ -55,23 +57,23 @@ def train(qtbot, win):
 
 def test_demo_opens_with_default_markers_and_label_column(window):
     assert window.plate.n_events == 6000
-    assert window.panel.selected == [str(i) for i in range(8)]
+    assert window.panel.selected == list(DEMO_MARKERS.values())
     assert window.fmeasure_view.source.currentData() == "labels"
     assert window.plate_view.samples.rowCount() == 1
     assert not window.errors
 
 
 def test_unchecking_a_marker_removes_it_from_clustering(window):
-    window.marker_panel.set_use("7", False)
-    assert "7" not in window.panel.selected
-    assert window.analysis_settings().panel.selected == [str(i) for i in range(7)]
+    window.marker_panel.set_use("CD4", False)
+    assert "CD4" not in window.panel.selected
+    assert window.analysis_settings().panel.selected == list(DEMO_MARKERS.values())[:7]
 
 
 def test_training_fills_legend_expert_grid_and_scores_against_gates(qtbot, window, tmp_path):
-    window.marker_panel.set_use("7", False)
+    window.marker_panel.set_use("CD4", False)
     train(qtbot, window)
     result = window.result
-    assert result.model.markers_ == [str(i) for i in range(7)]
+    assert result.model.markers_ == list(DEMO_MARKERS.values())[:7]
     n = result.model.n_clusters_
     assert n >= 2
     assert window.legend.rowCount() == n
@@ -226,6 +228,7 @@ def test_cancelling_training_stops_it_without_a_model(qtbot, window):
 def test_plot_exports_as_svg(window, tmp_path, monkeypatch):
     target = tmp_path / "plot.svg"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    monkeypatch.setattr(PlotSizeDialog, "exec", lambda dialog: 1)  # the default size
     window.export_plot()
     assert "<svg" in target.read_text()
     assert not window.errors
@@ -259,22 +262,22 @@ def test_deselecting_a_cluster_repaints_where_its_dots_were(qtbot, trained):
 def test_axis_change_leaves_the_hidden_expert_panels_for_later(qtbot, trained):
     experts = 1  # the tab's index
     trained.tabs.setCurrentIndex(experts)
-    panels = trained.expert_grid.panels
+    draws = trained.expert_grid.draws
     trained.tabs.setCurrentIndex(0)
     trained.x_channel.setCurrentIndex(3)
-    assert trained.expert_grid.panels is panels
+    assert trained.expert_grid.draws == draws
     trained.tabs.setCurrentIndex(experts)
-    assert trained.expert_grid.panels is not panels
+    assert trained.expert_grid.draws == draws + 1
     label = trained.expert_grid.panels[0].getPlotItem().getAxis("bottom").labelText
     assert label == trained.x_channel.currentText()
 
 
 @pytest.mark.parametrize("typed", ["abc", "-3", "0"])
 def test_a_cofactor_that_is_not_a_positive_number_is_refused_with_a_message(window, typed):
-    row = window.panel.channels.index("3")
-    before = window.panel.cofactors["3"]
+    row = window.panel.channels.index("CD14")
+    before = window.panel.cofactors["CD14"]
     window.marker_panel.table.item(row, COFACTOR).setText(typed)
-    assert window.panel.cofactors["3"] == before
+    assert window.panel.cofactors["CD14"] == before
     assert window.marker_panel.table.item(row, COFACTOR).text() == f"{before:g}"
     assert f"'{typed}' is not a cofactor" in window.marker_panel.message.text()
 
@@ -423,10 +426,10 @@ def test_quitting_with_an_unsaved_analysis_asks_first(trained, monkeypatch):
 def test_save_then_open_analysis_brings_back_clusters_panel_labels_names_and_gates(
     qtbot, trained, tmp_path, monkeypatch
 ):
-    trained.marker_panel.set_use("7", False)
-    row = trained.panel.channels.index("3")
+    trained.marker_panel.set_use("CD4", False)
+    row = trained.panel.channels.index("CD14")
     trained.marker_panel.table.item(row, COFACTOR).setText("7")
-    trained.marker_panel.table.item(0, MARKER).setText("CD45")
+    trained.marker_panel.table.item(0, MARKER).setText("MS4A1")
     trained.compute_fmeasure(LabelSource("column", "labels"))
     trained.tabs.setCurrentWidget(trained.cluster_heatmap)
     trained.cluster_heatmap.table.item(1, NAME).setText("B cells")
@@ -444,9 +447,9 @@ def test_save_then_open_analysis_brings_back_clusters_panel_labels_names_and_gat
     opened.open_analysis()
     qtbot.waitUntil(lambda: opened.result is not None and opened.worker is None, timeout=60_000)
     np.testing.assert_array_equal(opened.result.clusters, trained.result.clusters)
-    assert opened.panel.selected == [str(i) for i in range(7)]
-    assert opened.panel.cofactors["3"] == 7
-    assert opened.marker_panel.table.item(0, MARKER).text() == "CD45"
+    assert opened.panel.selected == list(DEMO_MARKERS.values())[:7]
+    assert opened.panel.cofactors["CD14"] == 7
+    assert opened.marker_panel.table.item(0, MARKER).text() == "MS4A1"
     assert opened.legend.rowCount() == trained.result.model.n_clusters_
     assert opened.legend.item(1, 0).text().strip() == "1 B cells"
     assert opened.fmeasure_view.source.currentData() == "labels"
@@ -542,13 +545,13 @@ def test_the_cluster_medians_export_as_csv_with_their_names(trained, tmp_path, m
 
 
 def test_an_analysis_file_given_as_a_path_opens_the_analysis(qtbot, window, tmp_path):
-    window.marker_panel.set_use("7", False)
+    window.marker_panel.set_use("CD4", False)
     window.save_analysis_to(tmp_path / "untrained")
     opened = MainWindow()
     qtbot.addWidget(opened)
     opened.open_paths([str(tmp_path / "untrained.toml")])
     qtbot.waitUntil(lambda: opened.plate is not None and opened.worker is None, timeout=30_000)
-    assert opened.panel.selected == [str(i) for i in range(7)]
+    assert opened.panel.selected == list(DEMO_MARKERS.values())[:7]
     assert opened.result is None
 
 

@@ -51,20 +51,20 @@ def session(demo_result, tmp_path):
 
 
 def square_gate(session: Session, name: str = "high_0") -> DrawnGate:
-    cofactors = (session.panel.cofactors["0"], session.panel.cofactors["1"])
-    return DrawnGate(name, "rectangle", ("0", "1"), cofactors, [(1.0, 8.0), (-1.0, 8.0)])
+    cofactors = (session.panel.cofactors["CD20"], session.panel.cofactors["CD19"])
+    return DrawnGate(name, "rectangle", ("CD20", "CD19"), cofactors, [(1.0, 8.0), (-1.0, 8.0)])
 
 
 def test_a_session_saved_and_opened_again_has_everything_back(session, tmp_path):
-    session.panel.markers["0"] = "CD45"
-    session.panel.cofactors["1"] = 7.0
-    session.panel.selected.remove("7")
+    session.panel.markers["CD20"] = "MS4A1"
+    session.panel.cofactors["CD19"] = 7.0
+    session.panel.selected.remove("CD4")
     session.name_cluster(0, "CD4+ T cells")
     session.set_gates([square_gate(session)])
     session.evaluate(LabelSource(DRAWN, "gates drawn here"))
     session.selected_cluster = 1
     session.visible_samples = [0]
-    session.axes = ("0", "3")
+    session.axes = ("CD20", "CD14")
     files = session.save(tmp_path / "analysis.toml")
     assert files.model.is_file() and files.clusters.is_file() and files.gates.is_file()
     assert not session.unsaved
@@ -77,14 +77,20 @@ def test_a_session_saved_and_opened_again_has_everything_back(session, tmp_path)
     np.testing.assert_array_equal(opened.result.clusters, session.result.clusters)
     assert opened.result.model.markers_ == session.result.model.markers_
     assert opened.cluster_names == {0: "CD4+ T cells"}
-    assert [(g.name, g.channels, g.parent) for g in opened.gates] == [("high_0", ("0", "1"), None)]
+    assert [(g.name, g.channels, g.parent) for g in opened.gates] == [
+        ("high_0", ("CD20", "CD19"), None)
+    ]
     np.testing.assert_allclose(opened.gates[0].vertices, session.gates[0].vertices)
     np.testing.assert_array_equal(
         opened.gate_membership["high_0"], session.gate_membership["high_0"]
     )
     assert opened.labels.kind == DRAWN
     assert opened.result.evaluation.f_measure == pytest.approx(session.result.evaluation.f_measure)
-    assert (opened.selected_cluster, opened.visible_samples, opened.axes) == (1, [0], ("0", "3"))
+    assert (opened.selected_cluster, opened.visible_samples, opened.axes) == (
+        1,
+        [0],
+        ("CD20", "CD14"),
+    )
 
 
 def test_clusters_that_no_longer_fit_the_events_are_assigned_again(session, tmp_path):
@@ -148,8 +154,10 @@ def test_marker_medians_are_of_the_transformed_values_per_cluster(session):
     medians = session.marker_medians()
     assert medians.shape == (session.n_clusters, len(session.result.model.markers_))
     members = session.result.clusters == 0
-    values = arcsinh(session.events[["2"]].to_numpy()[members], ["2"], session.panel.cofactors)
-    assert medians.iloc[0][session.panel.display_name("2")] == pytest.approx(np.median(values))
+    values = arcsinh(
+        session.events[["CD45"]].to_numpy()[members], ["CD45"], session.panel.cofactors
+    )
+    assert medians.iloc[0][session.panel.display_name("CD45")] == pytest.approx(np.median(values))
 
 
 def test_scoring_against_drawn_gates_without_gates_says_to_draw_them(session):

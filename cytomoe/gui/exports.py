@@ -30,7 +30,7 @@ from cytomoe.core.io.export import (
 )
 from cytomoe.core.io.outputs import atomic_output, check_folder_target, check_outside_inputs
 from cytomoe.gui.export_dialog import ExportDialog
-from cytomoe.gui.plot_export import save_plot
+from cytomoe.gui.plot_export import PlotSizeDialog, save_plot
 from cytomoe.gui.prompts import ask_file, confirm_overwrite, confirm_replacing_files
 
 if TYPE_CHECKING:
@@ -180,9 +180,15 @@ class Exports:
         path = ask_file(self.window, "Export plot", filters, save_as=name)
         if not path:  # the save dialog asked before replacing a file
             return
+        size = None
+        if isinstance(widget, pg.PlotWidget):
+            tabs = self.window.tabs
+            size = PlotSizeDialog.ask(tabs.tabText(tabs.currentIndex()), self.window)
+            if size is None:
+                return
         with atomic_output(path, overwrite=True) as temporary:  # the suffix stays
             if isinstance(widget, pg.PlotWidget):
-                save_plot(widget, temporary)
+                save_plot(widget, temporary, size)
             else:
                 widget.grab().save(str(temporary), "PNG")
         self.window.status_text.setText(f"Wrote {path}")

@@ -43,18 +43,21 @@ from cytomoe.core.analysis.pipeline import (
 from cytomoe.core.analysis.session import DRAWN, LoadedPlate, Session, load_plate, open_session
 from cytomoe.core.errors import CytomoeError
 from cytomoe.core.evaluation.density import subsample
+from cytomoe.core.evaluation.display_scale import LOGICLE, DisplayScale, scale_for
 from cytomoe.core.evaluation.gates import load_drawn_gates, save_drawn_gates
 from cytomoe.core.io.outputs import atomic_output
-from cytomoe.core.io.plate import Plate
+from cytomoe.core.io.plate import SAMPLE, Plate
 from cytomoe.core.preprocessing.panel import Panel
-from cytomoe.core.preprocessing.transform import arcsinh
 from cytomoe.core.progress import Progress
+from cytomoe.gui.axes import PlotOptions
 from cytomoe.gui.cluster_heatmap import ClusterHeatmap
 from cytomoe.gui.colors import cluster_color
 from cytomoe.gui.exports import Exports
 from cytomoe.gui.fmeasure_view import FMeasureView, label_columns
 from cytomoe.gui.gate_editor import GateEditor
 from cytomoe.gui.gating_plots import ClusterLegend, DensityPlot, ExpertGrid, LatentView
+from cytomoe.gui.histogram_view import HistogramView
+from cytomoe.gui.histogram_view import source_of as histogram_source
 from cytomoe.gui.marker_panel import MarkerPanel
 from cytomoe.gui.plate_view import PlateView
 from cytomoe.gui.prompts import ask_file
@@ -142,9 +145,12 @@ class MainWindow(QMainWindow):
             pickers.addWidget(box)
         self.scale_note = elastic_label()
         pickers.addWidget(self.scale_note, 1)
+        self.plot_options = PlotOptions()
+        self.scale_kind = self.plot_options.scale
         gating = QWidget()
         column = QVBoxLayout(gating)
         column.addLayout(pickers)
+        column.addWidget(self.plot_options)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.gating_plot)
         legend_box = QWidget()
@@ -184,6 +190,7 @@ class MainWindow(QMainWindow):
         controls.addStretch(1)
         self.experts_tab = QWidget()
         experts_column = QVBoxLayout(self.experts_tab)
+        experts_column.addWidget(self.expert_grid.pickers)
         experts_column.addLayout(controls)
         experts_column.addWidget(self.generation_note)
         experts_column.addWidget(self.expert_grid, 1)
@@ -196,6 +203,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.latent_view, "Latent space")
         self.tabs.addTab(self.fmeasure_view, "F-measure")
         self.tabs.addTab(self.cluster_heatmap, "Cluster medians")
+        self.histogram_view = HistogramView(lambda: histogram_source(self))
+        self.tabs.addTab(self.histogram_view, "Histogram")
         self.setCentralWidget(self.tabs)
 
         self.plate_dock = self._dock("Plate", self.plate_view, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -220,8 +229,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status_text, 1)
         self.statusBar().addPermanentWidget(self.status_progress)
 
-        for box in (self.x_channel, self.y_channel):
+        for box in (self.x_channel, self.y_channel, self.scale_kind):
             box.currentIndexChanged.connect(self.redraw)
+        self.plot_options.style_changed.connect(self.gating_plot.set_style)
         self.legend.cluster_selected.connect(self.select_cluster)
         self.tabs.currentChanged.connect(self._draw_experts_if_shown)
         self.tabs.currentChanged.connect(self._show_medians_if_shown)
@@ -231,6 +241,7 @@ class MainWindow(QMainWindow):
         self.expert_grid.cluster_clicked.connect(self.select_cluster)
         self.plate_view.wells_selected.connect(self._wells_selected)
         self.marker_panel.changed.connect(self._panel_changed)
+        self.marker_panel.compensation_changed.connect(self._compensation_changed)
         self.marker_panel.save_requested.connect(self.save_panel)
         self.marker_panel.load_requested.connect(self.load_panel)
         self.training_panel.start_requested.connect(self.train)
@@ -245,6 +256,11 @@ class MainWindow(QMainWindow):
         )
         self.gate_editor.population_changed.connect(self.redraw)
         self.gate_editor.gates_changed.connect(self._gates_changed)
+        self.gate_editor.gates_changed.connect(self.histogram_view.invalidate)
+        self.histogram_view.range_requested.connect(
+            lambda channel, low, high: self.gate_editor.add_gate("range", [(low, high)], channel)
+        )
+        self.histogram_view.range_moved.connect(self.gate_editor.move_range)
         self.training_panel.status.setText(NO_PLATE)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -502,12 +518,23 @@ class MainWindow(QMainWindow):
         self.latent = self.latent_rows = None
         self.plate_view.set_plate(plate)
         self.marker_panel.set_panel(self.panel)
+        with_spillover = [s for s in plate.samples if s.spillover is not None]
+        self.marker_panel.set_spillover(
+            with_spillover[0].spillover if with_spillover else None,
+            with_spillover[0].name if with_spillover else "",
+        )
         self.legend.set_clusters([])
         self.expert_grid.show_clusters(np.array([]), np.array([]), np.array([]), 0, "", "")
         self.cluster_heatmap.show_clusters(pd.DataFrame(), [], {})
         self._fill_channel_pickers()
+        self.expert_grid.set_channels(
+            plate.channels,
+            {c: self._channel_text(c) for c in plate.channels},
+            lambda c: (self.display_values(c), self.display_scale(c)),
+        )
         self.gate_editor.set_gates([])  # they belong to the plate opened before
         self.gate_editor.set_events(self.events, self.panel.cofactors)
+        self.gate_editor.marker_names = self.panel.markers
         self.fmeasure_view.set_columns(label_columns(self.events, plate.channels))
         if self.session.labels is not None:
             self.fmeasure_view.show_source(self.session.labels)
@@ -565,6 +592,12 @@ class MainWindow(QMainWindow):
         self._show_medians_if_shown()
         if (selected_x, selected_y) == (self.x_channel.currentData(), self.y_channel.currentData()):
             self.redraw()
+
+    def _compensation_changed(self) -> None:
+        """The events again, compensated or not, under the same gates."""
+        self.session.events = self.plate.events(compensate_spillover=self.panel.compensate)
+        self.gate_editor.set_events(self.events, self.panel.cofactors)
+        self._wells_selected(self.visible_samples)  # counts and plots of the wells shown
 
     def save_panel(self) -> None:
         if self.panel is None:
@@ -629,6 +662,9 @@ class MainWindow(QMainWindow):
         result = self.result
         self.synthetic = None
         self.legend.set_clusters(self.session.cluster_sizes())
+        self.plate_view.set_cluster_statistics(
+            self.events[SAMPLE].to_numpy(), result.clusters, result.model.n_clusters_
+        )
         self._show_cluster_names()
         self.latent_rows = subsample(len(self.events), LatentView.LIMIT)
         self.latent = result.model.transform(self.events.iloc[self.latent_rows])
@@ -673,6 +709,17 @@ class MainWindow(QMainWindow):
         self.medians_stale = False
 
     # ------------------------------------------------------------------ drawing
+    def display_scale(self, channel: str) -> DisplayScale:
+        """How a channel is drawn: arcsinh with its cofactor or logicle, linear without."""
+        kind = self.scale_kind.kind()
+        values = self.events[channel].to_numpy() if kind == LOGICLE else None
+        return scale_for(kind, self.panel.cofactors.get(channel), values)
+
+    def display_values(self, channel: str) -> np.ndarray:
+        """A channel as plotted, in its display scale."""
+        values = self.events[channel].to_numpy()
+        return self.display_scale(channel).forward(values).astype(np.float32, copy=False)
+
     def _visible(self) -> np.ndarray:
         """The events plotted: of the selected wells, in the gate selected in the Gates
         panel (the population the plot shows)."""
@@ -688,25 +735,26 @@ class MainWindow(QMainWindow):
         self.session.axes = (x_channel, y_channel)
         visible = self._visible()
         self._shown = (
-            self.session.display_values(x_channel)[visible],
-            self.session.display_values(y_channel)[visible],
+            self.display_values(x_channel)[visible],
+            self.display_values(y_channel)[visible],
             visible,
         )
         x, y, _ = self._shown
         x_label, y_label = self.x_channel.currentText(), self.y_channel.currentText()
-        scales = [
-            f"{self.panel.display_name(c)}: "
-            + (
-                f"arcsinh(x/{self.panel.cofactors[c]:g})"
-                if self.panel.cofactors.get(c)
-                else "linear"
+        self._scales = (self.display_scale(x_channel), self.display_scale(y_channel))
+        self.scale_note.setText(
+            "   ".join(
+                f"{self.panel.display_name(c)}: {s.describe()}"
+                for c, s in zip((x_channel, y_channel), self._scales, strict=True)
             )
-            for c in (x_channel, y_channel)
-        ]
-        self.scale_note.setText("   ".join(scales))
-        self.gating_plot.show_events(x, y, x_label, y_label, x_channel, y_channel)
+        )
+        self.gate_editor.set_scale_kind(self.scale_kind.kind())
+        self.gating_plot.show_events(
+            x, y, x_label, y_label, x_channel, y_channel, scales=self._scales
+        )
         self.experts_stale = self.result is not None
         self._draw_experts_if_shown()
+        self.histogram_view.invalidate()
         self._show_selection()
         self._update_enabled()
 
@@ -723,6 +771,8 @@ class MainWindow(QMainWindow):
             self.result.model.n_clusters_,
             self.x_channel.currentText(),
             self.y_channel.currentText(),
+            scales=self._scales,
+            shown=visible,
         )
         self.experts_stale = False
         self._show_selection()
@@ -847,10 +897,7 @@ class MainWindow(QMainWindow):
             )
             return
         values = [
-            arcsinh(
-                self.synthetic[[c]].to_numpy(np.float64), [c], {c: self.panel.cofactors.get(c)}
-            )[:, 0]
-            for c in channels
+            self.display_scale(c).forward(self.synthetic[c].to_numpy(np.float64)) for c in channels
         ]
         self.gating_plot.show_synthetic(*values)
         if 0 <= self.selected_cluster < len(self.expert_grid.panels):
@@ -870,6 +917,7 @@ class MainWindow(QMainWindow):
         widget = {
             self.latent_view: self.latent_view,
             self.fmeasure_view: self.fmeasure_view.heatmap,
+            self.histogram_view: self.histogram_view.plot,
             self.experts_tab: None,
         }.get(shown, self.gating_plot)
         if widget is None and self.expert_grid.panels:

@@ -1,8 +1,10 @@
 """The marker panel: which channels the model uses, their names and arcsinh cofactors."""
 
+import pandas as pd
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from cytomoe.core.preprocessing.panel import Panel
+from cytomoe.gui.compensation_view import SpilloverDialog
 
 USE, CHANNEL, MARKER, COFACTOR = range(4)
 
@@ -26,6 +29,7 @@ class MarkerPanel(QWidget):
     changed = Signal()
     save_requested = Signal()
     load_requested = Signal()
+    compensation_changed = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -38,6 +42,15 @@ class MarkerPanel(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(MARKER, QHeaderView.ResizeMode.Stretch)
         self.table.itemChanged.connect(self._edited)
+        self.compensate = QCheckBox("Compensate with the files' spillover")
+        self.compensate.setToolTip(
+            "Apply each file's $SPILLOVER matrix to the plots, gates and model"
+        )
+        self.compensate.toggled.connect(self._compensation_toggled)
+        self.spillover_button = QPushButton("Spillover matrix…")
+        self.spillover_button.clicked.connect(self.show_spillover)
+        self.spillover: pd.DataFrame | None = None
+        self.spillover_source = ""
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #b00020")
@@ -53,13 +66,37 @@ class MarkerPanel(QWidget):
         buttons.addStretch(1)
         for button in (load, save):
             buttons.addWidget(button)
+        compensation = QHBoxLayout()
+        compensation.addWidget(self.compensate)
+        compensation.addStretch(1)
+        compensation.addWidget(self.spillover_button)
         layout = QVBoxLayout(self)
+        layout.addLayout(compensation)
         layout.addWidget(self.table)
         layout.addWidget(self.message)
         layout.addLayout(buttons)
 
+    def set_spillover(self, matrix: pd.DataFrame | None, source: str = "") -> None:
+        """The spillover the files carry (None: none): the toggle is off and disabled
+        without one."""
+        self.spillover, self.spillover_source = matrix, source
+        self.compensate.setEnabled(matrix is not None)
+
+    def show_spillover(self) -> None:
+        names = self.panel.markers if self.panel else {}
+        applied = self.panel is not None and self.panel.compensate
+        SpilloverDialog(self.spillover, applied, self.spillover_source, names, self).exec()
+
+    def _compensation_toggled(self, checked: bool) -> None:
+        if self.panel is not None and self.panel.compensate != checked:
+            self.panel.compensate = checked
+            self.compensation_changed.emit(checked)
+
     def set_panel(self, panel: Panel) -> None:
         self.panel = panel
+        self.compensate.blockSignals(True)
+        self.compensate.setChecked(panel.compensate)
+        self.compensate.blockSignals(False)
         self.table.blockSignals(True)
         self.table.setRowCount(len(panel.channels))
         for row, channel in enumerate(panel.channels):

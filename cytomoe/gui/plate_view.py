@@ -1,5 +1,6 @@
-"""The plate: wells in their grid coloured by event count, the sample table, unreadable
-files with the reason."""
+"""The plate: wells in their grid coloured by event count, the sample table with each
+well's share of every cluster once trained, which wells the plots show, unreadable files
+with the reason."""
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
@@ -17,6 +18,9 @@ from PySide6.QtWidgets import (
 )
 
 from cytomoe.core.io.plate import Plate
+from cytomoe.gui.colors import cluster_color
+
+SAMPLE_COLUMNS = ["File", "Well", "Events", "Instrument"]
 
 
 class PlateView(QWidget):
@@ -32,8 +36,8 @@ class PlateView(QWidget):
         self.grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.grid.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.grid.setMinimumHeight(170)
-        self.samples = QTableWidget(0, 4)
-        self.samples.setHorizontalHeaderLabels(["File", "Well", "Events", "Instrument"])
+        self.samples = QTableWidget(0, len(SAMPLE_COLUMNS))
+        self.samples.setHorizontalHeaderLabels(SAMPLE_COLUMNS)
         self.samples.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.samples.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.samples.verticalHeader().setVisible(False)
@@ -45,11 +49,16 @@ class PlateView(QWidget):
             "Open a plate folder, FCS files or CSV tables (File menu, toolbar, or drop them here)."
         )
         self.summary.setWordWrap(True)
+        self.shown = QLabel("")
+        self.shown.setWordWrap(True)
+        self.shown.setStyleSheet("color: #555")
+        self.n_samples = 0
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.grid)
         splitter.addWidget(self.samples)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
+        layout.addWidget(self.shown)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.failures_label)
         layout.addWidget(self.failures)
@@ -65,8 +74,58 @@ class PlateView(QWidget):
         )
         self._fill_grid(plate)
         self.grid.setVisible(any(s.well for s in plate.samples))
+        self.wells = [s.well or s.name for s in plate.samples]
+        self.n_samples = len(plate.samples)
+        self.samples.setColumnCount(len(SAMPLE_COLUMNS))  # no clusters' shares yet
+        self.samples.setHorizontalHeaderLabels(SAMPLE_COLUMNS)
         self._fill_table(plate)
         self._show_failures([str(f) for f in plate.failures])
+        self._say_shown([])
+
+    def set_cluster_statistics(
+        self, samples: np.ndarray, clusters: np.ndarray, n_clusters: int
+    ) -> None:
+        """Each sample's share of every cluster (% of its events), as columns of the
+        sample table and in the wells' tooltips."""
+        counts = np.bincount(
+            np.asarray(samples, np.int64) * n_clusters + clusters,
+            minlength=self.n_samples * n_clusters,
+        ).reshape(self.n_samples, n_clusters)
+        shares = 100 * counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+        self.shares = shares
+        self.samples.setColumnCount(len(SAMPLE_COLUMNS) + n_clusters)
+        self.samples.setHorizontalHeaderLabels(
+            SAMPLE_COLUMNS + [f"% {cluster}" for cluster in range(n_clusters)]
+        )
+        for row in range(self.n_samples):
+            for cluster in range(n_clusters):
+                item = QTableWidgetItem(f"{shares[row, cluster]:.1f}")
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                item.setBackground(
+                    QColor(cluster_color(cluster)).lighter(190 - int(shares[row, cluster]))
+                )
+                self.samples.setItem(row, len(SAMPLE_COLUMNS) + cluster, item)
+        for (row, column), index in self._cell_sample.items():
+            item = self.grid.item(row, column)
+            top = np.argsort(shares[index])[::-1][:3]
+            item.setToolTip(
+                item.toolTip().split("\n")[0]
+                + "\n"
+                + ", ".join(f"cluster {c}: {shares[index, c]:.1f}%" for c in top)
+            )
+
+    def _say_shown(self, chosen: list[int]) -> None:
+        if not self.n_samples:
+            self.shown.setText("")
+        elif not chosen or len(chosen) == self.n_samples:
+            self.shown.setText(
+                f"Plots show all {self.n_samples} sample(s); select wells to show fewer."
+            )
+        else:
+            names = ", ".join(self.wells[i] for i in chosen[:12]) + (
+                " …" if len(chosen) > 12 else ""
+            )
+            self.shown.setText(f"Plots show {len(chosen)} of {self.n_samples} samples: {names}")
 
     def _fill_grid(self, plate: Plate) -> None:
         wells = [(s.well, i) for i, s in enumerate(plate.samples) if s.well]
@@ -119,10 +178,13 @@ class PlateView(QWidget):
                 if (i.row(), i.column()) in self._cell_sample
             }
         )
+        self._say_shown(chosen)
         self.wells_selected.emit(chosen)
 
     def _table_selection(self) -> None:
-        self.wells_selected.emit(sorted({i.row() for i in self.samples.selectedIndexes()}))
+        chosen = sorted({i.row() for i in self.samples.selectedIndexes()})
+        self._say_shown(chosen)
+        self.wells_selected.emit(chosen)
 
 
 def _short(count: int) -> str:

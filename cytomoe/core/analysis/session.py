@@ -35,7 +35,7 @@ from cytomoe.core.evaluation.fmeasure import Evaluation, evaluate
 from cytomoe.core.evaluation.gates import (
     DrawnGate,
     drawn_gate_membership,
-    drawn_gate_set,
+    drawn_leaf_labels,
     load_drawn_gates,
     save_drawn_gates,
 )
@@ -245,7 +245,7 @@ class Session:
             raise InputError(
                 "Draw gates first (Gates panel): their leaf gates are the manual labels."
             )
-        labels = drawn_gate_set(self.gates).labels_from_membership(self.gate_membership)
+        labels = drawn_leaf_labels(self.gates, self.gate_membership)  # by display name
         return clean_labels(labels, source.unlabeled)
 
     def evaluate(self, source: LabelSource) -> Evaluation:

@@ -29,6 +29,7 @@ from cytomoe.core.io.table import refuse_compressed
 GATING = "http://www.isac-net.org/std/Gating-ML/v2.0/gating"
 DATA_TYPE = "http://www.isac-net.org/std/Gating-ML/v2.0/datatypes"
 FLOWJO_COMPENSATED = "Comp-"
+CUSTOM_INFO = "cytomoe"  # element under custom_info holding a gate's display name
 
 
 @dataclass(frozen=True)
@@ -260,17 +261,27 @@ _ASINH_M = 4.5
 _ASINH_SCALE = _ASINH_M * math.log(10)
 
 
+GATE_KINDS = ("polygon", "rectangle", "range", "ellipse")
+
+
 @dataclass
 class DrawnGate:
     """A gate drawn on a scatter plot, in display coordinates (arcsinh with the channel's
-    cofactor, or linear without one)."""
+    cofactor, or linear without one).
+
+    ``vertices``: polygon corners; rectangle and range (min, max) per axis, None for an
+    open side; ellipse [centre, (half width, half height), (angle in radians,)].
+    ``name`` is the Gating-ML id; ``label`` what the user typed ('CD4+ T cells').
+    The four rectangles of a quadrant gate share ``quadrant``, the name of the set."""
 
     name: str
-    kind: str  # "polygon", "rectangle", "range"
+    kind: str
     channels: tuple[str, ...]  # x (and y)
     cofactors: tuple[float | None, ...]
-    vertices: list[tuple[float, ...]]  # polygon corners, or rectangle/range (min, max) per axis
+    vertices: list[tuple[float, ...]]
     parent: str | None = None  # name of the parent drawn gate; None: all events
+    label: str = ""
+    quadrant: str | None = None
 
     def __post_init__(self):
         if not _GATE_ID.fullmatch(self.name):
@@ -278,6 +289,14 @@ class DrawnGate:
                 f"The gate name '{self.name}' cannot be saved in Gating-ML: use "
                 f"letters, digits, '_', '-' or '.', e.g. '{gate_id(self.name)}'."
             )
+        if self.kind not in GATE_KINDS:
+            raise InputError(f"Gate '{self.name}': unknown kind '{self.kind}'.")
+        self.label = self.label or self.name
+
+    @classmethod
+    def named(cls, label: str, kind: str, *args: object, **kwargs: object) -> "DrawnGate":
+        """A gate named as the user typed it, with a Gating-ML id made from that."""
+        return cls(gate_id(label), kind, *args, label=label.strip(), **kwargs)
 
     def to_flowkit(
         self, strategy: fk.GatingStrategy, compensation_ref: str
@@ -306,8 +325,24 @@ class DrawnGate:
                     range_max=None if high is None else high / scale,
                 )
             )
+        scales = [_ASINH_SCALE if c else 1.0 for c in self.cofactors]
+        if self.kind == "ellipse":
+            for dimension in dimensions:
+                dimension.min = dimension.max = None
+            (cx, cy), (half_width, half_height), (angle,) = self.vertices
+            rotation = np.array(
+                [[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]]
+            )
+            covariance = rotation @ np.diag([half_width**2, half_height**2]) @ rotation.T
+            covariance /= np.outer(scales, scales)
+            return fk.gates.EllipsoidGate(
+                self.name,
+                dimensions,
+                [cx / scales[0], cy / scales[1]],
+                covariance.tolist(),
+                1.0,
+            )
         if self.kind == "polygon":
-            scales = [_ASINH_SCALE if c else 1.0 for c in self.cofactors]
             for dimension in dimensions:
                 dimension.min = dimension.max = None
             vertices = [
@@ -318,7 +353,7 @@ class DrawnGate:
         return fk.gates.RectangleGate(self.name, dimensions)
 
     def _bounds(self) -> list[tuple[float | None, float | None]]:
-        if self.kind == "polygon":
+        if self.kind in ("polygon", "ellipse"):
             return [(None, None) for _ in self.channels]
         return [tuple(v) for v in self.vertices]
 
@@ -341,6 +376,40 @@ def gate_id(name: str) -> str:
         else name,
     )
     return text if text[:1].isalpha() or text[:1] == "_" else f"g_{text}"
+
+
+def quadrant_gates(
+    name: str,
+    channels: tuple[str, str],
+    cofactors: tuple[float | None, float | None],
+    split: tuple[float, float],
+    marker_names: tuple[str, str],
+    parent: str | None = None,
+) -> list[DrawnGate]:
+    """The four populations of a quadrant gate split at ``split``, numbered as FlowJo does
+    (Q1 top left, then clockwise) and labelled by their markers ('CD3+ CD4-'); each is a
+    rectangle open on two sides, so Gating-ML readers without quadrant support read it."""
+    quadrant_id = gate_id(name)
+    x, y = split
+    x_name, y_name = marker_names
+    sides = [("-", "+"), ("+", "+"), ("+", "-"), ("-", "-")]
+    gates = []
+    for number, (x_side, y_side) in enumerate(sides, start=1):
+        x_bounds = (x, None) if x_side == "+" else (None, x)
+        y_bounds = (y, None) if y_side == "+" else (None, y)
+        gates.append(
+            DrawnGate(
+                f"{quadrant_id}_Q{number}",
+                "rectangle",
+                channels,
+                cofactors,
+                [x_bounds, y_bounds],
+                parent=parent,
+                label=f"Q{number}: {x_name}{x_side} {y_name}{y_side}",
+                quadrant=quadrant_id,
+            )
+        )
+    return gates
 
 
 def drawn_gate_strategy(
@@ -374,6 +443,13 @@ def drawn_gate_set(gates: list[DrawnGate]) -> GateSet:
     )
 
 
+def drawn_leaf_labels(gates: list[DrawnGate], membership: pd.DataFrame) -> pd.Series:
+    """Each event's leaf gate by its display name ('CD4+ T cells'), None outside them."""
+    ids = drawn_gate_set(gates).labels_from_membership(membership)
+    names = {gate.name: gate.label for gate in gates}
+    return ids.map(lambda name: names.get(name, name) if name is not None else None)
+
+
 def drawn_gate_membership(gates: list[DrawnGate], events: pd.DataFrame) -> pd.DataFrame:
     """Membership of drawn gates on events as shown (instrument units, compensated when
     the plot was), one boolean column per gate."""
@@ -385,13 +461,17 @@ def load_drawn_gates(path: str | Path) -> list[DrawnGate]:
     linear or arcsinh (Gating-ML asinh with A = 0) dimensions, as `save_drawn_gates`
     writes them."""
     gates = load_gates(path)
+    names = _display_names(path)
     drawn = []
     for population in gates.populations:
         gate = gates.strategy.get_gate(population.name, gate_path=population.path)
-        if not isinstance(gate, fk.gates.PolygonGate | fk.gates.RectangleGate):
+        if not isinstance(
+            gate, fk.gates.PolygonGate | fk.gates.RectangleGate | fk.gates.EllipsoidGate
+        ):
             raise InputError(
                 f"{Path(path).name}: gate '{population.name}' is a "
-                f"{type(gate).__name__}; the editor draws polygons and rectangles."
+                f"{type(gate).__name__}; the editor draws polygons, rectangles, ranges, "
+                "ellipses and quadrants."
             )
         cofactors, scales = [], []
         for dimension in gate.dimensions:
@@ -402,13 +482,35 @@ def load_drawn_gates(path: str | Path) -> list[DrawnGate]:
             scales.append(scale)
         channels = tuple(d.id for d in gate.dimensions)
         parent = None if population.parent == "root" else population.parent
+        label, quadrant = names.get(population.name, ("", None))
+        extra = {"label": label, "quadrant": quadrant}
         if isinstance(gate, fk.gates.PolygonGate):
             vertices = [
                 tuple(v * s for v, s in zip(vertex, scales, strict=True))
                 for vertex in gate.vertices
             ]
             drawn.append(
-                DrawnGate(population.name, "polygon", channels, tuple(cofactors), vertices, parent)
+                DrawnGate(
+                    population.name,
+                    "polygon",
+                    channels,
+                    tuple(cofactors),
+                    vertices,
+                    parent,
+                    **extra,
+                )
+            )
+        elif isinstance(gate, fk.gates.EllipsoidGate):
+            drawn.append(
+                DrawnGate(
+                    population.name,
+                    "ellipse",
+                    channels,
+                    tuple(cofactors),
+                    _ellipse_vertices(gate, scales),
+                    parent,
+                    **extra,
+                )
             )
         else:
             bounds = [
@@ -417,9 +519,39 @@ def load_drawn_gates(path: str | Path) -> list[DrawnGate]:
             ]
             kind = "range" if len(channels) == 1 else "rectangle"
             drawn.append(
-                DrawnGate(population.name, kind, channels, tuple(cofactors), bounds, parent)
+                DrawnGate(
+                    population.name, kind, channels, tuple(cofactors), bounds, parent, **extra
+                )
             )
     return drawn
+
+
+def _ellipse_vertices(gate: fk.gates.EllipsoidGate, scales: list[float]) -> list[tuple]:
+    """Centre, half axes and angle of an ellipsoid gate's boundary, in display units."""
+    covariance = np.array(gate.covariance_matrix, dtype=float) * np.outer(scales, scales)
+    covariance *= float(gate.distance_square)
+    eigenvalues, eigenvectors = np.linalg.eigh(covariance)
+    angle = math.atan2(eigenvectors[1, 1], eigenvectors[0, 1])  # the longer axis
+    centre = tuple(float(c) * s for c, s in zip(gate.coordinates, scales, strict=True))
+    half_axes = (float(math.sqrt(eigenvalues[1])), float(math.sqrt(eigenvalues[0])))
+    return [centre, half_axes, (angle,)]
+
+
+def _display_names(path: str | Path) -> dict[str, tuple[str, str | None]]:
+    """Gate id -> (label, quadrant set) as `save_drawn_gates` records them in each gate's
+    custom_info; gates from elsewhere have none."""
+    try:
+        root = etree.parse(str(path)).getroot()
+    except (OSError, etree.XMLSyntaxError):
+        return {}
+    names = {}
+    for element in root.iter(f"{{{DATA_TYPE}}}custom_info"):
+        info = element.find(CUSTOM_INFO)
+        gate = element.getparent()
+        if info is not None and gate is not None:
+            gate_name = gate.get(f"{{{GATING}}}id")
+            names[gate_name] = (info.get("label", ""), info.get("quadrant"))
+    return names
 
 
 def _display_scale(
@@ -442,5 +574,17 @@ def save_drawn_gates(gates: list[DrawnGate], path: str | Path, compensated: bool
     """Write drawn gates as Gating-ML 2.0 (through FlowKit, so the file is valid);
     gates drawn on compensated values refer to the file's spillover ("FCS")."""
     strategy = drawn_gate_strategy(gates, "FCS" if compensated else "uncompensated")
-    with open(path, "wb") as handle:
-        fk.export_gatingml(strategy, handle)
+    exported = io.BytesIO()
+    fk.export_gatingml(strategy, exported)
+    root = etree.fromstring(exported.getvalue())
+    by_name = {gate.name: gate for gate in gates}
+    for element in root:  # display names beside the ids, where Gating-ML keeps custom data
+        gate = by_name.get(element.get(f"{{{GATING}}}id")) if isinstance(element.tag, str) else None
+        if gate is None:
+            continue
+        custom = etree.Element(f"{{{DATA_TYPE}}}custom_info")
+        info = etree.SubElement(custom, CUSTOM_INFO, label=gate.label)
+        if gate.quadrant:
+            info.set("quadrant", gate.quadrant)
+        element.insert(0, custom)
+    Path(path).write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
