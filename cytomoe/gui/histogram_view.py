@@ -49,6 +49,7 @@ class HistogramSource:
     shown: np.ndarray  # events of the plotted wells and population
     current: str = ""  # the gating plot's X channel, shown first
     clusters: np.ndarray | None = None
+    cluster_labels: list[str] = field(default_factory=list)  # '1 CD4 T' by cluster
     gates: dict[str, np.ndarray] = field(default_factory=dict)  # display name -> membership
     samples: np.ndarray | None = None  # each event's sample
     sample_names: list[str] = field(default_factory=list)  # well, or file where none
@@ -217,8 +218,12 @@ class HistogramView(QWidget):
         shown = source.shown
         if split == CLUSTERS and source.clusters is not None:
             present = np.unique(source.clusters[shown])
+            labels = source.cluster_labels
             return {
-                f"Cluster {c}": (shown & (source.clusters == c), cluster_color(int(c)))
+                f"Cluster {labels[c] if c < len(labels) else c}": (
+                    shown & (source.clusters == c),
+                    cluster_color(int(c)),
+                )
                 for c in present
             }
         if split == GATES:
@@ -276,6 +281,7 @@ def source_of(window: QWidget) -> HistogramSource | None:
         shown=window._visible(),
         current=window.x_channel.currentData() or "",
         clusters=None if window.result is None else window.result.clusters,
+        cluster_labels=window.session.cluster_labels() if window.result is not None else [],
         gates=gates,
         samples=events[SAMPLE].to_numpy(),
         sample_names=[s.well or s.name for s in window.plate.samples],

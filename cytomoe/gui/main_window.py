@@ -685,6 +685,9 @@ class MainWindow(QMainWindow):
             return
         self.cluster_heatmap.set_name(cluster, self.session.cluster_names.get(cluster, ""))
         self._show_cluster_names()
+        self.histogram_view.invalidate()
+        self.experts_stale = True
+        self._draw_experts_if_shown()
         if self.result.evaluation is not None:
             self._show_evaluation()
 
@@ -772,6 +775,7 @@ class MainWindow(QMainWindow):
             self.x_channel.currentText(),
             self.y_channel.currentText(),
             scales=self._scales,
+            names=[f"Cluster {label}" for label in self.session.cluster_labels()],
             shown=visible,
         )
         self.experts_stale = False
