@@ -129,10 +129,18 @@ def test_a_second_fit_with_other_model_settings_skips_the_embedding(monkeypatch)
     monkeypatch.setattr(
         similarity, "canberra_neighbours", lambda *a: searches.append(1) or search(*a)
     )
+    passes = []
+    density = similarity.density_populations
+    monkeypatch.setattr(
+        similarity, "density_populations", lambda *a: passes.append(1) or density(*a)
+    )
     settings = dict(n_experts=5, batch_size=64, device="cpu", cofactors=5.0)
     first = MoESimVAE(**settings, iterations=20).fit(table)
+    found = len(passes)
     second = MoESimVAE(**settings, iterations=30, latent_dim=4, weight_kl=0.1).fit(table)
     assert len(searches) == 1
+    assert found > 0 and len(passes) == found  # the regions came from the cache too
+    assert np.array_equal(first.similarity_.regions_, second.similarity_.regions_)
     assert np.array_equal(first.similarity_.embedding_, second.similarity_.embedding_)
     MoESimVAE(**settings, iterations=20, n_train=1_000).fit(table)  # other training cells
     assert len(searches) == 2

@@ -1,10 +1,12 @@
-"""The embedding and fuzzy graph of a set of training cells, kept for the next training on
-the same cells: a second run with other model settings (iterations, loss weights, latent
-size, experts) skips the embedding, the longest step of a run.
+"""The embedding and fuzzy graph of a set of training cells, and the dense regions of that
+embedding, kept for the next training on the same cells: a second run with other model
+settings (iterations, loss weights, latent size, experts) skips the embedding, the longest
+step of a run, and HDBSCAN's passes over it.
 
 Entries are keyed by a hash of the offset, scaled training cells (so of the events, the
 markers, the cofactors, the scaler and the draw of ``n_train`` cells) and of the settings
-that shape the embedding (``n_neighbors``, the seed) and ``FORMAT``. They are kept in
+that shape the embedding (``n_neighbors``, the seed) and ``FORMAT``; regions by a hash of the
+embedding and the sizes that shape them. They are kept in
 memory for the process (``MEMORY_ENTRIES``) and on disk for the next process, in
 ``$CYTOMOE_CACHE_DIR`` or else the user's cache folder, at most ``MAX_DISK_BYTES``
 (least recently used entries go first). ``CYTOMOE_CACHE_DIR`` set to an empty value
@@ -26,10 +28,11 @@ from cytomoe.core.io.outputs import atomic_output
 
 CACHE_ENV = "CYTOMOE_CACHE_DIR"
 FORMAT = 1  # raise when the embedding's construction changes, so old entries are not used
-MEMORY_ENTRIES = 2
+MEMORY_ENTRIES = 4  # two runs' embeddings and regions
 MAX_DISK_BYTES = 1 << 30
 Embedding = tuple[np.ndarray, sp.csr_matrix]
-_memory: OrderedDict[str, Embedding] = OrderedDict()
+Arrays = dict[str, np.ndarray]
+_memory: OrderedDict[str, Arrays] = OrderedDict()
 
 
 def cache_folder() -> Path | None:
@@ -62,7 +65,36 @@ def cached_embedding(
 ) -> Embedding:
     """``compute()``'s embedding and graph of ``data`` under ``settings``, or the ones kept
     from an earlier call with the same cells and settings."""
-    key = embedding_key(data, settings)
+
+    def as_arrays() -> Arrays:
+        embedding, graph = compute()
+        graph = graph.tocsr()
+        return {
+            "embedding": embedding,
+            "data": graph.data,
+            "indices": graph.indices,
+            "indptr": graph.indptr,
+            "shape": np.array(graph.shape),
+        }
+
+    found = _cached(embedding_key(data, settings), as_arrays)
+    graph = sp.csr_matrix(
+        (found["data"], found["indices"], found["indptr"]), shape=tuple(found["shape"])
+    )
+    return found["embedding"], graph
+
+
+def cached_regions(
+    embedding: np.ndarray, settings: dict, compute: Callable[[], np.ndarray]
+) -> np.ndarray:
+    """``compute()``'s regions of ``embedding`` under ``settings`` (HDBSCAN's sizes), or the
+    ones kept from an earlier call with the same embedding and settings."""
+    return _cached(embedding_key(embedding, settings), lambda: {"regions": compute()})["regions"]
+
+
+def _cached(key: str, compute: Callable[[], Arrays]) -> Arrays:
+    """Copies of the arrays kept under ``key`` (memory, then disk), computed and kept when
+    there are none."""
     found = _memory.get(key) or _read(key)
     if found is None:
         found = compute()
@@ -71,8 +103,7 @@ def cached_embedding(
     _memory.move_to_end(key)
     while len(_memory) > MEMORY_ENTRIES:
         _memory.popitem(last=False)
-    embedding, graph = found
-    return embedding.copy(), graph.copy()
+    return {name: array.copy() for name, array in found.items()}
 
 
 def forget_in_memory() -> None:
@@ -85,39 +116,27 @@ def _path(key: str) -> Path | None:
     return None if folder is None else folder / f"{key}.npz"
 
 
-def _read(key: str) -> Embedding | None:
+def _read(key: str) -> Arrays | None:
     path = _path(key)
     if path is None or not path.is_file():
         return None
     try:
         with np.load(path) as stored:
-            graph = sp.csr_matrix(
-                (stored["data"], stored["indices"], stored["indptr"]), shape=tuple(stored["shape"])
-            )
-            embedding = stored["embedding"]
+            found = {name: stored[name] for name in stored.files}
         os.utime(path)  # recently used: evicted last
-    except (OSError, ValueError, KeyError):  # unreadable or from another version: embed anew
+    except (OSError, ValueError, KeyError):  # unreadable or from another version: compute anew
         return None
-    return embedding, graph
+    return found
 
 
-def _write(key: str, found: Embedding) -> None:
+def _write(key: str, arrays: Arrays) -> None:
     path = _path(key)
     if path is None:
         return
-    embedding, graph = found
-    graph = graph.tocsr()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_output(path, overwrite=True) as temporary:
-            np.savez(
-                temporary,
-                embedding=embedding,
-                data=graph.data,
-                indices=graph.indices,
-                indptr=graph.indptr,
-                shape=np.array(graph.shape),
-            )
+            np.savez(temporary, **arrays)
         _evict(path.parent)
     except OSError:  # a cache that cannot be written only costs the next run its time
         return

@@ -335,8 +335,14 @@ class PopulationSimilarity:
             report(progress, "embed", 2, 2, "Embedding done")
             return
         main_size = max(self.min_population_, min_population_size(len(data), main_share))
-        self.unmerged_populations_ = populations_with_rare_ones(
-            self.embedding_, main_size, self.min_population_, n_neighbors
+        from cytomoe.core.model.embedding_cache import cached_regions
+
+        self.unmerged_populations_ = cached_regions(
+            self.embedding_,
+            {"main": main_size, "rare": self.min_population_, "min_samples": n_neighbors},
+            lambda: populations_with_rare_ones(
+                self.embedding_, main_size, self.min_population_, n_neighbors
+            ),
         )
         self.regions_ = join_nearest_population(
             data,
