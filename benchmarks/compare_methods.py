@@ -53,6 +53,19 @@ def save_embedding(name: str, seed: int, rows: np.ndarray, source, clusters: np.
     )
 
 
+def sweep_kept_embeddings(names: list[str], seed: int, sweep, csv_name: str) -> pd.DataFrame:
+    """``sweep(name, seed)``'s rows for every sample whose embedding a run kept, written to
+    benchmarks/output/``csv_name`` too (region_criteria.py, minimum_populations.py)."""
+    tables = []
+    for name in names:
+        if (OUTPUT / "embeddings" / f"{name}_seed{seed}.npz").exists():
+            print(f"  {name} ...", file=sys.stderr, flush=True)
+            tables.append(sweep(name, seed))
+    table = pd.concat(tables)
+    table.to_csv(OUTPUT / csv_name, index=False)
+    return table
+
+
 def run_cytomoe(sample: Sample, seed: int) -> np.ndarray:
     model = MoESimVAE(seed=seed, markers=sample.markers, cofactors=sample.cofactors)
     clusters = model.fit_predict(sample.events)

@@ -12,11 +12,10 @@ every cell.
 """
 
 import argparse
-import sys
 
 import numpy as np
 import pandas as pd
-from compare_methods import OUTPUT, scaled_training_cells
+from compare_methods import OUTPUT, scaled_training_cells, sweep_kept_embeddings
 from suite import SAMPLES, load
 
 from cytomoe.core.evaluation.fmeasure import evaluate
@@ -95,13 +94,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--samples", nargs="+", default=list(SAMPLES))
     args = parser.parse_args()
-    tables = []
-    for name in args.samples:
-        if (OUTPUT / "embeddings" / f"{name}_seed{args.seed}.npz").exists():
-            print(f"  {name} ...", file=sys.stderr, flush=True)
-            tables.append(sweep(name, args.seed))
-    table = pd.concat(tables)
-    table.to_csv(OUTPUT / "minimum_populations.csv", index=False)
+    table = sweep_kept_embeddings(args.samples, args.seed, sweep, "minimum_populations.csv")
     family = table.groupby([*KEYS, "family"])["F"].mean().unstack("family")
     family["mean over samples"] = table.groupby(KEYS)["F"].mean()
     family["mean of families"] = family_means(table)

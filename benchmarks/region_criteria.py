@@ -12,11 +12,10 @@ take the region of their nearest training cells) after each merge.
 """
 
 import argparse
-import sys
 
 import numpy as np
 import pandas as pd
-from compare_methods import OUTPUT, scaled_training_cells
+from compare_methods import OUTPUT, scaled_training_cells, sweep_kept_embeddings
 from suite import SAMPLES, load
 
 from cytomoe.core.evaluation.fmeasure import evaluate
@@ -129,13 +128,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--samples", nargs="+", default=list(SAMPLES))
     args = parser.parse_args()
-    tables = []
-    for name in args.samples:
-        if (OUTPUT / "embeddings" / f"{name}_seed{args.seed}.npz").exists():
-            print(f"  {name} ...", file=sys.stderr, flush=True)
-            tables.append(sweep(name, args.seed))
-    table = pd.concat(tables)
-    table.to_csv(OUTPUT / "region_criteria.csv", index=False)
+    table = sweep_kept_embeddings(args.samples, args.seed, sweep, "region_criteria.csv")
     keys = ["share", "selection", "threshold"]
     family = table.groupby([*keys, "family"])["F"].mean().unstack("family")
     family["mean"] = table.groupby(keys)["F"].mean()

@@ -58,3 +58,35 @@ def own_embedding_cache(tmp_path_factory, monkeypatch):
 
     monkeypatch.setenv(embedding_cache.CACHE_ENV, str(tmp_path_factory.mktemp("cache")))
     embedding_cache.forget_in_memory()
+
+
+@pytest.fixture
+def window_on_68983(qtbot, monkeypatch, shared_data):
+    """The main window with FlowSOM's 68983 sample open (errors collected in ``errors``)."""
+    from cytomoe.gui.main_window import MainWindow
+
+    win = MainWindow()
+    errors = []
+    monkeypatch.setattr(win, "show_error", errors.append)
+    win.errors = errors
+    qtbot.addWidget(win)
+    win.open_paths([str(shared_data / "labeled/flowsom_68983/68983.fcs")])
+    qtbot.waitUntil(lambda: win.plate is not None and win.worker is None, timeout=30_000)
+    return win
+
+
+@pytest.fixture(scope="module")
+def demo_result(tmp_path_factory):
+    """One quick analysis of the demo data per test module, for the tests that need
+    clusters (its own embedding cache folder, like every test)."""
+    from dataclasses import replace
+
+    from cytomoe.core.analysis.demo import demo_settings
+    from cytomoe.core.analysis.pipeline import analyse
+    from cytomoe.core.model import embedding_cache
+
+    settings = demo_settings()
+    settings.model = replace(settings.model, iterations=40, n_train=2000)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(embedding_cache.CACHE_ENV, str(tmp_path_factory.mktemp("cache")))
+        return analyse(settings)

@@ -18,14 +18,8 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def window(qtbot, monkeypatch, shared_data):
-    win = MainWindow()
-    errors = []
-    monkeypatch.setattr(win, "show_error", errors.append)
-    win.errors = errors
-    qtbot.addWidget(win)
-    win.open_paths([str(shared_data / "labeled/flowsom_68983/68983.fcs")])
-    qtbot.waitUntil(lambda: win.plate is not None and win.worker is None, timeout=30_000)
+def window(window_on_68983):
+    win = window_on_68983
     channels = win.plate.channels
     win.x_channel.setCurrentIndex(channels.index("FSC-A"))
     win.y_channel.setCurrentIndex(channels.index("SSC-A"))

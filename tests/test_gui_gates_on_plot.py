@@ -12,20 +12,13 @@ from PySide6.QtCore import QPointF, Qt  # noqa: E402
 
 from cytomoe.core.analysis.analysis_file import LabelSource  # noqa: E402
 from cytomoe.core.analysis.session import DRAWN  # noqa: E402
-from cytomoe.gui.main_window import MainWindow  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def window(qtbot, monkeypatch, shared_data):
-    win = MainWindow()
-    errors = []
-    monkeypatch.setattr(win, "show_error", errors.append)
-    win.errors = errors
-    qtbot.addWidget(win)
-    win.open_paths([str(shared_data / "labeled/flowsom_68983/68983.fcs")])
-    qtbot.waitUntil(lambda: win.plate is not None and win.worker is None, timeout=30_000)
+def window(window_on_68983):
+    win = window_on_68983
     show(win, "PE-Cy7-A", "PE-Texas Red-A")
     return win
 

@@ -168,19 +168,6 @@ def test_synthetic_export_names_its_cluster_and_units(qtbot, window, tmp_path, m
     assert not window.errors
 
 
-@pytest.fixture(scope="module")
-def demo_result():
-    """One quick analysis of the demo data, shown by the tests that need clusters."""
-    from dataclasses import replace
-
-    from cytomoe.core.analysis.demo import demo_settings
-    from cytomoe.core.analysis.pipeline import analyse
-
-    settings = demo_settings()
-    settings.model = replace(settings.model, iterations=40, n_train=2000)
-    return analyse(settings)
-
-
 @pytest.fixture
 def trained(window, demo_result):
     window._trained(demo_result)

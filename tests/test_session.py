@@ -12,7 +12,7 @@ import pytest
 
 from cytomoe.core.analysis.analysis_file import LabelSource
 from cytomoe.core.analysis.demo import demo_settings
-from cytomoe.core.analysis.pipeline import analyse, write_outputs
+from cytomoe.core.analysis.pipeline import write_outputs
 from cytomoe.core.analysis.session import (
     DRAWN,
     Session,
@@ -23,13 +23,6 @@ from cytomoe.core.errors import InputError
 from cytomoe.core.evaluation.gates import DrawnGate
 from cytomoe.core.io.fcs import read_fcs
 from cytomoe.core.preprocessing.transform import arcsinh
-
-
-@pytest.fixture(scope="module")
-def demo_result():
-    settings = demo_settings()
-    settings.model = replace(settings.model, iterations=40, n_train=2000)
-    return analyse(settings)
 
 
 @pytest.fixture
