@@ -201,3 +201,10 @@ def test_bad_cluster_names_or_view_name_the_key(tmp_path, text, key):
     with pytest.raises(InputError) as error:
         load_analysis(path)
     assert f"'{key}'" in str(error.value)
+
+
+def test_a_view_scale_or_style_the_app_does_not_know_is_refused(tmp_path):
+    path = tmp_path / "analysis.toml"
+    path.write_text('version = 2\ninputs = ["plate"]\n[view]\nscale = "log"\n')
+    with pytest.raises(InputError, match="view.scale"):
+        load_analysis(path)

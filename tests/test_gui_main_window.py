@@ -542,7 +542,7 @@ def test_an_analysis_file_given_as_a_path_opens_the_analysis(qtbot, window, tmp_
     assert opened.result is None
 
 
-def test_the_wells_shown_and_the_axes_come_back_with_the_analysis(
+def test_the_wells_shown_the_axes_scale_and_style_come_back_with_the_analysis(
     qtbot, shared_data, tmp_path, monkeypatch
 ):
     plate = tmp_path / "plate"
@@ -555,6 +555,8 @@ def test_the_wells_shown_and_the_axes_come_back_with_the_analysis(
     qtbot.waitUntil(lambda: win.plate is not None and win.worker is None, timeout=30_000)
     win.y_channel.setCurrentIndex(win.plate.channels.index("FSC-H"))
     win.plate_view.samples.selectRow(2)
+    win.plot_options.scale.setCurrentIndex(win.plot_options.scale.findData("logicle"))
+    win.plot_options.style.setCurrentIndex(win.plot_options.style.findData("contour"))
     win.save_analysis_to(tmp_path / "wells.toml")
     opened = MainWindow()
     qtbot.addWidget(opened)
@@ -563,5 +565,8 @@ def test_the_wells_shown_and_the_axes_come_back_with_the_analysis(
     assert opened.visible_samples == [2]
     assert [i.row() for i in opened.plate_view.samples.selectionModel().selectedRows()] == [2]
     assert opened.y_channel.currentData() == "FSC-H"
+    assert opened.plot_options.scale.currentData() == "logicle"
+    assert opened.plot_options.style.currentData() == "contour"
+    assert opened.session.scale == "logicle" and opened.session.style == "contour"
     n_shown = int((opened.events["sample"] == 2).sum())
     assert len(opened._shown[0]) == n_shown

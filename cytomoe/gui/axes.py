@@ -5,6 +5,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
+from cytomoe.core.analysis.analysis_file import CONTOUR, DENSITY
 from cytomoe.core.evaluation.display_scale import (
     ARCSINH,
     LINEAR,
@@ -51,7 +52,6 @@ def _thousands(value: float, spacing: float) -> str:
     return f"{value:g}"
 
 
-DENSITY, CONTOUR = "density", "contour"
 STYLES = [("Pseudocolour", DENSITY), ("Contour", CONTOUR)]
 
 

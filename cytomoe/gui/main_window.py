@@ -232,6 +232,7 @@ class MainWindow(QMainWindow):
         for box in (self.x_channel, self.y_channel, self.scale_kind):
             box.currentIndexChanged.connect(self.redraw)
         self.plot_options.style_changed.connect(self.gating_plot.set_style)
+        self.plot_options.style_changed.connect(self._style_chosen)
         self.legend.cluster_selected.connect(self.select_cluster)
         self.tabs.currentChanged.connect(self._draw_experts_if_shown)
         self.tabs.currentChanged.connect(self._show_medians_if_shown)
@@ -736,6 +737,7 @@ class MainWindow(QMainWindow):
             return
         x_channel, y_channel = self.x_channel.currentData(), self.y_channel.currentData()
         self.session.axes = (x_channel, y_channel)
+        self.session.scale = self.scale_kind.kind()
         visible = self._visible()
         self._shown = (
             self.display_values(x_channel)[visible],
@@ -964,6 +966,15 @@ class MainWindow(QMainWindow):
             return
         self.run_job(partial(open_session, path), self._session_opened, f"Opening {path.name}…")
 
+    def _style_chosen(self, style: str) -> None:
+        self.session.style = style
+
+    def _show_view_options(self, scale: str, style: str) -> None:
+        """The scale and plot style a reopened analysis was saved with."""
+        options = self.plot_options
+        options.scale.setCurrentIndex(max(0, options.scale.findData(scale)))
+        options.style.setCurrentIndex(max(0, options.style.findData(style)))
+
     def _session_opened(self, session: Session) -> None:
         self.session = session
         self.training_panel.set_settings(session.model_settings)
@@ -971,8 +982,9 @@ class MainWindow(QMainWindow):
             self.status_text.setText("Opened the settings; open a plate to analyse.")
             return
         wells, cluster = list(session.visible_samples), session.selected_cluster
-        gates = session.gates
+        gates, scale, style = session.gates, session.scale, session.style
         self._show_plate()
+        self._show_view_options(scale, style)
         self.gate_editor.set_gates(gates)
         self._select_wells(wells)
         if session.result is not None:

@@ -30,6 +30,7 @@ from typing import Any
 import tomli_w
 
 from cytomoe.core.errors import InputError
+from cytomoe.core.evaluation.display_scale import ARCSINH, LOGICLE
 from cytomoe.core.model.parameters import InvalidSetting
 from cytomoe.core.model.settings import ModelSettings
 from cytomoe.core.preprocessing.panel import Panel
@@ -54,15 +55,22 @@ class LabelSource:
     unlabeled: list[str] = field(default_factory=list)  # added to labels.UNLABELED_DEFAULTS
 
 
+DENSITY, CONTOUR = "density", "contour"  # the plot styles
+VIEW_SCALES = (ARCSINH, LOGICLE)
+VIEW_STYLES = (DENSITY, CONTOUR)
+
+
 @dataclass
 class ViewSettings:
-    """What the app showed: the plotted channels ($PnN), the selected cluster (-1: none)
-    and the wells shown (empty: all)."""
+    """What the app showed: the plotted channels ($PnN), the selected cluster (-1: none),
+    the wells shown (empty: all), the scale of transformed channels and the plot style."""
 
     x: str | None = None
     y: str | None = None
     cluster: int = -1
     wells: list[str] = field(default_factory=list)
+    scale: str = ARCSINH
+    style: str = DENSITY
 
 
 @dataclass
@@ -195,8 +203,14 @@ class _Reader:
         return names
 
     def view(self, data: dict) -> ViewSettings:
-        self.unknown_keys(data, "view.", {"x", "y", "cluster", "wells"})
+        self.unknown_keys(data, "view.", {"x", "y", "cluster", "wells", "scale", "style"})
         view = ViewSettings(wells=self.strings(data, "wells", "view."))
+        for key, allowed in (("scale", VIEW_SCALES), ("style", VIEW_STYLES)):
+            if key in data:
+                value = self.string(data, key, "view.")
+                if value not in allowed:
+                    raise self.fail(f"view.{key}", f"must be one of {', '.join(allowed)}")
+                setattr(view, key, value)
         for key in ("x", "y"):
             if key in data:
                 setattr(view, key, self.string(data, key, "view."))
@@ -391,6 +405,8 @@ def analysis_to_toml(settings: AnalysisSettings, folder: Path | None = None) -> 
             **{k: v for k, v in (("x", view.x), ("y", view.y)) if v is not None},
             "cluster": view.cluster,
             "wells": list(view.wells),
+            "scale": view.scale,
+            "style": view.style,
         }
     if settings.panel is not None:
         panel = settings.panel

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from cytomoe.core.analysis.analysis_file import (
+    DENSITY,
     AnalysisSettings,
     LabelSource,
     ViewSettings,
@@ -31,6 +32,7 @@ from cytomoe.core.analysis.pipeline import (
     truth_labels,
 )
 from cytomoe.core.errors import CytomoeError, InputError
+from cytomoe.core.evaluation.display_scale import ARCSINH
 from cytomoe.core.evaluation.fmeasure import Evaluation, evaluate
 from cytomoe.core.evaluation.gates import (
     DrawnGate,
@@ -103,6 +105,8 @@ class Session:
     selected_cluster: int = -1
     visible_samples: list[int] = field(default_factory=list)  # empty: every well
     axes: tuple[str | None, str | None] = (None, None)  # plotted channels ($PnN)
+    scale: str = ARCSINH  # of the transformed channels on the plots: arcsinh or logicle
+    style: str = DENSITY  # of the gating plot: density (pseudocolour) or contour
     unsaved: bool = False  # a trained model or cluster names not saved yet
     problems: list[str] = field(default_factory=list)  # what could not be restored on open
 
@@ -303,6 +307,8 @@ class Session:
             self.axes[1],
             self.selected_cluster,
             [wells[i] for i in self.visible_samples],
+            self.scale,
+            self.style,
         )
 
 
@@ -388,6 +394,7 @@ def _restore_view(session: Session, view: ViewSettings | None) -> None:
         session.selected_cluster = view.cluster
     wells = session.plate.wells
     session.visible_samples = [i for i, well in enumerate(wells) if well in view.wells]
+    session.scale, session.style = view.scale, view.style
 
 
 __all__ = ["DRAWN", "LoadedPlate", "Session", "SessionFiles", "load_plate", "open_session"]
