@@ -424,7 +424,11 @@ class MainWindow(QMainWindow):
         self.training_panel.status.setText("Cancelled.")
 
     def _job_finished(self) -> None:
-        self.worker = None
+        # The thread emits `finished` just before it ends: wait for that end before the
+        # last reference goes, or the QThread can be destroyed while still running.
+        finished, self.worker = self.worker, None
+        if finished is not None:
+            finished.wait()
         self.status_progress.setVisible(False)
         self.training_panel.set_running(False)
         self._update_enabled()
