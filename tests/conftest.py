@@ -5,6 +5,7 @@ have it: the tests that need it are skipped there, with the reason. CI sets
 ``CYTOMOE_REQUIRE_CORPUS=1`` so that a missing corpus fails instead.
 """
 
+import gc
 import os
 from pathlib import Path
 
@@ -90,3 +91,13 @@ def demo_result(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(embedding_cache.CACHE_ENV, str(tmp_path_factory.mktemp("cache")))
         return analyse(settings)
+
+
+@pytest.fixture(autouse=True)
+def widgets_collected_in_the_main_thread(request):
+    """After a test that made widgets, collect its garbage here, in the main thread: left to
+    a later collection, the widgets of a closed window can be destroyed inside the next
+    test's worker thread, which deadlocks Qt against the interpreter's lock."""
+    yield
+    if "qtbot" in request.fixturenames:
+        gc.collect()
