@@ -53,14 +53,19 @@ def save_embedding(name: str, seed: int, rows: np.ndarray, source, clusters: np.
     )
 
 
-def sweep_kept_embeddings(names: list[str], seed: int, sweep, csv_name: str) -> pd.DataFrame:
-    """``sweep(name, seed)``'s rows for every sample whose embedding a run kept, written to
-    benchmarks/output/``csv_name`` too (region_criteria.py, minimum_populations.py)."""
+def sweep_kept_embeddings(description: str, sweep, csv_name: str) -> pd.DataFrame:
+    """``sweep(name, seed)``'s rows for every sample (``--samples``, ``--seed`` from the
+    command line) whose embedding a run kept, written to benchmarks/output/``csv_name`` too
+    (region_criteria.py, minimum_populations.py)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--samples", nargs="+", default=list(SAMPLES))
+    args = parser.parse_args()
     tables = []
-    for name in names:
-        if (OUTPUT / "embeddings" / f"{name}_seed{seed}.npz").exists():
+    for name in args.samples:
+        if (OUTPUT / "embeddings" / f"{name}_seed{args.seed}.npz").exists():
             print(f"  {name} ...", file=sys.stderr, flush=True)
-            tables.append(sweep(name, seed))
+            tables.append(sweep(name, args.seed))
     table = pd.concat(tables)
     table.to_csv(OUTPUT / csv_name, index=False)
     return table

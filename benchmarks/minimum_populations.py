@@ -11,12 +11,10 @@ every cell.
     python benchmarks/minimum_populations.py [--seed 0] [--samples ...]
 """
 
-import argparse
-
 import numpy as np
 import pandas as pd
 from compare_methods import OUTPUT, scaled_training_cells, sweep_kept_embeddings
-from suite import SAMPLES, load
+from suite import load
 
 from cytomoe.core.evaluation.fmeasure import evaluate
 from cytomoe.core.model.estimator import MoESimVAE
@@ -90,11 +88,7 @@ def leave_one_family_out(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--samples", nargs="+", default=list(SAMPLES))
-    args = parser.parse_args()
-    table = sweep_kept_embeddings(args.samples, args.seed, sweep, "minimum_populations.csv")
+    table = sweep_kept_embeddings(__doc__.splitlines()[0], sweep, "minimum_populations.csv")
     family = table.groupby([*KEYS, "family"])["F"].mean().unstack("family")
     family["mean over samples"] = table.groupby(KEYS)["F"].mean()
     family["mean of families"] = family_means(table)

@@ -11,12 +11,10 @@ take the region of their nearest training cells) after each merge.
     python benchmarks/region_criteria.py [--seed 0]
 """
 
-import argparse
-
 import numpy as np
 import pandas as pd
 from compare_methods import OUTPUT, scaled_training_cells, sweep_kept_embeddings
-from suite import SAMPLES, load
+from suite import load
 
 from cytomoe.core.evaluation.fmeasure import evaluate
 from cytomoe.core.model.estimator import MoESimVAE
@@ -124,11 +122,7 @@ def leave_one_family_out(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--samples", nargs="+", default=list(SAMPLES))
-    args = parser.parse_args()
-    table = sweep_kept_embeddings(args.samples, args.seed, sweep, "region_criteria.csv")
+    table = sweep_kept_embeddings(__doc__.splitlines()[0], sweep, "region_criteria.csv")
     keys = ["share", "selection", "threshold"]
     family = table.groupby([*keys, "family"])["F"].mean().unstack("family")
     family["mean"] = table.groupby(keys)["F"].mean()

@@ -96,15 +96,8 @@ def test_a_hidden_histogram_waits_for_its_tab(window):
     assert np.isfinite(heights(view, "Events shown")).all()
 
 
-def test_one_curve_per_cluster_holds_that_clusters_events(window):
-    from dataclasses import replace
-
-    from cytomoe.core.analysis.demo import demo_settings
-    from cytomoe.core.analysis.pipeline import analyse
-
-    settings = demo_settings()
-    settings.model = replace(settings.model, iterations=30, n_train=2000)
-    result = analyse(settings)
+def test_one_curve_per_cluster_holds_that_clusters_events(window, demo_result):
+    result = demo_result
     window._trained(result)
     window.unsaved_result = False
     view = window.histogram_view
