@@ -130,10 +130,8 @@ def test_a_second_fit_with_other_model_settings_skips_the_embedding(monkeypatch)
         similarity, "canberra_neighbours", lambda *a: searches.append(1) or search(*a)
     )
     passes = []
-    density = similarity.density_populations
-    monkeypatch.setattr(
-        similarity, "density_populations", lambda *a: passes.append(1) or density(*a)
-    )
+    tree = similarity.DensityTree
+    monkeypatch.setattr(similarity, "DensityTree", lambda *a: passes.append(1) or tree(*a))
     settings = dict(n_experts=5, batch_size=64, device="cpu", cofactors=5.0)
     first = MoESimVAE(**settings, iterations=20).fit(table)
     found = len(passes)

@@ -7,6 +7,7 @@ import torch
 
 from cytomoe.core.errors import InputError
 from cytomoe.core.model.similarity import (
+    DensityTree,
     LabelSimilarity,
     PopulationSimilarity,
     canberra_neighbours,
@@ -99,6 +100,32 @@ def test_density_populations_finds_two_separated_blobs():
     assert len(set(found[:200]) - {-1}) == 1 and len(set(found[200:]) - {-1}) == 1
     assert found[0] != found[-1]
     assert (found == -1).mean() < 0.05
+
+
+def test_one_density_tree_cut_at_two_sizes_gives_what_two_hdbscan_fits_give():
+    from sklearn.cluster import HDBSCAN
+
+    rng = np.random.default_rng(3)
+    centres = rng.uniform(0, 30, (12, 2))
+    sizes = rng.integers(15, 400, len(centres))
+    points = np.vstack([rng.normal(c, 0.6, (n, 2)) for c, n in zip(centres, sizes, strict=True)])
+    points = np.vstack([points, rng.uniform(0, 30, (200, 2))])
+    tree = DensityTree(points, min_samples=10)
+    for size in (12, 40, 150):
+        fitted = HDBSCAN(min_cluster_size=size, min_samples=10, copy=True).fit_predict(points)
+        assert fitted.max() > 0
+        assert np.array_equal(tree.regions(size), fitted)
+    leaf = HDBSCAN(min_cluster_size=40, min_samples=10, cluster_selection_method="leaf")
+    assert np.array_equal(tree.regions(40, "leaf"), leaf.fit_predict(points))
+
+
+def test_cells_without_a_place_in_the_embedding_are_in_no_region():
+    rng = np.random.default_rng(0)
+    points = np.vstack([rng.normal(0, 0.3, (200, 2)), rng.normal(10, 0.3, (150, 2))])
+    points[[5, 300]] = np.nan
+    found = density_populations(points, min_population=20, min_samples=10)
+    assert found[5] == found[300] == -1
+    assert len(set(found) - {-1}) == 2
 
 
 def test_rare_islands_are_found_among_the_cells_outside_the_main_regions():

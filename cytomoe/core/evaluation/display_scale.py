@@ -8,9 +8,12 @@ transform puts them.
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import flowkit as fk
 import numpy as np
+
+if TYPE_CHECKING:
+    import flowkit as fk
 
 LINEAR, ARCSINH, LOGICLE = "linear", "arcsinh", "logicle"
 
@@ -79,7 +82,9 @@ class DisplayScale:
             return self._logicle().inverse(values.reshape(-1, 1)).reshape(values.shape)
         return values
 
-    def _logicle(self) -> fk.transforms.LogicleTransform:
+    def _logicle(self) -> "fk.transforms.LogicleTransform":
+        import flowkit as fk  # imported here: a second of start-up that `run` never needs
+
         return fk.transforms.LogicleTransform(
             param_t=self.top, param_w=self.width, param_m=self.decades, param_a=0.0
         )

@@ -192,15 +192,49 @@ def density_populations(
 ) -> np.ndarray:
     """Populations of an embedding as HDBSCAN's dense regions; -1 marks cells in none.
     ``selection``: HDBSCAN's ``cluster_selection_method`` ("eom" or the finer "leaf")."""
-    from sklearn.cluster import HDBSCAN
+    return DensityTree(embedding, min(min_samples, min_population)).regions(
+        min_population, selection
+    )
 
-    min_population = max(2, min(min_population, len(embedding)))
-    return HDBSCAN(
-        min_cluster_size=min_population,
-        min_samples=min(min_samples, min_population),
-        cluster_selection_method=selection,
-        copy=True,
-    ).fit_predict(embedding)
+
+class DensityTree:
+    """HDBSCAN's hierarchy of the (finite) cells of an embedding for one ``min_samples``,
+    cut into dense regions of any smallest size.
+
+    Building it (scikit-learn's minimum spanning tree of the mutual reachability, quadratic
+    in the cells) is most of HDBSCAN's time; cutting it is quick. A second cut at another
+    smallest size gives what a second HDBSCAN fit with that size would, bit for bit
+    (tests/test_similarity.py), at no second tree. scikit-learn exposes the cut only through
+    its fit, so ``regions`` calls the function that fit calls."""
+
+    def __init__(self, embedding: np.ndarray, min_samples: int):
+        from sklearn.cluster import HDBSCAN
+
+        embedding = np.asarray(embedding)
+        self.finite = np.isfinite(embedding).all(axis=1)  # UMAP leaves cells without edges NaN
+        self.min_samples = min(min_samples, int(self.finite.sum()))
+        # The smallest region is chosen per cut; the tree depends on min_samples only.
+        self._fitted = HDBSCAN(min_cluster_size=2, min_samples=self.min_samples, copy=True)
+        if self.finite.sum() >= 2:
+            self._fitted.fit(embedding[self.finite])
+
+    def regions(self, min_population: int, selection: str = "eom") -> np.ndarray:
+        """Dense regions of at least ``min_population`` cells (at least 2); -1 for the rest."""
+        from sklearn.cluster._hdbscan._tree import tree_to_labels
+
+        labels = np.full(len(self.finite), -1, dtype=np.int64)
+        if hasattr(self._fitted, "_single_linkage_tree_"):
+            size = max(2, min(min_population, len(self.finite)))
+            fitted = self._fitted
+            labels[self.finite] = tree_to_labels(
+                fitted._single_linkage_tree_,
+                size,
+                selection,
+                fitted.allow_single_cluster,
+                fitted.cluster_selection_epsilon,
+                fitted.max_cluster_size,
+            )[0]
+        return labels
 
 
 def populations_with_rare_ones(
@@ -213,12 +247,15 @@ def populations_with_rare_ones(
     large size a population of fewer cells is lost in HDBSCAN's noise (README, method
     item 2, has the measurements). The fine pass runs on every cell, not only the left-out
     ones: HDBSCAN never returns a lone cluster, so a single rare population among scattered
-    cells would be missed."""
-    populations = density_populations(embedding, main_size, min_samples, selection)
+    cells would be missed. Both passes cut one tree where their ``min_samples`` agree."""
+    tree = DensityTree(embedding, min(min_samples, main_size))
+    populations = tree.regions(main_size, selection)
     if rare_size >= main_size:
         return populations
     outside = populations < 0
-    fine = density_populations(embedding, rare_size, min_samples)
+    if min(min_samples, rare_size) != tree.min_samples:
+        tree = DensityTree(embedding, min(min_samples, rare_size))
+    fine = tree.regions(rare_size)
     label = populations.max() + 1
     for region in np.unique(fine[fine >= 0]):
         island = (fine == region) & outside
