@@ -55,18 +55,19 @@ def test_analyse_takes_the_clusters_fit_gave_every_event_without_assigning_again
     small_table, monkeypatch
 ):
     calls = []
-    assign = MoESimVAE.predict_with_probability
+    assign = MoESimVAE.predict_with_latent
 
     def counted(self, *args, **kwargs):
         calls.append(len(args[0]))
         return assign(self, *args, **kwargs)
 
-    monkeypatch.setattr(MoESimVAE, "predict_with_probability", counted)
+    monkeypatch.setattr(MoESimVAE, "predict_with_latent", counted)
     result = analyse(fast_settings(small_table))
     assert calls == [1500]  # once, inside fit
     probabilities = result.model.predict_proba(result.events)
     assert np.array_equal(result.clusters, probabilities.argmax(1))
     assert np.allclose(result.probability, probabilities.max(1))
+    assert np.allclose(result.latent, result.model.transform(result.events))
 
 
 def test_outputs_go_into_an_existing_folder_only_when_asked_and_keep_its_files(analysed, tmp_path):

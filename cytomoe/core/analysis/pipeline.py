@@ -13,6 +13,7 @@ import pandas as pd
 
 from cytomoe import __version__
 from cytomoe.core.analysis.analysis_file import AnalysisSettings, LabelSource
+from cytomoe.core.analysis.background_imports import import_in_background
 from cytomoe.core.analysis.result_files import write_result_files
 from cytomoe.core.errors import InputError, OutputExistsError
 from cytomoe.core.evaluation.fmeasure import Evaluation, evaluate
@@ -51,6 +52,7 @@ class AnalysisResult:
     truth: pd.Series | None = None
     evaluation: Evaluation | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    latent: np.ndarray | None = None  # each event's latent m(x), where the analysis has it
 
 
 def open_plate(
@@ -180,10 +182,10 @@ def analyse(
         model = fit_model(events, panel, settings.model, spillover, progress, should_cancel)
         timings.update(model.timings_)
         timings["assign"] = timings.pop("label_every_cell")  # fit labelled every event
-        clusters, probability = model.labels_, model.label_probability_
+        clusters, probability, latent = model.labels_, model.label_probability_, model.latent_
     else:
         started = time.perf_counter()
-        clusters, probability = assign(model, events, progress, should_cancel)
+        clusters, probability, latent = model.predict_with_latent(events, progress, should_cancel)
         timings["assign"] = time.perf_counter() - started
     evaluation = None
     if truth is not None:
@@ -191,7 +193,7 @@ def analyse(
         evaluation = evaluate(truth, clusters)
         timings["evaluate"] = time.perf_counter() - started
     return AnalysisResult(
-        plate, panel, events, model, clusters, probability, truth, evaluation, timings
+        plate, panel, events, model, clusters, probability, truth, evaluation, timings, latent
     )
 
 
@@ -225,7 +227,11 @@ def run_analysis(
     out_dir = Path(out_dir)
     check_outside_inputs(out_dir, input_paths(settings))
     check_folder_target(out_dir, overwrite)
-    result = analyse(settings, model=model, progress=progress, should_cancel=should_cancel)
+    imports = import_in_background()
+    try:
+        result = analyse(settings, model=model, progress=progress, should_cancel=should_cancel)
+    finally:
+        imports.join()
     write_outputs(result, settings, out_dir, overwrite, progress, should_cancel)
     return result
 

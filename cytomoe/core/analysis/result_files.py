@@ -123,7 +123,7 @@ def write_anndata(
         result.events[channels].to_numpy(),
         obs,
         channel_table(channels, panel.markers, panel.cofactors, panel.selected),
-        latent=result.model.transform(result.events),
+        latent=result.model.transform(result.events) if result.latent is None else result.latent,
         uns=uns,
         overwrite=overwrite,
     )

@@ -103,7 +103,8 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
         spillover the training events were compensated with (None: not compensated).
 
     Attributes after ``fit``: ``labels_`` (cluster of each row of X),
-    ``label_probability_`` (each row's probability of that cluster), ``n_clusters_``,
+    ``label_probability_`` (each row's probability of that cluster), ``latent_`` (each
+    row's latent coordinates m(x)), ``n_clusters_``,
     ``cluster_experts_`` (cluster c is the experts ``cluster_experts_[c]``),
     ``cluster_sizes_``, ``expert_sizes_``, ``silenced_experts_``, ``markers_``,
     ``training_rows_`` (the rows of X it trained on), ``similarity_`` (their embedding
@@ -258,8 +259,9 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
             every_row = cluster_probabilities(probabilities, clusters)
             self.labels_ = every_row.argmax(1)
             self.label_probability_ = every_row.max(1).astype(np.float32)
+            self.latent_ = latent
         else:
-            self.labels_, self.label_probability_ = self.predict_with_probability(
+            self.labels_, self.label_probability_, self.latent_ = self.predict_with_latent(
                 frame, progress, should_cancel
             )
         timings["label_every_cell"] = time.perf_counter() - started
@@ -350,18 +352,31 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
     ) -> tuple[np.ndarray, np.ndarray]:
         """Cluster of each row of X and its probability, chunk by chunk: unlike
         ``predict_proba`` no table of rows × clusters is ever held."""
+        return self.predict_with_latent(X, progress, should_cancel)[:2]
+
+    def predict_with_latent(
+        self,
+        X: pd.DataFrame | np.ndarray,
+        progress: ProgressCallback | None = None,
+        should_cancel: CancelCheck | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`predict_with_probability` and the latent coordinates m(x) of each row (as
+        ``transform``), from one pass of the network."""
         self._check_fitted()
         frame = as_frame(X)
         labels = np.empty(len(frame), dtype=np.int64)
         probability = np.empty(len(frame), dtype=np.float32)
+        latent = np.empty((len(frame), self.latent_dim), dtype=np.float32)
         start = 0
-        for _, experts in self._forward_chunks(frame, False, progress, should_cancel):
+        for coordinates, experts in self._forward_chunks(frame, False, progress, should_cancel):
             clusters = cluster_probabilities(experts, self.cluster_experts_)
             chosen = clusters.argmax(1)
-            labels[start : start + len(chosen)] = chosen
-            probability[start : start + len(chosen)] = clusters[np.arange(len(chosen)), chosen]
+            rows = slice(start, start + len(chosen))
+            labels[rows] = chosen
+            probability[rows] = clusters[np.arange(len(chosen)), chosen]
+            latent[rows] = coordinates
             start += len(chosen)
-        return labels, probability
+        return labels, probability, latent
 
     def predict(self, X: pd.DataFrame | np.ndarray, **callbacks: Unpack[Callbacks]) -> np.ndarray:
         """Cluster of each row of X; ``callbacks`` (``progress``, ``should_cancel``) go to
