@@ -2,9 +2,10 @@
 
 The sections a cytometrist checks a clustering with: the cluster x marker median heatmap,
 cluster sizes per well, each cluster on the two markers that set it apart, the F-measure
-against manual gates (when there are labels) and the settings and timings. Figures are
-drawn with matplotlib's Agg backend and embedded as base64 PNG images; the page links to
-nothing outside itself."""
+against manual gates (when there are labels) and the settings and timings. The heatmaps and
+the bars of cluster shares per well are HTML (coloured table cells and divs: quick to write
+and to read, values selectable); only the density plots are drawn, with matplotlib's Agg
+backend, and embedded as one base64 PNG image. The page links to nothing outside itself."""
 
 import base64
 import html
@@ -19,12 +20,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from cytomoe.core.evaluation.fmeasure import Evaluation
-
 if TYPE_CHECKING:
     from matplotlib.figure import Figure  # imported only where a report is drawn
 
-DENSITY_EVENTS = 50_000  # events drawn (evenly spaced) for the background of density plots
+    from cytomoe.core.evaluation.fmeasure import Evaluation
+
+DENSITY_EVENTS = 50_000  # most events drawn (evenly spaced) per density: all, or one cluster
 DENSITY_BINS = 96
 DENSITY_SMOOTHING = 1.0  # Gaussian sigma, in bins
 CLUSTER_FLOOR = 0.15  # a cluster's density is drawn where its square root exceeds this share
@@ -41,6 +42,27 @@ th { background: #f3f3f3; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 img { max-width: 100%; height: auto; display: block; margin: 0.5em 0; }
 .scores span { display: inline-block; margin-right: 1.5em; font-size: 1.1em; }
+.wide { overflow-x: auto; }
+table.heat { font-size: 0.8em; }
+table.heat th, table.heat td { padding: 0.1em 0.4em; white-space: nowrap; }
+table.heat td.cell { border: 1px solid #fff; text-align: center; min-width: 2.4em;
+                     font-variant-numeric: tabular-nums; }
+table.heat td.matched { outline: 2px solid #222; outline-offset: -2px; }
+table.heat th { vertical-align: bottom; }
+table.heat th.column { text-align: center; }
+table.heat th.column span { display: inline-block; writing-mode: vertical-rl;
+                            transform: rotate(180deg); }
+.legend { font-size: 0.85em; color: #444; display: flex; flex-wrap: wrap;
+          align-items: center; gap: 0.3em 1em; margin: 0.3em 0 0.8em; }
+.legend i { display: inline-block; width: 0.9em; height: 0.9em; margin-right: 0.3em;
+            vertical-align: -0.1em; }
+.legend i.ramp { width: 8em; }
+.wells { display: grid; grid-template-columns: max-content 1fr max-content; gap: 1px 0.5em;
+         align-items: center; font-size: 0.75em; line-height: 1.1; margin-bottom: 1em; }
+.wells .bar { display: flex; height: 0.95em; background: #eee; }
+.wells .bar span { display: block; height: 100%; }
+.wells .axis { display: flex; justify-content: space-between; color: #666; }
+.wells .num { text-align: right; font-variant-numeric: tabular-nums; }
 """
 
 
@@ -51,7 +73,7 @@ def write_html_report(
     clusters: np.ndarray,
     names: Sequence[str],
     wells: Sequence[str],
-    evaluation: Evaluation | None = None,
+    evaluation: "Evaluation | None" = None,
 ) -> None:
     """Write the page for one analysis.
 
@@ -61,28 +83,30 @@ def write_html_report(
     clusters = np.asarray(clusters)
     sizes = np.bincount(clusters, minlength=len(names))
     medians = cluster_medians(values, clusters, len(names))
+    colors = _cluster_colors(len(names))
     sections = [
         _section(
             "Cluster x marker medians",
             "Median of the arcsinh-transformed values of each cluster's events; the colour "
             "runs from the lowest to the highest cluster median of each marker.",
-            _image(_median_heatmap(medians, names, sizes)),
+            _median_table(medians, names, sizes),
         ),
         _section(
             "Cluster sizes",
-            "Share of each well's events in each cluster.",
-            _image(_well_bars(clusters, names, wells)) + _size_table(names, sizes),
+            "Share of each well's events in each cluster (hover over a bar for its cluster "
+            "and share); the number after a bar is the well's events.",
+            _well_bars(clusters, names, wells, colors) + _size_table(names, sizes),
         ),
         _section(
             "Each cluster on its two most distinctive markers",
             "Grey: all events; colour: the cluster's events. The markers are those on which "
             "the cluster's mean lies furthest from the mean of all other events, in standard "
             "deviations of the marker.",
-            _image(_density_grid(values, clusters, names)),
+            _image(_density_grid(values, clusters, names, sizes)),
         ),
     ]
     if evaluation is not None:
-        sections.append(_evaluation_section(evaluation, len(names)))
+        sections.append(_evaluation_section(evaluation, names))
     sections.append(_settings_section(report))
     title = f"cytomoe report: {_plate_title(report)}"
     page = (
@@ -105,68 +129,19 @@ def cluster_medians(values: pd.DataFrame, clusters: np.ndarray, n_clusters: int)
 def distinctive_markers(values: pd.DataFrame, clusters: np.ndarray, n_clusters: int) -> list:
     """For each cluster, the two markers (columns of ``values``) on which its mean lies
     furthest from the mean of all other events, in standard deviations of all events."""
-    groups = values.groupby(np.asarray(clusters))
-    sums = groups.sum().reindex(range(n_clusters), fill_value=0)
-    counts = groups.size().reindex(range(n_clusters), fill_value=0).to_numpy()[:, None]
-    total = values.sum().to_numpy()
-    own = sums.to_numpy() / np.maximum(counts, 1)
-    others = (total - sums.to_numpy()) / np.maximum(len(values) - counts, 1)
-    spread = values.std().replace(0, 1.0).fillna(1.0).to_numpy()
+    events = values.to_numpy(dtype=np.float64)  # numpy: pandas' reductions are slower at 1M
+    clusters = np.asarray(clusters)
+    sums = np.stack(
+        [np.bincount(clusters, weights=m, minlength=n_clusters) for m in events.T], axis=1
+    )
+    counts = np.bincount(clusters, minlength=n_clusters)[:, None]
+    own = sums / np.maximum(counts, 1)
+    others = (sums.sum(axis=0) - sums) / np.maximum(len(events) - counts, 1)
+    spread = events.std(axis=0, ddof=1) if len(events) > 1 else np.ones(events.shape[1])
+    spread[(spread == 0) | np.isnan(spread)] = 1.0
     distance = np.nan_to_num(np.abs(own - others) / spread)
     order = np.argsort(-distance, axis=1, kind="stable")[:, :2]
     return [[values.columns[i] for i in row] for row in order]
-
-
-# --------------------------------------------------------------------------- figures
-def _figure(width: float, height: float, layout: str | None = "constrained") -> "Figure":
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), dpi=100, layout=layout)
-
-
-def _image(figure: "Figure") -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f"<img alt='figure' src='data:image/png;base64,{encoded}'>"
-
-
-def _cluster_colors(n: int) -> list:
-    from matplotlib import colormaps
-
-    palette = colormaps["tab20"].colors + colormaps["tab20b"].colors
-    return [palette[i % len(palette)] for i in range(n)]
-
-
-def _median_heatmap(medians: pd.DataFrame, names: Sequence[str], sizes: np.ndarray):
-    low, high = medians.min(), medians.max()
-    scaled = ((medians - low) / (high - low).replace(0, 1)).to_numpy()
-    n_clusters, n_markers = scaled.shape
-    figure = _figure(max(6.0, 0.42 * n_markers + 3.5), max(2.5, 0.32 * n_clusters + 1.8))
-    axes = figure.add_subplot()
-    image = axes.imshow(np.ma.masked_invalid(scaled), cmap="RdYlBu_r", aspect="auto", vmin=0)
-    axes.set_xticks(range(n_markers), list(medians.columns), rotation=90, fontsize=9)
-    total = max(int(sizes.sum()), 1)
-    axes.set_yticks(
-        range(n_clusters),
-        [f"{n}  {s / total:.1%}" for n, s in zip(names, sizes, strict=True)],
-        fontsize=9,
-    )
-    if n_clusters * n_markers <= 400:
-        for (row, column), value in np.ndenumerate(medians.to_numpy()):
-            if not math.isnan(value):
-                shade = scaled[row, column]
-                axes.text(
-                    column,
-                    row,
-                    f"{round(value, 1) + 0.0:.1f}",  # + 0.0: no "-0.0"
-                    ha="center",
-                    va="center",
-                    fontsize=7,
-                    color="white" if shade < 0.15 or shade > 0.85 else "black",
-                )
-    figure.colorbar(image, ax=axes, shrink=0.6, label="median, lowest to highest cluster")
-    return figure
 
 
 def cluster_shares_per_well(
@@ -174,70 +149,194 @@ def cluster_shares_per_well(
 ) -> pd.DataFrame:
     """Percentage of each well's events (rows, in order of first appearance, i.e. plate
     order) in each cluster (columns)."""
-    wells = np.asarray(wells, dtype=object)
-    counts = pd.crosstab(
-        pd.Categorical(wells, categories=pd.unique(wells)),
-        pd.Categorical(clusters, categories=range(n_clusters)),
-        dropna=False,
-    )
+    counts = _cluster_counts_per_well(clusters, n_clusters, wells)
     return counts.div(counts.sum(axis=1).replace(0, 1), axis=0) * 100
 
 
-def _well_bars(clusters: np.ndarray, names: Sequence[str], wells: Sequence[str]):
-    from matplotlib.collections import PolyCollection
-    from matplotlib.patches import Patch
-
-    shares = cluster_shares_per_well(clusters, len(names), wells)
-    colors = _cluster_colors(len(names))
-    figure = _figure(10.0, max(2.0, 0.28 * len(shares) + 1.5))
-    axes = figure.add_subplot()
-    right = shares.cumsum(axis=1).to_numpy()
-    left = right - shares.to_numpy()
-    rows, columns = np.nonzero(shares.to_numpy() > 0)
-    top, bottom = rows - 0.4, rows + 0.4
-    x0, x1 = left[rows, columns], right[rows, columns]
-    boxes = np.stack([[x0, top], [x1, top], [x1, bottom], [x0, bottom]]).transpose(2, 0, 1)
-    axes.add_collection(  # one collection: a plate of wells x clusters draws quickly
-        PolyCollection(boxes, facecolors=[colors[c] for c in columns], linewidths=0)
+def _cluster_counts_per_well(
+    clusters: np.ndarray, n_clusters: int, wells: Sequence[str]
+) -> pd.DataFrame:
+    codes, plate_order = pd.factorize(np.asarray(wells, dtype=object))  # first appearance
+    counts = np.bincount(
+        codes * n_clusters + np.asarray(clusters), minlength=len(plate_order) * n_clusters
     )
-    axes.set_yticks(range(len(shares)), [str(w) for w in shares.index], fontsize=8)
-    axes.set_ylim(len(shares) - 0.5, -0.5)
-    axes.set_xlim(0, 100)
-    axes.set_xlabel("% of the well's events")
-    axes.legend(
-        handles=[Patch(color=c, label=n) for c, n in zip(colors, names, strict=True)],
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1),
-        fontsize=8,
-        ncols=1 if len(names) <= 24 else 2,
-        frameon=False,
+    return pd.DataFrame(
+        counts.reshape(len(plate_order), n_clusters), index=plate_order, columns=range(n_clusters)
     )
-    return figure
 
 
-def _density_grid(values: pd.DataFrame, clusters: np.ndarray, names: Sequence[str]):
+# --------------------------------------------------------------------------- colours
+def _colormap(name: str, fractions: np.ndarray) -> np.ndarray:
+    """RGBA rows of matplotlib's colormap ``name`` at ``fractions`` (0..1)."""
     from matplotlib import colormaps
+
+    return colormaps[name](np.clip(fractions, 0.0, 1.0))
+
+
+def _hex(rgba: Sequence[float]) -> str:
+    red, green, blue = (round(255 * c) for c in rgba[:3])
+    return f"#{red:02x}{green:02x}{blue:02x}"
+
+
+def _heat_cell(text: str, rgba: Sequence[float], extra_class: str = "") -> str:
+    """A table cell coloured ``rgba`` with ``text`` in white on dark colours, black on light."""
+    red, green, blue = rgba[:3]
+    ink = "#fff" if 0.299 * red + 0.587 * green + 0.114 * blue < 0.5 else "#000"
+    classes = f"cell {extra_class}".strip()
+    return f"<td class='{classes}' style='background:{_hex(rgba)};color:{ink}'>{text}</td>"
+
+
+def _ramp(name: str) -> str:
+    """A swatch of the colormap ``name`` from its low to its high end."""
+    stops = ",".join(_hex(c) for c in _colormap(name, np.linspace(0, 1, 9)))
+    return f"<i class='ramp' style='background:linear-gradient(to right,{stops})'></i>"
+
+
+def _cluster_colors(n: int) -> list[str]:
+    from matplotlib import colormaps
+
+    palette = colormaps["tab20"].colors + colormaps["tab20b"].colors
+    return [_hex(palette[i % len(palette)]) for i in range(n)]
+
+
+# --------------------------------------------------------------------------- heatmaps
+def _column_header(label: str) -> str:
+    return f"<th class='column'><span>{html.escape(label)}</span></th>"
+
+
+def _median_table(medians: pd.DataFrame, names: Sequence[str], sizes: np.ndarray) -> str:
+    low, high = medians.min(), medians.max()
+    scaled = ((medians - low) / (high - low).replace(0, 1)).to_numpy()
+    colors = _colormap("RdYlBu_r", np.nan_to_num(scaled))
+    total = max(int(sizes.sum()), 1)
+    header = (
+        "<tr><th>cluster</th><th>% of events</th>"
+        + "".join(_column_header(str(m)) for m in medians.columns)
+        + "</tr>"
+    )
+    rows = []
+    for row, (name, size) in enumerate(zip(names, sizes, strict=True)):
+        cells = "".join(
+            "<td></td>"  # an empty cluster has no median
+            if math.isnan(value)
+            else _heat_cell(f"{round(value, 1) + 0.0:.1f}", colors[row, column])  # no "-0.0"
+            for column, value in enumerate(medians.iloc[row])
+        )
+        rows.append(
+            f"<tr><th>{html.escape(name)}</th><td class='num'>{size / total:.1%}</td>{cells}</tr>"
+        )
+    legend = (
+        f"<p class='legend'><span>{_ramp('RdYlBu_r')}each marker's lowest to highest "
+        "cluster median</span></p>"
+    )
+    return f"<div class='wide'><table class='heat'>{header}{''.join(rows)}</table></div>{legend}"
+
+
+def _confusion_table(evaluation: "Evaluation", names: Sequence[str]) -> str:
+    confusion = evaluation.confusion.reindex(columns=range(len(names)), fill_value=0)
+    shares = confusion.div(confusion.sum(axis=1), axis=0).to_numpy() * 100
+    colors = _colormap("Blues", shares / 100)
+    matched = {
+        str(r.population): int(r.cluster)
+        for r in evaluation.populations.itertuples()
+        if not pd.isna(r.cluster)
+    }
+    header = "<tr><th>manual population</th>" + "".join(map(_column_header, names)) + "</tr>"
+    rows = []
+    for row, population in enumerate(confusion.index):
+        cells = "".join(
+            _heat_cell(
+                f"{value:.0f}" if value >= 0.5 else "",
+                colors[row, column],
+                "matched" if matched.get(str(population)) == column else "",
+            )
+            for column, value in enumerate(shares[row])
+        )
+        rows.append(f"<tr><th>{html.escape(str(population))}</th>{cells}</tr>")
+    legend = (
+        f"<p class='legend'><span>{_ramp('Blues')}0 to 100 % of the population's events"
+        "</span><span>outlined: the cluster matched to the population</span></p>"
+    )
+    return f"<div class='wide'><table class='heat'>{header}{''.join(rows)}</table></div>{legend}"
+
+
+def _well_bars(
+    clusters: np.ndarray, names: Sequence[str], wells: Sequence[str], colors: Sequence[str]
+) -> str:
+    counts = _cluster_counts_per_well(clusters, len(names), wells)
+    events = counts.sum(axis=1)
+    shares = counts.div(events, axis=0) * 100  # a well has events, or it would not be listed
+    labels = [html.escape(n, quote=True) for n in names]
+    rows = [
+        "<span></span><span class='axis'><span>0 %</span><span>100 %</span></span>"
+        "<span class='num'>events</span>"
+    ]
+    for well, well_shares, well_events in zip(
+        shares.index, shares.to_numpy(), events.to_numpy(), strict=True
+    ):
+        segments = "".join(
+            f"<span style='width:{share:.3f}%;background:{colors[cluster]}' "
+            f"title='{labels[cluster]}: {share:.1f} %'></span>"
+            for cluster, share in enumerate(well_shares)
+            if share > 0
+        )
+        rows.append(
+            f"<span>{html.escape(str(well))}</span><span class='bar'>{segments}</span>"
+            f"<span class='num'>{well_events:,}</span>"
+        )
+    legend = "".join(
+        f"<span><i style='background:{c}'></i>{html.escape(n)}</span>"
+        for c, n in zip(colors, names, strict=True)
+    )
+    return f"<p class='legend'>{legend}</p><div class='wells'>{''.join(rows)}</div>"
+
+
+# --------------------------------------------------------------------------- density plots
+def _image(figure: "Figure") -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f"<img alt='density plots' src='data:image/png;base64,{encoded}'>"
+
+
+def _subsample_step(n_events: int) -> int:
+    """The step that takes at most DENSITY_EVENTS of ``n_events``, evenly spaced."""
+    return max(1, math.ceil(n_events / DENSITY_EVENTS))
+
+
+def _density_grid(
+    values: pd.DataFrame, clusters: np.ndarray, names: Sequence[str], sizes: np.ndarray
+) -> "Figure":
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure
 
     columns = 4
     rows = math.ceil(len(names) / columns)
     height = 2.75 * rows
-    figure = _figure(11.0, height, layout=None)  # constrained layout is slow for many axes
+    figure = Figure(figsize=(11.0, height), dpi=100)  # no constrained layout: slow for many axes
     figure.subplots_adjust(
         left=0.06, right=0.98, bottom=0.55 / height, top=1 - 0.35 / height, wspace=0.3, hspace=0.45
     )
-    step = max(1, len(values) // DENSITY_EVENTS)
-    background = values.iloc[::step]
-    low, high = values.quantile(0.001), values.quantile(0.999)
-    pad = (high - low).replace(0, 1.0) * 0.03
-    edges = {m: np.linspace(low[m] - pad[m], high[m] + pad[m], DENSITY_BINS + 1) for m in values}
+    events = values.to_numpy(dtype=np.float64)  # one array for all panels: no frame per cluster
+    background = events[:: _subsample_step(len(events))]
+    low, high = np.quantile(background, [0.001, 0.999], axis=0)
+    pad = np.where(high > low, high - low, 1.0) * 0.03
+    edges = np.linspace(low - pad, high + pad, DENSITY_BINS + 1, axis=1)  # marker x edges
+    column = {marker: i for i, marker in enumerate(values.columns)}
+    # the events of cluster c are by_cluster[starts[c]:starts[c + 1]], in event order
+    by_cluster = np.argsort(clusters, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    background_density = {}  # clusters share marker pairs
     cluster_cmap = colormaps["plasma"].with_extremes(bad=(0, 0, 0, 0))
     pairs = distinctive_markers(values, clusters, len(names))
     for cluster, (name, pair) in enumerate(zip(names, pairs, strict=True)):
         axes = figure.add_subplot(rows, columns, cluster + 1)
-        x, y = (pair + pair)[:2] if len(pair) == 1 else pair
+        x, y = column[pair[0]], column[pair[-1]]  # one marker only: drawn against itself
         bins = [edges[x], edges[y]]
         extent = (bins[0][0], bins[0][-1], bins[1][0], bins[1][-1])
-        everything = np.log1p(_density(background[x], background[y], bins))
+        if (x, y) not in background_density:
+            background_density[x, y] = np.log1p(_density(background[:, x], background[:, y], bins))
+        everything = background_density[x, y]
         axes.imshow(
             everything.T,
             origin="lower",
@@ -246,8 +345,9 @@ def _density_grid(values: pd.DataFrame, clusters: np.ndarray, names: Sequence[st
             cmap="Greys",
             vmax=np.percentile(everything, 99),
         )
-        members = values[clusters == cluster]
-        own = np.sqrt(_density(members[x], members[y], bins))
+        members = by_cluster[starts[cluster] : starts[cluster + 1]]
+        drawn = members[:: _subsample_step(len(members))]
+        own = np.sqrt(_density(events[drawn, x], events[drawn, y], bins))
         axes.imshow(
             np.ma.masked_where(own <= CLUSTER_FLOOR * own.max(), own).T,
             origin="lower",
@@ -256,47 +356,21 @@ def _density_grid(values: pd.DataFrame, clusters: np.ndarray, names: Sequence[st
             cmap=cluster_cmap,
             vmin=0,
         )
-        share = len(members) / max(len(values), 1)
-        axes.set_title(f"{name}  {share:.1%}", fontsize=9)
-        axes.set_xlabel(x, fontsize=8)
-        axes.set_ylabel(y, fontsize=8)
+        axes.set_title(f"{name}  {sizes[cluster] / max(len(events), 1):.1%}", fontsize=9)
+        axes.set_xlabel(pair[0], fontsize=8)
+        axes.set_ylabel(pair[-1], fontsize=8)
         axes.tick_params(labelsize=7)
+        # few ticks, at whole steps: each tick costs drawing time, and many panels add up
+        axes.locator_params(nbins=4, steps=[1, 2, 5, 10])
     return figure
 
 
-def _density(x: pd.Series, y: pd.Series, bins: list[np.ndarray]) -> np.ndarray:
+def _density(x: np.ndarray, y: np.ndarray, bins: list[np.ndarray]) -> np.ndarray:
     """Smoothed event counts on the grid ``bins``."""
     from scipy.ndimage import gaussian_filter
 
     counts, _, _ = np.histogram2d(x, y, bins=bins)
     return gaussian_filter(counts, DENSITY_SMOOTHING)
-
-
-def _confusion_heatmap(evaluation: Evaluation, n_clusters: int):
-    confusion = evaluation.confusion.reindex(columns=range(n_clusters), fill_value=0)
-    shares = confusion.div(confusion.sum(axis=1), axis=0).to_numpy() * 100
-    n_rows, n_columns = shares.shape
-    figure = _figure(max(5.0, 0.4 * n_columns + 3.5), max(2.5, 0.32 * n_rows + 1.8))
-    axes = figure.add_subplot()
-    image = axes.imshow(shares, cmap="Blues", vmin=0, vmax=100, aspect="auto")
-    axes.set_xticks(range(n_columns), [str(c) for c in confusion.columns], fontsize=8)
-    axes.set_yticks(range(n_rows), [str(p) for p in confusion.index], fontsize=8)
-    axes.set_xlabel("cluster")
-    axes.set_ylabel("manual population")
-    if n_rows * n_columns <= 600:
-        for (row, column), value in np.ndenumerate(shares):
-            if value >= 0.5:
-                axes.text(
-                    column,
-                    row,
-                    f"{value:.0f}",
-                    ha="center",
-                    va="center",
-                    fontsize=7,
-                    color="white" if value > 60 else "black",
-                )
-    figure.colorbar(image, ax=axes, shrink=0.6, label="% of the population's events")
-    return figure
 
 
 # --------------------------------------------------------------------------- sections
@@ -325,7 +399,7 @@ def _size_table(names: Sequence[str], sizes: np.ndarray) -> str:
     )
 
 
-def _evaluation_section(evaluation: Evaluation, n_clusters: int) -> str:
+def _evaluation_section(evaluation: "Evaluation", names: Sequence[str]) -> str:
     scores = (
         "<p class='scores'>"
         f"<span>F-measure <b>{evaluation.f_measure:.3f}</b></span>"
@@ -352,7 +426,7 @@ def _evaluation_section(evaluation: Evaluation, n_clusters: int) -> str:
         "F-measure against the manual gates",
         "Each manual population matched one to one to a cluster (Hungarian assignment); the "
         "heatmap shows where each population's events went.",
-        scores + table + _image(_confusion_heatmap(evaluation, n_clusters)),
+        scores + table + _confusion_table(evaluation, names),
     )
 
 
