@@ -13,7 +13,6 @@ import pandas as pd
 
 from cytomoe import __version__
 from cytomoe.core.analysis.analysis_file import AnalysisSettings, LabelSource
-from cytomoe.core.analysis.background_imports import import_in_background
 from cytomoe.core.analysis.result_files import write_result_files
 from cytomoe.core.errors import InputError, OutputExistsError
 from cytomoe.core.evaluation.fmeasure import Evaluation, evaluate
@@ -227,11 +226,7 @@ def run_analysis(
     out_dir = Path(out_dir)
     check_outside_inputs(out_dir, input_paths(settings))
     check_folder_target(out_dir, overwrite)
-    imports = import_in_background()
-    try:
-        result = analyse(settings, model=model, progress=progress, should_cancel=should_cancel)
-    finally:
-        imports.join()
+    result = analyse(settings, model=model, progress=progress, should_cancel=should_cancel)
     write_outputs(result, settings, out_dir, overwrite, progress, should_cancel)
     return result
 

@@ -32,8 +32,7 @@ _compiled: dict[str, Callable] = {}  # UMAP's numba functions, compiled with the
 
 def cached_jit(module: str, name: str) -> Callable:
     """UMAP's numba function ``module.name`` compiled with its own options plus numba's
-    on-disk cache (where numba finds a folder to write it; else UMAP's own, uncached),
-    releasing the interpreter lock while it runs."""
+    on-disk cache (where numba finds a folder to write it; else UMAP's own, uncached)."""
     key = f"{module}.{name}"
     if key not in _compiled:
         import importlib
@@ -42,7 +41,6 @@ def cached_jit(module: str, name: str) -> Callable:
 
         dispatcher = getattr(importlib.import_module(module), name)
         options = {k: v for k, v in dispatcher.targetoptions.items() if k != "nopython"}
-        options["nogil"] = True  # other threads run meanwhile (background_imports.py)
         try:
             _compiled[key] = numba.njit(
                 dispatcher.py_func, cache=True, locals=dict(dispatcher.locals), **options
