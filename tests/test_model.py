@@ -78,10 +78,11 @@ def test_kl_leaves_out_experts_with_a_single_cell():
 
 def test_similarity_loss_is_near_zero_when_assignments_match_s_and_log_two_for_even_odds():
     p = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
-    s = torch.tensor([[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    s = torch.tensor([[1, 1, 0], [1, 1, 0], [0, 0, 1]], dtype=torch.bool)
     assert network.similarity_loss(p, s).item() < 1e-5
     even = torch.full((2, 2), 0.5)
-    assert network.similarity_loss(even, torch.eye(2)).item() == pytest.approx(math.log(2))
+    same = torch.eye(2, dtype=torch.bool)
+    assert network.similarity_loss(even, same).item() == pytest.approx(math.log(2))
 
 
 def test_depict_target_balances_clusters_and_the_loss_is_its_cross_entropy():

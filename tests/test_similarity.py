@@ -31,7 +31,7 @@ def test_same_group_matrix_links_equal_groups_and_leaves_unassigned_cells_alone(
             [0, 0, 0, 1, 0],
             [0, 0, 0, 0, 1],
         ],
-        dtype=torch.float32,
+        dtype=torch.bool,
     )
     assert torch.equal(s, expected)
 
@@ -40,20 +40,23 @@ def test_knn_matrix_is_the_symmetrised_nearest_neighbour_graph():
     # 1-D points 0, 1, 3, 10 with k = 1: 0->1, 1->0, 3->1, 10->3.
     s = knn_matrix(np.array([[0.0], [1.0], [3.0], [10.0]]), k=1)
     expected = torch.tensor(
-        [[1, 1, 0, 0], [1, 1, 1, 0], [0, 1, 1, 1], [0, 0, 1, 1]], dtype=torch.float32
+        [[1, 1, 0, 0], [1, 1, 1, 0], [0, 1, 1, 1], [0, 0, 1, 1]], dtype=torch.bool
     )
     assert torch.equal(s, expected)
 
 
 def test_knn_matrix_with_k_above_the_batch_links_everything():
-    assert torch.equal(knn_matrix(np.zeros((3, 2)) + np.arange(3)[:, None], k=10), torch.ones(3, 3))
+    assert torch.equal(
+        knn_matrix(np.zeros((3, 2)) + np.arange(3)[:, None], k=10),
+        torch.ones(3, 3, dtype=torch.bool),
+    )
 
 
 def test_knn_matrix_limited_to_some_rows_links_only_their_neighbours():
     # Same points; only point 3 (at 10) searches: it links to point 2, both ways.
     s = knn_matrix(np.array([[0.0], [1.0], [3.0], [10.0]]), k=1, rows=np.array([0, 0, 0, 1], bool))
-    expected = torch.eye(4)
-    expected[2, 3] = expected[3, 2] = 1
+    expected = torch.eye(4, dtype=torch.bool)
+    expected[2, 3] = expected[3, 2] = True
     assert torch.equal(s, expected)
 
 
@@ -80,7 +83,7 @@ def test_label_similarity_same_label_is_similar_and_missing_labels_only_to_thems
     source.prepare(np.zeros((5, 2)), seed=0)
     s = source.batch(np.array([0, 1, 2, 3, 4]))
     assert s[0, 2] == 1 and s[0, 1] == 0 and s[3, 4] == 0 and s[3, 3] == 1
-    assert torch.equal(source.batch(np.array([2, 0])), torch.ones(2, 2))
+    assert torch.equal(source.batch(np.array([2, 0])), torch.ones(2, 2, dtype=torch.bool))
 
 
 def test_label_similarity_refuses_labels_of_the_wrong_length():

@@ -2,7 +2,7 @@
 
 MoE-Sim-VAE fits P Pᵀ to a per-batch 0/1 similarity S with a BCE loss (METHOD.md §2, §4).
 A source is prepared once on the training cells and then hands out S for any batch of
-training-row indices.
+training-row indices, as a boolean matrix (the loss selects by it; no float copy is made).
 
 ``PopulationSimilarity`` (default) follows the paper's Canberra-UMAP construction with two
 measured changes (METHOD.md §9 explains why a plain per-batch kNN fails: P Pᵀ copies the
@@ -104,29 +104,29 @@ class SimilaritySource(Protocol):
 
 
 def same_group_matrix(groups: np.ndarray) -> torch.Tensor:
-    """S_ij = 1 iff groups[i] == groups[j] and groups[i] >= 0; the diagonal is always 1."""
+    """S_ij true iff groups[i] == groups[j] and groups[i] >= 0; the diagonal is always true."""
     groups = torch.as_tensor(groups)
     same = (groups[:, None] == groups[None, :]) & (groups[:, None] >= 0)
     same.fill_diagonal_(True)
-    return same.float()
+    return same
 
 
 def knn_matrix(points: np.ndarray, k: int, rows: np.ndarray | None = None) -> torch.Tensor:
-    """Symmetrised kNN adjacency of a batch: S_ij = 1 if j is among i's k nearest or i == j.
+    """Symmetrised kNN adjacency of a batch: S_ij true if j is among i's k nearest or i == j.
 
     ``rows`` (a boolean mask) limits the neighbour search to those points: only their
     nearest neighbours are linked (both ways), which is all a batch needs for the few
     cells outside every population."""
     points = torch.as_tensor(points, dtype=torch.float32)
     k = min(k, len(points) - 1)
-    adjacency = torch.eye(len(points))
+    adjacency = torch.eye(len(points), dtype=torch.bool)
     searched = torch.arange(len(points)) if rows is None else torch.as_tensor(rows).nonzero()[:, 0]
     if k > 0 and len(searched):
         distances = torch.cdist(points[searched], points)
         distances[torch.arange(len(searched)), searched] = float("inf")
         neighbours = distances.topk(k, largest=False).indices
-        adjacency[searched] = adjacency[searched].scatter(1, neighbours, 1.0)
-    return torch.maximum(adjacency, adjacency.T)
+        adjacency[searched] = adjacency[searched].scatter(1, neighbours, True)
+    return adjacency | adjacency.T
 
 
 def canberra_neighbours(data: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -137,8 +137,8 @@ def device_similarity(similarity: SimilaritySource, device: torch.device) -> tor
 
 
 def same_population(populations: torch.Tensor) -> torch.Tensor:
-    """S_ij = 1 iff cells i and j share a population (all >= 0), on their device."""
-    return (populations[:, None] == populations[None, :]).float()
+    """S_ij true iff cells i and j share a population (all >= 0), on their device."""
+    return populations[:, None] == populations[None, :]
 
 
 def anchor_experts(populations: np.ndarray, n_experts: int) -> np.ndarray:
