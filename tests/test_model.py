@@ -10,6 +10,7 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.metrics import adjusted_rand_score
+from torch.nn import functional as F
 
 from cytomoe.core.errors import Cancelled, InputError
 from cytomoe.core.model import network
@@ -83,6 +84,26 @@ def test_similarity_loss_is_near_zero_when_assignments_match_s_and_log_two_for_e
     even = torch.full((2, 2), 0.5)
     same = torch.eye(2, dtype=torch.bool)
     assert network.similarity_loss(even, same).item() == pytest.approx(math.log(2))
+
+
+def test_similarity_loss_has_autograds_value_and_gradient_bit_for_bit():
+    def by_autograd(p, s):
+        same = (p @ p.T).clamp(network.PROBABILITY_FLOOR, 1.0 - network.PROBABILITY_FLOOR)
+        return -torch.where(s, same, 1.0 - same).log().mean()
+
+    generator = torch.Generator().manual_seed(0)
+    for sharpness in (1.0, 5.0, 30.0):  # sharp gates clamp many pairs at 0 and 1
+        p = torch.softmax(sharpness * torch.randn(256, 30, generator=generator), 1)
+        p[:10] = F.one_hot(torch.arange(10), 30).float()
+        groups = torch.randint(0, 6, (256,), generator=generator)
+        s = groups[:, None] == groups[None, :]
+        expected, found = p.clone().requires_grad_(), p.clone().requires_grad_()
+        (0.8 * by_autograd(expected, s)).backward()
+        loss = 0.8 * network.similarity_loss(found, s)
+        loss.backward()
+        assert torch.equal(loss, 0.8 * by_autograd(p, s))
+        assert torch.equal(found.grad, expected.grad)
+        assert found.grad.abs().sum() > 0
 
 
 def test_depict_target_balances_clusters_and_the_loss_is_its_cross_entropy():
