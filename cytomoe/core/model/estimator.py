@@ -352,7 +352,8 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
     ) -> tuple[np.ndarray, np.ndarray]:
         """Cluster of each row of X and its probability, chunk by chunk: unlike
         ``predict_proba`` no table of rows × clusters is ever held."""
-        return self.predict_with_latent(X, progress, should_cancel)[:2]
+        labels, probability, _ = self._label_rows(X, False, progress, should_cancel)
+        return labels, probability
 
     def predict_with_latent(
         self,
@@ -362,11 +363,22 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """`predict_with_probability` and the latent coordinates m(x) of each row (as
         ``transform``), from one pass of the network."""
+        return self._label_rows(X, True, progress, should_cancel)
+
+    def _label_rows(
+        self,
+        X: pd.DataFrame | np.ndarray,
+        keep_latent: bool,
+        progress: ProgressCallback | None,
+        should_cancel: CancelCheck | None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Cluster and probability of each row, and its latent coordinates only when
+        ``keep_latent`` (an array as long as X, which plain assignment need not hold)."""
         self._check_fitted()
         frame = as_frame(X)
         labels = np.empty(len(frame), dtype=np.int64)
         probability = np.empty(len(frame), dtype=np.float32)
-        latent = np.empty((len(frame), self.latent_dim), dtype=np.float32)
+        latent = np.empty((len(frame), self.latent_dim), np.float32) if keep_latent else None
         start = 0
         for coordinates, experts in self._forward_chunks(frame, False, progress, should_cancel):
             clusters = cluster_probabilities(experts, self.cluster_experts_)
@@ -374,7 +386,8 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
             rows = slice(start, start + len(chosen))
             labels[rows] = chosen
             probability[rows] = clusters[np.arange(len(chosen)), chosen]
-            latent[rows] = coordinates
+            if latent is not None:
+                latent[rows] = coordinates
             start += len(chosen)
         return labels, probability, latent
 
