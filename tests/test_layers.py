@@ -14,7 +14,7 @@ import cytomoe
 import cytomoe.core
 
 LAYERS = [
-    "cytomoe.core.errors|cytomoe.core.progress",
+    "cytomoe.core.errors|cytomoe.core.progress|cytomoe.core.background_imports",
     "cytomoe.core.io",
     "cytomoe.core.preprocessing",
     "cytomoe.core.evaluation",

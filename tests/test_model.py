@@ -15,11 +15,12 @@ from torch.nn import functional as F
 from cytomoe.core.errors import Cancelled, InputError
 from cytomoe.core.model import network
 from cytomoe.core.model.device import detect_devices, select_device
-from cytomoe.core.model.estimator import MAX_GENERATED_CELLS, MoESimVAE
+from cytomoe.core.model.estimator import MAX_GENERATED_CELLS, MoESimVAE, network_weights
 from cytomoe.core.model.experts import keep_populated_experts, merge_experts_of_one_population
 from cytomoe.core.model.parameters import InvalidSetting
+from cytomoe.core.model.sampling import even_subsample
 from cytomoe.core.model.scaling import CytometryScaler
-from cytomoe.core.model.training import anchor_experts, even_subsample
+from cytomoe.core.model.training import anchor_experts
 
 MARKERS = ["CD3", "CD19", "CD14", "CD56"]
 COFACTOR = 5.0
@@ -344,6 +345,14 @@ def test_a_network_too_large_is_refused_before_training():
         MoESimVAE(**{**FAST, **huge}).fit(frame)
 
 
+@pytest.mark.parametrize(
+    "sizes", [(8, 10, (64, 32), 30), (3, 2, (16,), 5), (40, 16, (256, 128, 64), 50)]
+)
+def test_the_weights_counted_without_torch_are_the_networks_own(sizes):
+    net = network.MoESimVAENet(*sizes)
+    assert network_weights(*sizes) == sum(p.numel() for p in net.parameters())
+
+
 # ----------------------------------------------------------------------------- scaling
 def test_scaler_and_arcsinh_invert_within_the_percentile_range():
     frame, _ = generated_cells()
@@ -421,7 +430,7 @@ def test_huge_sizes_in_a_model_file_are_refused_before_building_the_network(
     monkeypatch.setattr(network, "MoESimVAENet", Recorded)
     with pytest.raises(InputError, match="huge.cytomoe: A network of 1000 experts"):
         MoESimVAE.load(path)
-    assert built_on == ["meta"]  # counted without memory, never allocated
+    assert built_on == []  # counted from the layer sizes, never built
 
 
 def test_an_out_of_range_setting_in_a_model_file_is_named(fitted, tmp_path):

@@ -1,13 +1,20 @@
-"""Which torch device trains the model: CUDA, then Apple MPS, then the CPU, or the user's choice."""
+"""Which torch device trains the model: CUDA, then Apple MPS, then the CPU, or the user's choice.
+
+torch is imported where a device is looked at, not with this module: the settings are
+checked before the embedding, and torch is imported beside UMAP's layout (embedding.py)."""
+
+from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-
-import torch
+from typing import TYPE_CHECKING
 
 from cytomoe.core.errors import InputError
+
+if TYPE_CHECKING:
+    import torch
 
 DEVICE_NAMES = "auto, cpu, cuda, cuda:N or mps"
 _DEVICE_NAME = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
@@ -40,11 +47,15 @@ class DeviceInfo:
 
 
 def _mps_available() -> bool:
+    import torch
+
     backend = getattr(torch.backends, "mps", None)
     return bool(backend is not None and backend.is_available())
 
 
 def detect_devices() -> DeviceInfo:
+    import torch
+
     names = (
         tuple(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count()))
         if torch.cuda.is_available()
@@ -60,6 +71,8 @@ def is_device_name(name: str) -> bool:
 
 def select_device(name: str = "auto") -> torch.device:
     """``"auto"`` picks CUDA, then MPS, then CPU; an explicit name must be available here."""
+    import torch
+
     name = (name or "auto").strip().lower()
     if name == "auto":
         if torch.cuda.is_available():
@@ -97,6 +110,8 @@ def compute_threads(device: torch.device) -> Iterator[None]:
     if device.type != "cpu":
         yield
         return
+    import torch
+
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:

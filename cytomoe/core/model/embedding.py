@@ -11,9 +11,13 @@ graph and layout bit for bit (tests/test_embedding.py), compiled once per machin
 of once per process. A numpy port of the graph was tried first: its float32 ``exp``
 differs from numba's in the last bit for a third of the edges, and the layout, chaotic
 in its inputs, then ends elsewhere. Our loop over the epochs reports progress with an
-ETA and checks for cancellation. The spectral initialisation keeps BLAS's threads: held
-to one thread it returns slightly other eigenvectors, the layout ends elsewhere, and
-the clusters of the barcode sample changed beyond seed noise (benchmarks/RESULTS.md).
+ETA and checks for cancellation. The layout's kernel is compiled to release the
+interpreter lock (numba's ``nogil``, which leaves its machine code as it is), and once its
+first epoch has run the modules needed after the embedding are imported in a thread beside
+it (background_imports.py), on a core the layout leaves idle. The spectral
+initialisation keeps BLAS's threads: held to one thread it returns slightly other
+eigenvectors, the layout ends elsewhere, and the clusters of the barcode sample changed
+beyond seed noise (benchmarks/RESULTS.md).
 """
 
 import time
@@ -22,6 +26,7 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse as sp
 
+from cytomoe.core.background_imports import import_in_background
 from cytomoe.core.progress import CancelCheck, ProgressCallback, check_cancel, report
 
 NEGATIVE_SAMPLE_RATE = 5
@@ -41,6 +46,7 @@ def cached_jit(module: str, name: str) -> Callable:
 
         dispatcher = getattr(importlib.import_module(module), name)
         options = {k: v for k, v in dispatcher.targetoptions.items() if k != "nopython"}
+        options["nogil"] = True  # other threads run while it does; the same machine code
         try:
             _compiled[key] = numba.njit(
                 dispatcher.py_func, cache=True, locals=dict(dispatcher.locals), **options
@@ -117,7 +123,7 @@ def umap_layout(
     ].astype(np.float64).view(np.int64).reshape(-1, 1)
     unused = np.zeros(1, dtype=np.float32)  # densMAP's arrays, off
     head, tail = graph.row, graph.col
-    started, alpha = time.perf_counter(), 1.0
+    started, alpha, imports = time.perf_counter(), 1.0, None
     for n in range(n_epochs):
         check_cancel(should_cancel)
         epoch(
@@ -125,6 +131,8 @@ def umap_layout(
             rng_per_sample, 1.0, 2, True, alpha, per_negative_sample, next_negative_sample,
             next_sample, n, False, unused, unused, 0, 0, 0, 0, unused, unused, 0,
         )  # fmt: skip
+        if imports is None:  # after the first epoch, which may compile and needs the lock then
+            imports = import_in_background()
         alpha = 1.0 - float(n) / float(n_epochs)
         if (n + 1) % REPORT_EPOCHS == 0 or n + 1 == n_epochs:
             elapsed = time.perf_counter() - started
@@ -136,6 +144,8 @@ def umap_layout(
                 f"Layout epoch {n + 1} of {n_epochs}",
                 eta=elapsed / (n + 1) * (n_epochs - n - 1),
             )
+    if imports is not None:
+        imports.join()  # nothing imports concurrently with the steps after the layout
     disconnected = np.asarray(graph.tocsr().sum(axis=1)).ravel() == 0
     embedding[disconnected] = np.nan  # as UMAP marks cells without any edge
     return embedding

@@ -14,21 +14,24 @@ Generation draws, for each synthetic cell, one of the cluster's experts (in prop
 its training cells) and z ~ N(μ_k, I) around that expert's mean latent location over its
 training cells (computed once after training), decodes z with that expert and maps it back
 through the scaler.
+
+torch, the network and the training loop are imported where they run, not with this
+module: the settings are checked and the embedding is computed first, and torch is imported
+beside UMAP's layout (embedding.py), on a core the layout leaves idle.
 """
 
 import inspect
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Unpack
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.base import BaseEstimator, ClusterMixin
 
 from cytomoe.core.errors import InputError
-from cytomoe.core.model import network
 from cytomoe.core.model.device import DEVICE_NAMES, compute_threads, is_device_name, select_device
 from cytomoe.core.model.experts import (
     cluster_probabilities,
@@ -36,6 +39,7 @@ from cytomoe.core.model.experts import (
     merge_experts_of_one_population,
 )
 from cytomoe.core.model.parameters import Between, Length, Satisfies, check_setting
+from cytomoe.core.model.sampling import even_subsample
 from cytomoe.core.model.scaling import CytometryScaler, as_frame
 from cytomoe.core.model.similarity import (
     LabelSimilarity,
@@ -43,7 +47,6 @@ from cytomoe.core.model.similarity import (
     SimilaritySource,
     min_population_size,
 )
-from cytomoe.core.model.training import TrainingConfig, even_subsample, train
 from cytomoe.core.preprocessing.panel import Panel
 from cytomoe.core.progress import (
     Callbacks,
@@ -203,9 +206,9 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
         if groups is not None and len(groups) != len(frame):
             raise InputError("The groups must have one entry per event.")
         check_network_size(n_markers, self.latent_dim, self.hidden_sizes, self.n_experts)
+        if self.device.strip().lower() not in ("auto", "cpu"):
+            select_device(self.device)  # a device the user named is refused before the embedding
         timings: dict[str, float] = {}
-        self.device_ = select_device(self.device)
-        torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
         groups = np.zeros(len(frame), dtype=np.int64) if groups is None else np.asarray(groups)
         rows = even_subsample(groups, self.n_train, rng)
@@ -219,6 +222,13 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
         self.similarity_ = source
         timings["embed"] = time.perf_counter() - started
 
+        import torch
+
+        from cytomoe.core.model import network
+        from cytomoe.core.model.training import TrainingConfig, train
+
+        self.device_ = select_device(self.device)
+        torch.manual_seed(self.seed)
         self.net_ = network.MoESimVAENet(
             len(self.markers_), self.latent_dim, tuple(self.hidden_sizes), self.n_experts
         ).to(self.device_)
@@ -300,6 +310,8 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
         """Latent m(x) and gate probabilities over all experts, ``ASSIGN_CHUNK`` rows at a
         time; the rows of X are scaled chunk by chunk too, unless already ``scaled``, so
         memory grows with the chunk, not with X."""
+        import torch
+
         self.net_.eval()
         frame = np.asarray(X) if scaled else as_frame(X)
         if not scaled:
@@ -417,6 +429,8 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
                 f"The number of cells to generate must be from 1 to {MAX_GENERATED_CELLS:,}, "
                 f"not {n:,}; generate more in several files."
             )
+        import torch
+
         experts = torch.as_tensor(self.cluster_experts_[cluster])
         sizes = torch.as_tensor([self.expert_sizes_[k] for k in experts], dtype=torch.float64)
         generator = torch.Generator().manual_seed(self.seed if seed is None else seed)
@@ -461,9 +475,7 @@ def check_network_size(
     n_markers: int, latent_dim: int, hidden_sizes: Sequence[int], n_experts: int
 ) -> None:
     """Refuse a network over ``MAX_NETWORK_PARAMETERS`` weights, counted without allocating."""
-    with torch.device("meta"):
-        net = network.MoESimVAENet(n_markers, latent_dim, tuple(hidden_sizes), n_experts)
-    count = sum(p.numel() for p in net.parameters())
+    count = network_weights(n_markers, latent_dim, hidden_sizes, n_experts)
     if count > MAX_NETWORK_PARAMETERS:
         raise InputError(
             f"A network of {n_experts} experts with hidden sizes "
@@ -471,3 +483,20 @@ def check_network_size(
             f"{count:,} weights, more than the {MAX_NETWORK_PARAMETERS:,} cytomoe trains; "
             "use fewer experts or smaller hidden layers."
         )
+
+
+def network_weights(
+    n_markers: int, latent_dim: int, hidden_sizes: Sequence[int], n_experts: int
+) -> int:
+    """The weights of ``network.MoESimVAENet``, counted from its layer sizes without torch
+    (tests/test_model.py compares the count with the network's own)."""
+
+    def linear(n_in: int, n_out: int) -> int:
+        return n_in * n_out + n_out
+
+    hidden = list(hidden_sizes)
+    batch_norms = 2 * sum(hidden) + 2 * hidden[-1]  # a scale and a shift per unit
+    encoder = sum(linear(a, b) for a, b in pairwise([n_markers, *hidden, latent_dim]))
+    gate = linear(latent_dim, hidden[-1]) + linear(hidden[-1], n_experts)
+    expert = sum(linear(a, b) for a, b in pairwise([latent_dim, *reversed(hidden), n_markers]))
+    return batch_norms + encoder + gate + n_experts * expert

@@ -41,14 +41,18 @@ experts, and a large k merges populations):
 
 ``LabelSimilarity`` is weak supervision: S_ij = 1 iff the cells share a label (cells
 without a label are only similar to themselves).
+
+torch is imported where S is built, not with this module: the embedding comes first, and
+torch is imported beside UMAP's layout (embedding.py).
 """
 
+from __future__ import annotations
+
 from collections.abc import Sequence
-from typing import Protocol, Unpack
+from typing import TYPE_CHECKING, Protocol, Unpack
 
 import numpy as np
 import scipy.sparse as sp
-import torch
 
 from cytomoe.core.model.subdivision import subdivide_populations
 from cytomoe.core.progress import (
@@ -58,6 +62,9 @@ from cytomoe.core.progress import (
     check_cancel,
     report,
 )
+
+if TYPE_CHECKING:
+    import torch
 
 CANBERRA_OFFSET = 0.1
 MIN_POPULATION_CELLS = 10  # no population is smaller, however few cells are trained on
@@ -105,6 +112,8 @@ class SimilaritySource(Protocol):
 
 def same_group_matrix(groups: np.ndarray) -> torch.Tensor:
     """S_ij true iff groups[i] == groups[j] and groups[i] >= 0; the diagonal is always true."""
+    import torch
+
     groups = torch.as_tensor(groups)
     same = (groups[:, None] == groups[None, :]) & (groups[:, None] >= 0)
     same.fill_diagonal_(True)
@@ -117,6 +126,8 @@ def knn_matrix(points: np.ndarray, k: int, rows: np.ndarray | None = None) -> to
     ``rows`` (a boolean mask) limits the neighbour search to those points: only their
     nearest neighbours are linked (both ways), which is all a batch needs for the few
     cells outside every population."""
+    import torch
+
     points = torch.as_tensor(points, dtype=torch.float32)
     k = min(k, len(points) - 1)
     adjacency = torch.eye(len(points), dtype=torch.bool)
@@ -395,6 +406,8 @@ class PopulationSimilarity:
         report(progress, "embed", 2, 2, "Embedding done", populations=found)
 
     def batch(self, rows: np.ndarray) -> torch.Tensor:
+        import torch
+
         populations = self.populations_[rows]
         same = same_group_matrix(populations)
         outside = torch.as_tensor(populations < 0)

@@ -1,0 +1,34 @@
+"""The modules an analysis needs after its embedding, imported in a thread while UMAP's
+layout runs.
+
+The layout is one thread of numba code that releases the interpreter lock, so on a machine
+with two or more cores the imports of torch, AnnData and the report's libraries overlap the
+layout instead of adding to the run (benchmarks/RESULTS.md). Only modules are imported
+here and no data is touched, so the results are the same with or without the thread."""
+
+import importlib
+import threading
+from collections.abc import Sequence
+
+AFTER_EMBEDDING = (
+    "cytomoe.core.model.training",  # torch, the network and the optimiser
+    "sklearn.cluster",  # HDBSCAN, for the populations
+    "anndata",  # clusters.h5ad
+    "PIL.Image",  # report.html's density images
+)
+
+
+def import_in_background(names: Sequence[str] = AFTER_EMBEDDING) -> threading.Thread:
+    """Start importing ``names`` in a daemon thread. Another thread importing one of them
+    meanwhile waits until it is done (Python locks each module while it is imported)."""
+    thread = threading.Thread(target=_import_each, args=(names,), name="imports", daemon=True)
+    thread.start()
+    return thread
+
+
+def _import_each(names: Sequence[str]) -> None:
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the code that needs the module imports it again and reports the error there
+            pass
