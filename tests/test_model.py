@@ -196,6 +196,16 @@ def test_predict_proba_columns_follow_cluster_order(fitted):
     assert model.transform(frame).shape == (len(frame), model.latent_dim)
 
 
+def test_chunks_assigned_on_several_threads_equal_one_by_one(fitted, monkeypatch):
+    model, frame, _ = fitted
+    monkeypatch.setattr("cytomoe.core.model.estimator.ASSIGN_CHUNK", 97)
+    monkeypatch.setattr("cytomoe.core.model.estimator.ASSIGN_THREADS", 1)
+    one_by_one = model.predict_with_latent(frame)
+    monkeypatch.setattr("cytomoe.core.model.estimator.ASSIGN_THREADS", 3)
+    for expected, found in zip(one_by_one, model.predict_with_latent(frame), strict=True):
+        assert np.array_equal(expected, found)  # bit for bit, in the rows' order
+
+
 def test_save_and_load_give_identical_predictions(fitted, tmp_path):
     model, frame, _ = fitted
     path = tmp_path / "model.cytomoe"

@@ -21,8 +21,11 @@ beside UMAP's layout (embedding.py), on a core the layout leaves idle.
 """
 
 import inspect
+import os
 import time
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Unpack
@@ -57,6 +60,7 @@ from cytomoe.core.progress import (
 )
 
 ASSIGN_CHUNK = 65_536  # cells per forward pass when assigning
+ASSIGN_THREADS = min(4, os.cpu_count() or 1)  # chunks assigned at once
 # Cells decoded at a time by generate: off the CPU the experts gather a weight matrix per
 # cell, which for a million cells would need GBs at once.
 GENERATE_CHUNK = 16_384
@@ -308,24 +312,34 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
         should_cancel: CancelCheck | None = None,
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Latent m(x) and gate probabilities over all experts, ``ASSIGN_CHUNK`` rows at a
-        time; the rows of X are scaled chunk by chunk too, unless already ``scaled``, so
-        memory grows with the chunk, not with X."""
+        time, in order; the rows of X are scaled chunk by chunk too, unless already
+        ``scaled``, so memory grows with the chunk, not with X. ``ASSIGN_THREADS`` chunks
+        are worked on at once, each on one torch thread: the same arithmetic as one by one."""
         import torch
 
         self.net_.eval()
         frame = np.asarray(X) if scaled else as_frame(X)
         if not scaled:
             self.scaler_.transform(frame.iloc[:0])  # refuses missing markers before any work
-        for start in range(0, len(frame), ASSIGN_CHUNK):
-            check_cancel(should_cancel)
+
+        def forward(start: int) -> tuple[np.ndarray, np.ndarray]:
             chunk = slice(start, start + ASSIGN_CHUNK)
             data = frame[chunk] if scaled else self.scaler_.transform(frame.iloc[chunk])
-            with torch.no_grad(), compute_threads(self.device_):
+            with torch.no_grad():  # torch's gradient mode is per thread
                 m = self.net_.encode(torch.as_tensor(data, device=self.device_))
-                latent, probabilities = m.cpu().numpy(), self.net_.gate(m).cpu().numpy()
-            yield latent, probabilities
-            done = min(start + ASSIGN_CHUNK, len(frame))
-            report(progress, "assign", done, len(frame), "Assigning cells")
+                return m.cpu().numpy(), self.net_.gate(m).cpu().numpy()
+
+        starts = range(0, len(frame), ASSIGN_CHUNK)
+        with compute_threads(self.device_), ThreadPoolExecutor(ASSIGN_THREADS) as pool:
+            running = deque(pool.submit(forward, start) for start in starts[:ASSIGN_THREADS])
+            for index, start in enumerate(starts):
+                check_cancel(should_cancel)
+                result = running.popleft().result()
+                if index + ASSIGN_THREADS < len(starts):
+                    running.append(pool.submit(forward, starts[index + ASSIGN_THREADS]))
+                yield result
+                done = min(start + ASSIGN_CHUNK, len(frame))
+                report(progress, "assign", done, len(frame), "Assigning cells")
 
     def _forward(
         self,
