@@ -66,7 +66,7 @@ table.heat th.column span { display: inline-block; writing-mode: vertical-rl;
 .wells .bar span { display: block; height: 100%; }
 .wells .axis { display: flex; justify-content: space-between; color: #666; }
 .wells .num { text-align: right; font-variant-numeric: tabular-nums; }
-.densities { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 0.4em 1em; }
+.densities { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 0.8em 1em; }
 .densities svg { display: block; width: 100%; height: auto; overflow: visible;
                  break-inside: avoid; }
 .densities text { fill: #222; }
@@ -418,15 +418,16 @@ def _svg_text(text: str, size: int, placement: str, room: float | None = None) -
     return f"<text font-size='{size}' {placement}{fit}>{html.escape(text)}</text>"
 
 
-def _ticks(low: float, high: float, most: int = 4) -> list[tuple[float, str]]:
-    """Tick values in ``low``..``high`` with their labels: multiples of the smallest step of
-    1, 2 or 5 times a power of ten that makes at most ``most`` intervals (as matplotlib's
-    MaxNLocator with nbins=4 and steps [1, 2, 5, 10])."""
-    rough = (high - low) / most
-    power = 10.0 ** math.floor(math.log10(rough))
-    step = next(s * power for s in (1, 2, 5, 10) if s * power >= rough * (1 - 1e-9))
+def _ticks(low: float, high: float, most: int = 5) -> list[tuple[float, str]]:
+    """Tick values in ``low``..``high`` with their labels: the multiples of the smallest step
+    of 1, 2 or 5 times a power of ten that puts at most ``most`` of them in the range (much as
+    matplotlib's MaxNLocator with steps [1, 2, 5, 10]), so that an axis has 2 to 5 ticks."""
+    power = 10.0 ** math.floor(math.log10((high - low) / most))
+    for step in (power, 2 * power, 5 * power, 10 * power):  # the last always fits
+        first, last = math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9)
+        if last - first < most:
+            break
     decimals = max(0, -math.floor(math.log10(step) + 1e-9))
-    first, last = math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9)
     return [
         (i * step, f"{i * step:.{decimals}f}".replace("-", "\u2212"))  # a true minus sign
         for i in range(first, last + 1)
