@@ -33,11 +33,12 @@ def _smoke_train() -> None:
     def say(text: str) -> None:
         print(f"cytomoe-smoke: {text}", flush=True)
 
-    def show_error(window, message: str) -> None:  # instead of a modal message box
+    # instead of a modal message box
+    def show_error(window: main_window.MainWindow, message: str) -> None:
         say(f"error: {message}")
         QApplication.exit(3)
 
-    def poll(window) -> None:
+    def poll(window: main_window.MainWindow) -> None:
         if window.worker is not None or window.plate is None:
             return
         if not state["trained"]:
@@ -49,7 +50,7 @@ def _smoke_train() -> None:
             say(f"trained: {window.training_panel.status.text()}")
             QTimer.singleShot(int(1000 * hold), lambda: QApplication.exit(0))
 
-    def open_demo_and_train(window) -> None:
+    def open_demo_and_train(window: main_window.MainWindow) -> None:
         open_demo(window)
         timer = QTimer(window)
         timer.timeout.connect(lambda: poll(window))

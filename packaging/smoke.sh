@@ -213,13 +213,13 @@ if ((batch)); then
     else
         fail "batch --workers 2: status $status after $seconds s (see $OUT/batch.txt)"
     fi
-    # Where this cytomoe writes clusters.h5ad (anndata, h5py) and report.html (matplotlib).
+    # Where this cytomoe writes clusters.h5ad (anndata, h5py) and report.html (Pillow PNGs).
     if [[ -f $ROOT/cytomoe/core/analysis/result_files.py ]]; then
         for name in "$(basename "$fcs" .fcs)" "$(basename "$second" .fcs)"; do
             folder=$OUT/batch/$name
             if [[ $(head -c 4 "$folder/clusters.h5ad" 2>/dev/null | od -An -c | tr -d ' ') \
                 == '211HDF' && -s $folder/report.html ]] \
-                && grep -q '<img' "$folder/report.html"; then
+                && grep -q 'data:image/png;base64' "$folder/report.html"; then
                 pass "batch wrote $name/clusters.h5ad (HDF5) and report.html with figures"
             else
                 fail "batch: $name lacks clusters.h5ad or report.html: $(ls "$folder" 2>&1)"

@@ -1,13 +1,22 @@
 """report.html from plain data: the markers that set a cluster apart, and a page that needs
-nothing outside itself, with its medians, per-well bars and confusion heatmap as HTML."""
+nothing outside itself, with its medians, per-well bars and confusion heatmap as HTML and
+its density plots as SVG."""
 
+import base64
+import io
+import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 
 from cytomoe.core.analysis.html_report import (
+    DENSITY_BINS,
     cluster_medians,
     cluster_shares_per_well,
     distinctive_markers,
@@ -79,15 +88,69 @@ def well_bars(page: str) -> list[tuple[str, list[float]]]:
     ]
 
 
-def test_page_needs_nothing_outside_itself_and_has_one_embedded_image(tmp_path):
+def density_panels(page: str) -> list[str]:
+    """The SVG of each density plot, in cluster order."""
+    return re.findall(r"<svg .*?</svg>", page)
+
+
+def panel_pixels(panel: str) -> np.ndarray:
+    """The RGB pixels of the density image embedded in one plot."""
+    encoded = re.search(r"href='data:image/png;base64,([^']*)'", panel).group(1)
+    image = Image.open(io.BytesIO(base64.b64decode(encoded)))
+    assert image.format == "PNG"
+    return np.asarray(image.convert("RGB"))
+
+
+def test_page_needs_nothing_outside_itself_and_embeds_one_image_per_plot(tmp_path):
     _, clusters = three_populations()
     truth = pd.Series(np.array(["B", "T", "NK"])[clusters])
     wells = np.where(np.arange(len(clusters)) % 2, "A2", "A1")
     page = write_page(tmp_path / "report.html", wells, evaluate(truth, clusters))
-    sources = re.findall(r"""src\s*=\s*['"]([^'"]*)""", page)
-    assert len(sources) == 1  # the density plots; heatmaps and bars are HTML
-    assert sources[0].startswith("data:image/png;base64,")
-    assert not re.search(r"href\s*=|@import|url\(|<script|https?://", page)
+    assert not re.search(r"\bsrc\s*=", page)  # heatmaps and bars are HTML
+    links = re.findall(r"""href\s*=\s*['"]([^'"]*)""", page)
+    assert len(links) == len(NAMES)  # one density image a cluster, inside its SVG plot
+    assert all(link.startswith("data:image/png;base64,") for link in links)
+    assert not re.search(r"@import|url\(|<script|https?://", page)
+
+
+def test_density_images_show_the_cluster_in_colour_over_all_events_in_grey(tmp_path):
+    panels = density_panels(write_page(tmp_path / "report.html", ["A1"] * 600))
+    assert len(panels) == len(NAMES)
+    for panel in panels:
+        pixels = panel_pixels(panel).astype(int)
+        assert pixels.shape == (DENSITY_BINS, DENSITY_BINS, 3)
+        spread = pixels.max(axis=2) - pixels.min(axis=2)
+        assert (spread > 60).sum() > 20  # the cluster, in plasma
+        assert ((spread == 0) & (pixels[..., 0] < 200)).sum() > 20  # other events, in grey
+
+
+def test_density_plot_names_its_cluster_markers_and_round_ticks(tmp_path):
+    panels = density_panels(write_page(tmp_path / "report.html", ["A1"] * 600))
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", panels[1])  # high on CD19 and CD20
+    assert "cluster 01\u200233.3%" in texts
+    assert {"CD19", "CD20"} <= set(texts)
+    assert {"0", "2", "4"} <= set(texts)  # steps of 2 over about -0.5 to 5.5
+
+
+def test_writing_a_report_does_not_import_matplotlib(tmp_path):
+    script = f"""
+import json, sys
+import numpy as np, pandas as pd
+from cytomoe.core.analysis.html_report import write_html_report
+values = pd.DataFrame(np.random.default_rng(0).normal(size=(600, 3)), columns=["a", "b", "c"])
+clusters = np.arange(600) % 3
+write_html_report(sys.argv[1], json.loads(sys.argv[2]), values, clusters, {NAMES!r}, ["A1"] * 600)
+assert "matplotlib" not in sys.modules, "writing report.html imported matplotlib"
+"""
+    path = tmp_path / "report.html"
+    written = subprocess.run(
+        [sys.executable, "-c", script, str(path), json.dumps(report_dict(600))],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[1],  # this checkout's cytomoe
+    )
+    assert written.returncode == 0, written.stderr
+    assert len(density_panels(path.read_text())) == len(NAMES)
 
 
 def test_median_table_shows_each_clusters_medians_in_its_row(tmp_path):

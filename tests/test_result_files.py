@@ -101,9 +101,10 @@ def test_run_writes_a_report_page_with_its_sections_and_no_outside_links(run_fol
         "Settings and timings",
     ):
         assert heading in page
-    sources = re.findall(r"""src\s*=\s*['"]([^'"]*)""", page)
-    assert len(sources) == 1 and sources[0].startswith("data:image/png;base64,")  # density grid
-    assert not re.search(r"https?://|href\s*=", page)
+    links = re.findall(r"""(?:src|href)\s*=\s*['"]([^'"]*)""", page)
+    assert links  # the density plots' images
+    assert all(link.startswith("data:image/png;base64,") for link in links)
+    assert not re.search(r"https?://", page)
 
 
 def test_apply_writes_h5ad_and_report_without_labels(run_folder, labelled_table, tmp_path):

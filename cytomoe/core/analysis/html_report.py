@@ -4,8 +4,10 @@ The sections a cytometrist checks a clustering with: the cluster x marker median
 cluster sizes per well, each cluster on the two markers that set it apart, the F-measure
 against manual gates (when there are labels) and the settings and timings. The heatmaps and
 the bars of cluster shares per well are HTML (coloured table cells and divs: quick to write
-and to read, values selectable); only the density plots are drawn, with matplotlib's Agg
-backend, and embedded as one base64 PNG image. The page links to nothing outside itself."""
+and to read, values selectable). Each density plot is an inline SVG: frame, ticks and labels
+as vector lines and text (sharp at any zoom, selectable), its two density layers composited
+into one small PNG (Pillow) embedded as a data URI. No plotting library is needed, and the
+page links to nothing outside itself."""
 
 import base64
 import html
@@ -20,15 +22,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure  # imported only where a report is drawn
+from cytomoe.core.analysis.colour_maps import colormap, listed_colors
 
+if TYPE_CHECKING:
     from cytomoe.core.evaluation.fmeasure import Evaluation
 
 DENSITY_EVENTS = 50_000  # most events drawn (evenly spaced) per density: all, or one cluster
 DENSITY_BINS = 96
 DENSITY_SMOOTHING = 1.0  # Gaussian sigma, in bins
 CLUSTER_FLOOR = 0.15  # a cluster's density is drawn where its square root exceeds this share
+PANEL_SIZE = (270, 250)  # one density plot in SVG units, about CSS pixels on a full-width page
+PLOT_AREA = (50, 22, 212, 186)  # left, top, width, height of its axes inside the panel
 _CSS = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1150px;
        color: #222; line-height: 1.4; }
@@ -40,7 +44,6 @@ table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ddd; padding: 0.2em 0.6em; text-align: left; }
 th { background: #f3f3f3; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
-img { max-width: 100%; height: auto; display: block; margin: 0.5em 0; }
 .scores span { display: inline-block; margin-right: 1.5em; font-size: 1.1em; }
 .wide { overflow-x: auto; }
 table.heat { font-size: 0.8em; }
@@ -63,6 +66,12 @@ table.heat th.column span { display: inline-block; writing-mode: vertical-rl;
 .wells .bar span { display: block; height: 100%; }
 .wells .axis { display: flex; justify-content: space-between; color: #666; }
 .wells .num { text-align: right; font-variant-numeric: tabular-nums; }
+.densities { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 0.8em 1em; }
+.densities svg { display: block; width: 100%; height: auto; overflow: visible;
+                 break-inside: avoid; }
+.densities text { fill: #222; }
+.densities .frame { fill: none; stroke: #222; stroke-width: 0.8; }
+.densities line { stroke: #222; stroke-width: 0.8; }
 """
 
 
@@ -102,7 +111,7 @@ def write_html_report(
             "Grey: all events; colour: the cluster's events. The markers are those on which "
             "the cluster's mean lies furthest from the mean of all other events, in standard "
             "deviations of the marker.",
-            _image(_density_grid(values, clusters, names, sizes)),
+            _density_grid(values, clusters, names, sizes),
         ),
     ]
     if evaluation is not None:
@@ -166,13 +175,6 @@ def _cluster_counts_per_well(
 
 
 # --------------------------------------------------------------------------- colours
-def _colormap(name: str, fractions: np.ndarray) -> np.ndarray:
-    """RGBA rows of matplotlib's colormap ``name`` at ``fractions`` (0..1)."""
-    from matplotlib import colormaps
-
-    return colormaps[name](np.clip(fractions, 0.0, 1.0))
-
-
 def _hex(rgba: Sequence[float]) -> str:
     red, green, blue = (round(255 * c) for c in rgba[:3])
     return f"#{red:02x}{green:02x}{blue:02x}"
@@ -188,15 +190,13 @@ def _heat_cell(text: str, rgba: Sequence[float], extra_class: str = "") -> str:
 
 def _ramp(name: str) -> str:
     """A swatch of the colormap ``name`` from its low to its high end."""
-    stops = ",".join(_hex(c) for c in _colormap(name, np.linspace(0, 1, 9)))
+    stops = ",".join(_hex(c) for c in colormap(name, np.linspace(0, 1, 9)))
     return f"<i class='ramp' style='background:linear-gradient(to right,{stops})'></i>"
 
 
 def _cluster_colors(n: int) -> list[str]:
-    from matplotlib import colormaps
-
-    palette = colormaps["tab20"].colors + colormaps["tab20b"].colors
-    return [_hex(palette[i % len(palette)]) for i in range(n)]
+    palette = listed_colors("tab20") + listed_colors("tab20b")
+    return [palette[i % len(palette)] for i in range(n)]
 
 
 # --------------------------------------------------------------------------- heatmaps
@@ -207,7 +207,7 @@ def _column_header(label: str) -> str:
 def _median_table(medians: pd.DataFrame, names: Sequence[str], sizes: np.ndarray) -> str:
     low, high = medians.min(), medians.max()
     scaled = ((medians - low) / (high - low).replace(0, 1)).to_numpy()
-    colors = _colormap("RdYlBu_r", np.nan_to_num(scaled))
+    colors = colormap("RdYlBu_r", np.nan_to_num(scaled))
     total = max(int(sizes.sum()), 1)
     header = (
         "<tr><th>cluster</th><th>% of events</th>"
@@ -235,7 +235,7 @@ def _median_table(medians: pd.DataFrame, names: Sequence[str], sizes: np.ndarray
 def _confusion_table(evaluation: "Evaluation", names: Sequence[str]) -> str:
     confusion = evaluation.confusion.reindex(columns=range(len(names)), fill_value=0)
     shares = confusion.div(confusion.sum(axis=1), axis=0).to_numpy() * 100
-    colors = _colormap("Blues", shares / 100)
+    colors = colormap("Blues", shares / 100)
     matched = {
         str(r.population): int(r.cluster)
         for r in evaluation.populations.itertuples()
@@ -292,13 +292,6 @@ def _well_bars(
 
 
 # --------------------------------------------------------------------------- density plots
-def _image(figure: "Figure") -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f"<img alt='density plots' src='data:image/png;base64,{encoded}'>"
-
-
 def _subsample_step(n_events: int) -> int:
     """The step that takes at most DENSITY_EVENTS of ``n_events``, evenly spaced."""
     return max(1, math.ceil(n_events / DENSITY_EVENTS))
@@ -306,17 +299,8 @@ def _subsample_step(n_events: int) -> int:
 
 def _density_grid(
     values: pd.DataFrame, clusters: np.ndarray, names: Sequence[str], sizes: np.ndarray
-) -> "Figure":
-    from matplotlib import colormaps
-    from matplotlib.figure import Figure
-
-    columns = 4
-    rows = math.ceil(len(names) / columns)
-    height = 2.75 * rows
-    figure = Figure(figsize=(11.0, height), dpi=100)  # no constrained layout: slow for many axes
-    figure.subplots_adjust(
-        left=0.06, right=0.98, bottom=0.55 / height, top=1 - 0.35 / height, wspace=0.3, hspace=0.45
-    )
+) -> str:
+    """Each cluster over all events on its two distinctive markers, four plots a row."""
     events = values.to_numpy(dtype=np.float64)  # one array for all panels: no frame per cluster
     background = events[:: _subsample_step(len(events))]
     low, high = np.quantile(background, [0.001, 0.999], axis=0)
@@ -327,42 +311,25 @@ def _density_grid(
     by_cluster = np.argsort(clusters, kind="stable")
     starts = np.concatenate([[0], np.cumsum(sizes)])
     background_density = {}  # clusters share marker pairs
-    cluster_cmap = colormaps["plasma"].with_extremes(bad=(0, 0, 0, 0))
     pairs = distinctive_markers(values, clusters, len(names))
+    panels = []
     for cluster, (name, pair) in enumerate(zip(names, pairs, strict=True)):
-        axes = figure.add_subplot(rows, columns, cluster + 1)
         x, y = column[pair[0]], column[pair[-1]]  # one marker only: drawn against itself
         bins = [edges[x], edges[y]]
-        extent = (bins[0][0], bins[0][-1], bins[1][0], bins[1][-1])
         if (x, y) not in background_density:
             background_density[x, y] = np.log1p(_density(background[:, x], background[:, y], bins))
-        everything = background_density[x, y]
-        axes.imshow(
-            everything.T,
-            origin="lower",
-            extent=extent,
-            aspect="auto",
-            cmap="Greys",
-            vmax=np.percentile(everything, 99),
-        )
         members = by_cluster[starts[cluster] : starts[cluster + 1]]
         drawn = members[:: _subsample_step(len(members))]
         own = np.sqrt(_density(events[drawn, x], events[drawn, y], bins))
-        axes.imshow(
-            np.ma.masked_where(own <= CLUSTER_FLOOR * own.max(), own).T,
-            origin="lower",
-            extent=extent,
-            aspect="auto",
-            cmap=cluster_cmap,
-            vmin=0,
+        panels.append(
+            _density_panel(
+                _density_pixels(background_density[x, y], own),
+                f"{name}\u2002{sizes[cluster] / max(len(events), 1):.1%}",  # SVG keeps en spaces
+                (str(pair[0]), str(pair[-1])),
+                (bins[0][[0, -1]], bins[1][[0, -1]]),
+            )
         )
-        axes.set_title(f"{name}  {sizes[cluster] / max(len(events), 1):.1%}", fontsize=9)
-        axes.set_xlabel(pair[0], fontsize=8)
-        axes.set_ylabel(pair[-1], fontsize=8)
-        axes.tick_params(labelsize=7)
-        # few ticks, at whole steps: each tick costs drawing time, and many panels add up
-        axes.locator_params(nbins=4, steps=[1, 2, 5, 10])
-    return figure
+    return f"<div class='densities'>{''.join(panels)}</div>"
 
 
 def _density(x: np.ndarray, y: np.ndarray, bins: list[np.ndarray]) -> np.ndarray:
@@ -371,6 +338,100 @@ def _density(x: np.ndarray, y: np.ndarray, bins: list[np.ndarray]) -> np.ndarray
 
     counts, _, _ = np.histogram2d(x, y, bins=bins)
     return gaussian_filter(counts, DENSITY_SMOOTHING)
+
+
+def _density_pixels(everything: np.ndarray, own: np.ndarray) -> np.ndarray:
+    """RGB pixels (rows top down) of a cluster's density ``own`` in plasma, where it is above
+    CLUSTER_FLOOR of its peak, over the density of ``everything`` in greys (white to black up
+    to its 99th percentile). Both are indexed [x bin, y bin]."""
+    lowest, saturated = everything.min(), np.percentile(everything, 99)
+    greys = colormap("Greys", (everything - lowest) / max(saturated - lowest, 1e-12))
+    peak = own.max()
+    shown = own > CLUSTER_FLOOR * peak  # nothing where the cluster has no events
+    layers = np.where(shown[..., None], colormap("plasma", own / max(peak, 1e-12)), greys)
+    return np.round(layers[..., :3] * 255).astype(np.uint8).transpose(1, 0, 2)[::-1]
+
+
+def _png_uri(pixels: np.ndarray) -> str:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels)).save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _density_panel(
+    pixels: np.ndarray,
+    title: str,
+    markers: tuple[str, str],
+    ranges: tuple[Sequence[float], Sequence[float]],
+) -> str:
+    """One plot as SVG: the density image in a frame with ticks, tick labels, the marker
+    names (x, y) and a title, all as vector text that stays sharp when zoomed or printed."""
+    width, height = PANEL_SIZE
+    left, top, plot_width, plot_height = PLOT_AREA
+    bottom, (x_low, x_high), (y_low, y_high) = top + plot_height, *ranges
+    middle_x, middle_y = left + plot_width / 2, top + plot_height / 2
+    label = f"{title}: {markers[1]} against {markers[0]}"
+    parts = [
+        f"<svg viewBox='0 0 {width} {height}' role='img' "
+        f"aria-label='{html.escape(label, quote=True)}'>",
+        f"<image x='{left}' y='{top}' width='{plot_width}' height='{plot_height}' "
+        f"preserveAspectRatio='none' href='{_png_uri(pixels)}'/>",
+        f"<rect class='frame' x='{left}' y='{top}' width='{plot_width}' height='{plot_height}'/>",
+    ]
+    for value, tick in _ticks(x_low, x_high):
+        at = left + (value - x_low) / (x_high - x_low) * plot_width
+        parts.append(
+            f"<line x1='{at:.1f}' y1='{bottom}' x2='{at:.1f}' y2='{bottom + 4}'/>"
+            + _svg_text(tick, 11, f"x='{at:.1f}' y='{bottom + 15}' text-anchor='middle'")
+        )
+    for value, tick in _ticks(y_low, y_high):
+        at = bottom - (value - y_low) / (y_high - y_low) * plot_height
+        parts.append(
+            f"<line x1='{left - 4}' y1='{at:.1f}' x2='{left}' y2='{at:.1f}'/>"
+            + _svg_text(tick, 11, f"x='{left - 6}' y='{at:.1f}' dy='0.35em' text-anchor='end'")
+        )
+    parts += [
+        _svg_text(title, 13, f"x='{middle_x}' y='{top - 8}' text-anchor='middle'", width),
+        _svg_text(
+            markers[0], 12, f"x='{middle_x}' y='{height - 4}' text-anchor='middle'", plot_width
+        ),
+        _svg_text(
+            markers[1],
+            12,
+            f"transform='translate(12 {middle_y}) rotate(-90)' text-anchor='middle'",
+            plot_height,
+        ),
+        "</svg>",
+    ]
+    return "".join(parts)
+
+
+def _svg_text(text: str, size: int, placement: str, room: float | None = None) -> str:
+    """SVG text of ``size`` units at ``placement``, narrowed to ``room`` when an estimate of
+    its width (0.55 of the size a character, about right for a sans-serif font) exceeds it:
+    a long cluster name stays inside its own plot."""
+    fit = ""
+    if room is not None and len(text) * 0.55 * size > room:
+        fit = f" textLength='{room}' lengthAdjust='spacingAndGlyphs'"
+    return f"<text font-size='{size}' {placement}{fit}>{html.escape(text)}</text>"
+
+
+def _ticks(low: float, high: float, most: int = 5) -> list[tuple[float, str]]:
+    """Tick values in ``low``..``high`` with their labels: the multiples of the smallest step
+    of 1, 2 or 5 times a power of ten that puts at most ``most`` of them in the range (much as
+    matplotlib's MaxNLocator with steps [1, 2, 5, 10]), so that an axis has 2 to 5 ticks."""
+    power = 10.0 ** math.floor(math.log10((high - low) / most))
+    for step in (power, 2 * power, 5 * power, 10 * power):  # the last always fits
+        first, last = math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9)
+        if last - first < most:
+            break
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    return [
+        (i * step, f"{i * step:.{decimals}f}".replace("-", "\u2212"))  # a true minus sign
+        for i in range(first, last + 1)
+    ]
 
 
 # --------------------------------------------------------------------------- sections
