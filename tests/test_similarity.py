@@ -6,6 +6,7 @@ import scipy.sparse as sp
 import torch
 
 from cytomoe.core.errors import InputError
+from cytomoe.core.model import similarity
 from cytomoe.core.model.similarity import (
     DensityTree,
     LabelSimilarity,
@@ -76,6 +77,16 @@ def test_canberra_neighbours_agree_with_an_exhaustive_search():
     nearest = np.argsort(exact, axis=1)[:, :15]
     found = np.mean([len(set(a) & set(b)) / 15 for a, b in zip(indices, nearest, strict=True)])
     assert found > 0.9
+
+
+def test_canberra_neighbours_ranked_on_several_threads_equal_one_by_one(monkeypatch):
+    data = np.random.default_rng(1).random((700, 5)) + 0.1
+    monkeypatch.setattr(similarity, "NEIGHBOUR_CHUNK", 64)
+    monkeypatch.setattr(similarity, "NEIGHBOUR_THREADS", 1)
+    one_by_one = canberra_neighbours(data, 15)
+    monkeypatch.setattr(similarity, "NEIGHBOUR_THREADS", 3)
+    for expected, found in zip(one_by_one, canberra_neighbours(data, 15), strict=True):
+        assert np.array_equal(expected, found)
 
 
 def test_label_similarity_same_label_is_similar_and_missing_labels_only_to_themselves():

@@ -48,7 +48,9 @@ torch is imported beside UMAP's layout (embedding.py).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Protocol, Unpack
 
 import numpy as np
@@ -70,6 +72,7 @@ CANBERRA_OFFSET = 0.1
 MIN_POPULATION_CELLS = 10  # no population is smaller, however few cells are trained on
 CANDIDATES_PER_NEIGHBOUR = 4  # Euclidean candidates in log space per Canberra neighbour
 NEIGHBOUR_CHUNK = 2_048  # rows re-ranked at a time (bounds memory with many markers)
+NEIGHBOUR_THREADS = min(4, os.cpu_count() or 1)  # chunks ranked at once
 # Regions of the embedding are first found at this share of the training cells, then rare
 # ones down to ``min_population_share`` lying mostly outside them (populations_with_rare_ones).
 MAIN_POPULATION_SHARE = 0.005
@@ -161,7 +164,8 @@ def canberra_neighbours(data: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarra
     if k < 2:
         return indices, distances
     search = NearestNeighbors(n_neighbors=n_candidates).fit(np.log(data))
-    for start in range(0, len(data), NEIGHBOUR_CHUNK):
+
+    def rank_chunk(start: int) -> None:  # writes its own rows only
         chunk = data[start : start + NEIGHBOUR_CHUNK]
         candidates = search.kneighbors(np.log(chunk), return_distance=False)
         own = np.arange(start, start + len(chunk))[:, None]
@@ -174,6 +178,10 @@ def canberra_neighbours(data: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarra
         nearest = np.argsort(canberra, axis=1, kind="stable")[:, : k - 1]
         indices[start : start + len(chunk), 1:] = np.take_along_axis(candidates, nearest, 1)
         distances[start : start + len(chunk), 1:] = np.take_along_axis(canberra, nearest, 1)
+
+    # numpy and the tree search release the interpreter lock: chunks run side by side
+    with ThreadPoolExecutor(NEIGHBOUR_THREADS) as pool:
+        list(pool.map(rank_chunk, range(0, len(data), NEIGHBOUR_CHUNK)))
     return indices, distances
 
 
