@@ -124,28 +124,30 @@ def umap_layout(
     unused = np.zeros(1, dtype=np.float32)  # densMAP's arrays, off
     head, tail = graph.row, graph.col
     started, alpha, imports = time.perf_counter(), 1.0, None
-    for n in range(n_epochs):
-        check_cancel(should_cancel)
-        epoch(
-            embedding, embedding, head, tail, graph.shape[1], epochs_per_sample, a, b,
-            rng_per_sample, 1.0, 2, True, alpha, per_negative_sample, next_negative_sample,
-            next_sample, n, False, unused, unused, 0, 0, 0, 0, unused, unused, 0,
-        )  # fmt: skip
-        if imports is None:  # after the first epoch, which may compile and needs the lock then
-            imports = import_in_background()
-        alpha = 1.0 - float(n) / float(n_epochs)
-        if (n + 1) % REPORT_EPOCHS == 0 or n + 1 == n_epochs:
-            elapsed = time.perf_counter() - started
-            report(
-                progress,
-                "embed",
-                share[0] + (share[1] - share[0]) * (n + 1) / n_epochs,
-                2,
-                f"Layout epoch {n + 1} of {n_epochs}",
-                eta=elapsed / (n + 1) * (n_epochs - n - 1),
-            )
-    if imports is not None:
-        imports.join()  # nothing imports concurrently with the steps after the layout
+    try:
+        for n in range(n_epochs):
+            check_cancel(should_cancel)
+            epoch(
+                embedding, embedding, head, tail, graph.shape[1], epochs_per_sample, a, b,
+                rng_per_sample, 1.0, 2, True, alpha, per_negative_sample, next_negative_sample,
+                next_sample, n, False, unused, unused, 0, 0, 0, 0, unused, unused, 0,
+            )  # fmt: skip
+            if imports is None:  # after the first epoch, which may compile and needs the lock then
+                imports = import_in_background()
+            alpha = 1.0 - float(n) / float(n_epochs)
+            if (n + 1) % REPORT_EPOCHS == 0 or n + 1 == n_epochs:
+                elapsed = time.perf_counter() - started
+                report(
+                    progress,
+                    "embed",
+                    share[0] + (share[1] - share[0]) * (n + 1) / n_epochs,
+                    2,
+                    f"Layout epoch {n + 1} of {n_epochs}",
+                    eta=elapsed / (n + 1) * (n_epochs - n - 1),
+                )
+    finally:
+        if imports is not None:  # nothing imports beside the steps after it, nor at an exit
+            imports.join()
     disconnected = np.asarray(graph.tocsr().sum(axis=1)).ravel() == 0
     embedding[disconnected] = np.nan  # as UMAP marks cells without any edge
     return embedding
