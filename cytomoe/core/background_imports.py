@@ -1,10 +1,11 @@
-"""The modules an analysis needs after its embedding, imported in a thread while UMAP's
-layout runs.
+"""Modules imported in a thread beside work that releases the interpreter lock: UMAP beside
+the Canberra neighbour search (similarity.py), and what an analysis needs after its
+embedding beside UMAP's layout (embedding.py).
 
-The layout is one thread of numba code that releases the interpreter lock, so on a machine
-with two or more cores the imports of torch, AnnData and the report's libraries overlap the
-layout instead of adding to the run (benchmarks/RESULTS.md). Only modules are imported
-here and no data is touched, so the results are the same with or without the thread."""
+The layout is one thread of numba code, so on a machine with two or more cores the imports
+of torch, AnnData and the report's libraries overlap it instead of adding to the run
+(benchmarks/RESULTS.md). Only modules are imported here and no data is touched, so the
+results are the same with or without the thread."""
 
 import importlib
 import threading

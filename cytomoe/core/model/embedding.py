@@ -30,6 +30,7 @@ from cytomoe.core.background_imports import import_in_background
 from cytomoe.core.progress import CancelCheck, ProgressCallback, check_cancel, report
 
 NEGATIVE_SAMPLE_RATE = 5
+UMAP_MODULES = ("umap.umap_", "umap.layouts", "umap.spectral")  # what the steps below use
 SMALL_GRAPH = 10_000  # UMAP runs 500 epochs up to this many cells, 200 above
 REPORT_EPOCHS = 10  # epochs between progress reports
 _compiled: dict[str, Callable] = {}  # UMAP's numba functions, compiled with the disk cache

@@ -191,14 +191,24 @@ def canberra_umap(
     """2-D UMAP embedding (Canberra, ``min_dist`` 0) of the offset cells, and its fuzzy graph,
     built step by step with progress (embedding.py) and reused for the same cells and
     settings (embedding_cache.py)."""
-    from cytomoe.core.model.embedding import fuzzy_graph_from_neighbours, umap_layout
+    from cytomoe.core.background_imports import import_in_background
+    from cytomoe.core.model.embedding import (
+        UMAP_MODULES,
+        fuzzy_graph_from_neighbours,
+        umap_layout,
+    )
     from cytomoe.core.model.embedding_cache import cached_embedding
 
     progress = callbacks.get("progress")
 
     def embed() -> tuple[np.ndarray, sp.csr_matrix]:
         report(progress, "embed", 0.0, 2, "Canberra nearest neighbours")
-        indices, distances = canberra_neighbours(data, n_neighbors)
+        # UMAP is imported beside the search, whose threads mostly release the lock
+        umap_import = import_in_background(UMAP_MODULES)
+        try:
+            indices, distances = canberra_neighbours(data, n_neighbors)
+        finally:
+            umap_import.join()
         report(progress, "embed", 0.2, 2, "Fuzzy neighbour graph")
         graph = fuzzy_graph_from_neighbours(indices, distances, n_neighbors)
         return umap_layout(data, graph, seed, share=(0.25, 0.95), **callbacks), graph
