@@ -12,6 +12,11 @@ iterations, training seconds and iterations per second, each stage's seconds, F 
 clusters against the manual labels, and the ARI between the CPU's and the GPU's clusters
 (1 = the same clusters). Without CUDA the GPU run is skipped with a line saying so.
 
+``--save-labels`` writes each device's clusters to an ``.npz`` file and ``--reference``
+prints the ARI against such a file from another machine: with ``--devices cuda`` and the
+same ``CYTOMOE_CACHE_DIR`` (so the same embedding), the CUDA run on a lent GPU machine is
+compared with the CPU run where torch's CPU build is the one the project asks for.
+
 ``--sample`` takes a name of benchmarks/suite.py (which reads FCS files, so needs the
 FCS readers installed); ``--table`` a CSV read with pandas alone.
 """
@@ -21,6 +26,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 
@@ -88,6 +94,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--iterations", type=int, help="training iterations (default: the model's)")
     parser.add_argument("--n-train", type=int, help="training cells (default: the model's)")
+    parser.add_argument("--devices", default="cpu,cuda", help="comma-separated (cuda if present)")
+    parser.add_argument("--save-labels", type=Path, help="an .npz of each device's clusters")
+    parser.add_argument("--reference", type=Path, help="an .npz of clusters to compare with")
     args = parser.parse_args()
 
     import torch
@@ -97,11 +106,11 @@ def main() -> int:
 
     events, markers, cofactor, truth = labelled_cells(args)
     print(f"{len(events):,} events, {len(markers)} markers, torch {torch.__version__}")
-    devices = ["cpu"]
+    devices = args.devices.split(",")
     if torch.cuda.is_available():
-        devices.append("cuda")
         print(f"GPU: {torch.cuda.get_device_name(0)}")
-    else:
+    elif "cuda" in devices:
+        devices.remove("cuda")
         print("No CUDA device here (torch.cuda.is_available() is False): the GPU run is skipped.")
     runs = []
     for device in devices:
@@ -113,7 +122,18 @@ def main() -> int:
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if len(runs) == 2:
         agreement = adjusted_rand_score(runs[0]["labels"], runs[1]["labels"])
-        print(f"ARI between the CPU's and the GPU's clusters: {agreement:.4f}")
+        print(
+            f"ARI between the {runs[0]['device']} and {runs[1]['device']} clusters: {agreement:.4f}"
+        )
+    if args.save_labels:
+        np.savez_compressed(args.save_labels, **{r["device"]: r["labels"] for r in runs})
+    if args.reference:
+        with np.load(args.reference) as reference:
+            for name, labels in reference.items():
+                for run in runs:
+                    agreement = adjusted_rand_score(labels, run["labels"])
+                    source = f"{name} ({args.reference.name})"
+                    print(f"ARI between {source} and {run['device']}: {agreement:.4f}")
     return 0
 
 
