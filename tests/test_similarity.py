@@ -129,7 +129,7 @@ def test_one_density_tree_cut_at_two_sizes_gives_what_two_hdbscan_fits_give():
         fitted = HDBSCAN(min_cluster_size=size, min_samples=10, copy=True).fit_predict(points)
         assert fitted.max() > 0
         assert np.array_equal(tree.regions(size), fitted)
-    leaf = HDBSCAN(min_cluster_size=40, min_samples=10, cluster_selection_method="leaf")
+    leaf = HDBSCAN(min_cluster_size=40, min_samples=10, cluster_selection_method="leaf", copy=True)
     assert np.array_equal(tree.regions(40, "leaf"), leaf.fit_predict(points))
 
 

@@ -230,38 +230,40 @@ class DensityTree:
     """HDBSCAN's hierarchy of the (finite) cells of an embedding for one ``min_samples``,
     cut into dense regions of any smallest size.
 
-    Building it (scikit-learn's minimum spanning tree of the mutual reachability, quadratic
-    in the cells) is most of HDBSCAN's time; cutting it is quick. A second cut at another
-    smallest size gives what a second HDBSCAN fit with that size would, bit for bit
-    (tests/test_similarity.py), at no second tree. scikit-learn exposes the cut only through
-    its fit, so ``regions`` calls the function that fit calls."""
+    Building it (the minimum spanning tree of the mutual reachability, quadratic in the
+    cells; reachability_tree.py) is most of HDBSCAN's time; cutting it is quick. A cut at
+    a smallest size gives what an HDBSCAN fit with that size would, bit for bit
+    (tests/test_similarity.py), and any number of cuts share one tree. scikit-learn exposes
+    the cut only through its fit, so ``regions`` calls the function that fit calls, with
+    the fit's defaults."""
 
     def __init__(self, embedding: np.ndarray, min_samples: int):
-        from sklearn.cluster import HDBSCAN
+        from cytomoe.core.model.reachability_tree import single_linkage_tree
 
         embedding = np.asarray(embedding)
         self.finite = np.isfinite(embedding).all(axis=1)  # UMAP leaves cells without edges NaN
         self.min_samples = min(min_samples, int(self.finite.sum()))
         # The smallest region is chosen per cut; the tree depends on min_samples only.
-        self._fitted = HDBSCAN(min_cluster_size=2, min_samples=self.min_samples, copy=True)
-        if self.finite.sum() >= 2:
-            self._fitted.fit(embedding[self.finite])
+        self._tree = (
+            single_linkage_tree(embedding[self.finite], self.min_samples)
+            if self.finite.sum() >= 2
+            else None
+        )
 
     def regions(self, min_population: int, selection: str = "eom") -> np.ndarray:
         """Dense regions of at least ``min_population`` cells (at least 2); -1 for the rest."""
         from sklearn.cluster._hdbscan._tree import tree_to_labels
 
         labels = np.full(len(self.finite), -1, dtype=np.int64)
-        if hasattr(self._fitted, "_single_linkage_tree_"):
+        if self._tree is not None:
             size = max(2, min(min_population, len(self.finite)))
-            fitted = self._fitted
             labels[self.finite] = tree_to_labels(
-                fitted._single_linkage_tree_,
+                self._tree,
                 size,
                 selection,
-                fitted.allow_single_cluster,
-                fitted.cluster_selection_epsilon,
-                fitted.max_cluster_size,
+                False,  # HDBSCAN's allow_single_cluster
+                0.0,  # cluster_selection_epsilon
+                None,  # max_cluster_size
             )[0]
         return labels
 
