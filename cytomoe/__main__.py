@@ -1,3 +1,3 @@
-from cytomoe.cli import main
+from cytomoe.cli import program
 
-raise SystemExit(main())
+program()

@@ -6,8 +6,12 @@ Each subcommand lives in ``cytomoe/commands/<name>.py`` with ``configure(parser)
 """
 
 import argparse
+import atexit
 import importlib
+import os
 import sys
+import threading
+from typing import NoReturn
 
 from cytomoe import __version__
 from cytomoe.core.errors import Cancelled, CytomoeError
@@ -53,11 +57,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_command(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command and its arguments; no command is the desktop app."""
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    if args.command is None:
-        args = parser.parse_args(["gui"])
+    return parser.parse_args(["gui"]) if args.command is None else args
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_command(parse_command(argv))
+
+
+def run_command(args: argparse.Namespace) -> int:
     try:
         return int(args.handler(args) or 0)
     except Cancelled:
@@ -78,3 +89,25 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def program() -> NoReturn:
+    """The `cytomoe` program (its console script and ``python -m cytomoe``).
+
+    When a command other than the desktop app returns, its files are written and closed.
+    The interpreter would then take half a second to tear down the thousands of objects of
+    torch and its neighbours (benchmarks/RESULTS.md), so the process ends after the exit
+    handlers and flushed output instead. The desktop app exits as usual (Qt writes its
+    settings while it tears down), as does any process with another thread still running."""
+    args = parse_command()
+    code = run_command(args)
+    others = [t for t in threading.enumerate() if t is not threading.main_thread()]
+    if args.command == "gui" or any(not t.daemon for t in others):
+        sys.exit(code)
+    atexit._run_exitfuncs()  # what a normal exit runs before the teardown
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or stream: nothing more to deliver
+            pass
+    os._exit(code)

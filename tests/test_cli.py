@@ -101,3 +101,34 @@ def test_demo_keeps_its_outputs_in_a_named_folder(monkeypatch, tmp_path, capsys)
     assert (tmp_path / "cytomoe-demo" / "report.json").is_file()
     assert main(["demo", *quick]) == 0  # a second demo never overwrites the first
     assert (tmp_path / "cytomoe-demo-2" / "report.json").is_file()
+
+
+def program_run(tmp_path, *args: str):
+    """`cytomoe ARGS` through ``program`` in a new process, with an exit handler of its own
+    that leaves a file behind when it runs."""
+    import subprocess
+    import sys
+
+    marker = tmp_path / "exit-handler-ran"
+    script = (
+        "import atexit, pathlib, sys\n"
+        f"atexit.register(pathlib.Path({str(marker)!r}).write_text, 'yes')\n"
+        "from cytomoe.cli import program\n"
+        "sys.argv = ['cytomoe', *sys.argv[1:]]\n"
+        "program()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True)
+    return result, marker.is_file()
+
+
+def test_the_program_ends_after_its_exit_handlers_with_its_output_delivered(tmp_path):
+    from cytomoe.resources import resource_path
+
+    demo = resource_path("demo/multicenter_pbmc_sample1_6k.csv")
+    result, handler_ran = program_run(tmp_path, "info", str(demo))
+    assert result.returncode == 0 and handler_ran
+    assert "6000 events x 8 channels" in result.stdout  # buffered output reached the pipe
+
+    result, handler_ran = program_run(tmp_path, "info", str(tmp_path / "missing.fcs"))
+    assert result.returncode == 2 and handler_ran
+    assert "missing.fcs" in result.stderr
