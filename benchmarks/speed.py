@@ -124,7 +124,9 @@ def main() -> int:
                 if n == SECOND_RUN_EVENTS:
                     print(f"  {name}, second run ...", file=sys.stderr, flush=True)
                     second = compare(source, folder / f"out_{len(rows)}", SECOND_RUN_SETTINGS)
-                    rows.append({"case": f"{name}, second run, other settings", **second})
+                    share = second["cytomoe s"] / rows[-1]["cytomoe s"]
+                    case = f"{name}, second run, other settings ({share:.0%} of the first)"
+                    rows.append({"case": case, **second})
     table = pd.DataFrame(rows)
     print(table.to_markdown(index=False, floatfmt=".2f"))
     return 0
