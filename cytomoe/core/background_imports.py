@@ -14,6 +14,7 @@ from collections.abc import Sequence
 AFTER_EMBEDDING = (
     "cytomoe.core.model.training",  # torch, the network and the optimiser
     "sklearn.cluster",  # HDBSCAN, for the populations
+    "cytomoe.core.model.reachability_tree",  # and its spanning tree's compiled kernel
     "anndata",  # clusters.h5ad
     "PIL.Image",  # report.html's density images
 )

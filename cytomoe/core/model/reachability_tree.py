@@ -45,7 +45,14 @@ def thread_count(n_points: int) -> int:
     return int(max(1, min(numba.get_num_threads(), n_points // TARGET_WORK_PER_THREAD)))
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+# Compiled (or loaded from numba's disk cache) when the module is imported, which
+# background_imports.py does beside UMAP's layout: off the path of the run.
+@numba.njit(
+    "Tuple((i8[::1], i8[::1], f8[::1]))(f8[:, ::1], f8[::1], i8)",
+    cache=True,
+    nogil=True,
+    parallel=True,
+)
 def prim_spanning_tree(
     points: np.ndarray, core: np.ndarray, n_threads: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
