@@ -57,3 +57,24 @@ def test_h5ad_is_not_replaced_unless_asked(tmp_path):
     assert target.read_text() == "earlier results"
     small_file(target, overwrite=True)
     assert anndata.read_h5ad(target).n_obs == 3
+
+
+def test_h5ad_is_written_when_pandas_gives_text_its_string_dtype(tmp_path):
+    # pandas 3 does so by default; anndata refuses to write such columns unless told to
+    with pd.option_context("future.infer_string", True):
+        raw = np.array([[1.0, 10.0], [2.0, 20.0]], dtype=np.float32)
+        var = channel_table(["Nd142Di", "Time"], {"Nd142Di": "CD19"}, {}, ["Nd142Di"])
+        obs = pd.DataFrame(
+            {"cluster_name": pd.Categorical(["T cells", "B cells"]), "note": ["a", "b"]}
+        )
+        populations = pd.DataFrame({"population": ["T cells", "B cells"], "F": [0.9, 0.8]})
+        assert pd.api.types.is_string_dtype(var["channel"].dtype) and var["channel"].dtype != object
+        write_h5ad(
+            tmp_path / "clusters.h5ad", raw, raw, obs, var, uns={"f": {"table": populations}}
+        )
+    adata = anndata.read_h5ad(tmp_path / "clusters.h5ad")
+    assert list(adata.var_names) == ["CD19", "Time"]
+    assert list(adata.var["channel"]) == ["Nd142Di", "Time"]
+    assert list(adata.obs["cluster_name"]) == ["T cells", "B cells"]
+    assert list(adata.obs["note"]) == ["a", "b"]
+    assert list(adata.uns["f"]["table"]["population"]) == ["T cells", "B cells"]

@@ -33,7 +33,7 @@ def channel_table(
             "cofactor": np.array([np.nan if v is None else v for v in cofactor], np.float64),
             "used_for_clustering": np.isin(list(channels), list(clustered)),
         },
-        index=pd.Index(index, dtype=str),
+        index=pd.Index(index),
     )
 
 
@@ -54,15 +54,39 @@ def write_h5ad(
     import anndata
 
     obs = obs.copy()
-    obs.index = pd.Index(np.arange(len(obs)).astype(str), dtype=str)
+    obs.index = pd.Index(np.arange(len(obs)).astype(str))
     adata = anndata.AnnData(
         X=np.asarray(transformed, dtype=np.float32),
-        obs=obs,
-        var=var,
+        obs=plain_text(obs),
+        var=plain_text(var),
         layers={RAW_LAYER: np.asarray(raw, dtype=np.float32)},
-        uns=dict(uns or {}),
+        uns=plain_text(dict(uns or {})),
     )
     if latent is not None:
         adata.obsm[LATENT_KEY] = np.asarray(latent, dtype=np.float32)
     with atomic_output(path, overwrite) as temporary:
         adata.write_h5ad(temporary)
+
+
+def plain_text(value: object) -> object:
+    """``value`` with the text of every table in it (columns, categories, index, column
+    names; through nested dicts) as Python strings. pandas 3 gives text a string dtype of
+    its own, which AnnData writes only when told to and AnnData before 0.11 cannot read."""
+    if isinstance(value, Mapping):
+        return {key: plain_text(item) for key, item in value.items()}
+    if not isinstance(value, pd.DataFrame):
+        return value
+    frame = value.copy()
+    for name in frame.columns:
+        column = frame[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            frame[name] = column.cat.set_categories(_plain_index(column.cat.categories))
+        elif pd.api.types.is_string_dtype(column.dtype):
+            frame[name] = column.astype(object)
+    frame.index = _plain_index(frame.index)
+    frame.columns = _plain_index(frame.columns)
+    return frame
+
+
+def _plain_index(index: pd.Index) -> pd.Index:
+    return index.astype(object) if pd.api.types.is_string_dtype(index.dtype) else index
