@@ -27,6 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from cytomoe.core.background_imports import import_in_background
+from cytomoe.core.model.compiled import jit
 from cytomoe.core.progress import CancelCheck, ProgressCallback, check_cancel, report
 
 NEGATIVE_SAMPLE_RATE = 5
@@ -37,23 +38,16 @@ _compiled: dict[str, Callable] = {}  # UMAP's numba functions, compiled with the
 
 
 def cached_jit(module: str, name: str) -> Callable:
-    """UMAP's numba function ``module.name`` compiled with its own options plus numba's
-    on-disk cache (where numba finds a folder to write it; else UMAP's own, uncached)."""
+    """UMAP's numba function ``module.name`` compiled with its own options, ``nogil`` and
+    numba's on-disk cache where numba finds a folder for it (compiled.py)."""
     key = f"{module}.{name}"
     if key not in _compiled:
         import importlib
 
-        import numba
-
         dispatcher = getattr(importlib.import_module(module), name)
         options = {k: v for k, v in dispatcher.targetoptions.items() if k != "nopython"}
         options["nogil"] = True  # other threads run while it does; the same machine code
-        try:
-            _compiled[key] = numba.njit(
-                dispatcher.py_func, cache=True, locals=dict(dispatcher.locals), **options
-            )
-        except RuntimeError:  # numba has no folder to cache in
-            _compiled[key] = dispatcher
+        _compiled[key] = jit(dispatcher.py_func, locals=dict(dispatcher.locals), **options)
     return _compiled[key]
 
 

@@ -14,6 +14,8 @@ the largest of three), so the tree is the same bit for bit (tests/test_similarit
 import numba
 import numpy as np
 
+from cytomoe.core.model.compiled import jit
+
 LEAF_SIZE = 40  # scikit-learn's HDBSCAN default for its k-d tree
 TARGET_WORK_PER_THREAD = 4_096  # cells per thread and step below which threads cost more
 
@@ -45,15 +47,7 @@ def thread_count(n_points: int) -> int:
     return int(max(1, min(numba.get_num_threads(), n_points // TARGET_WORK_PER_THREAD)))
 
 
-# Compiled (or loaded from numba's disk cache) when the module is imported, which
-# background_imports.py does beside UMAP's layout: off the path of the run.
-@numba.njit(
-    "Tuple((i8[::1], i8[::1], f8[::1]))(f8[:, ::1], f8[::1], i8)",
-    cache=True,
-    nogil=True,
-    parallel=True,
-)
-def prim_spanning_tree(
+def _prim_spanning_tree(
     points: np.ndarray, core: np.ndarray, n_threads: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Prim's minimum spanning tree of the mutual reachability distances
@@ -100,3 +94,13 @@ def prim_spanning_tree(
         distances[step] = new_reach
         current = max(new_cell, 0)
     return sources, targets, distances
+
+
+# Compiled (or loaded from numba's disk cache) when the module is imported, which
+# background_imports.py does beside UMAP's layout: off the path of the run.
+prim_spanning_tree = jit(
+    _prim_spanning_tree,
+    "Tuple((i8[::1], i8[::1], f8[::1]))(f8[:, ::1], f8[::1], i8)",
+    nogil=True,
+    parallel=True,
+)
