@@ -8,7 +8,7 @@ with the same scikit-learn search, then the same Prim's algorithm in numba: each
 updates every cell's reachability and picks the nearest cell, split over threads, with ties
 going to the lowest cell index as in scikit-learn's loop. The arithmetic is scikit-learn's
 operation for operation (a difference, its square, a sum in marker order, a square root,
-the largest of three), so the tree is the same bit for bit (tests/test_similarity.py).
+the largest of three), so the tree is the same bit for bit (tests/test_reachability_tree.py).
 """
 
 import numba
