@@ -87,7 +87,10 @@ def test_similarity_loss_is_near_zero_when_assignments_match_s_and_log_two_for_e
     assert network.similarity_loss(even, same).item() == pytest.approx(math.log(2))
 
 
-def test_similarity_loss_has_autograds_value_and_gradient_bit_for_bit():
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled passes", "torch passes"])
+def test_similarity_loss_has_autograds_value_and_gradient_bit_for_bit(compiled, monkeypatch):
+    monkeypatch.setattr(network, "compiled_passes", lambda pairs: compiled)
+
     def by_autograd(p, s):
         same = (p @ p.T).clamp(network.PROBABILITY_FLOOR, 1.0 - network.PROBABILITY_FLOOR)
         return -torch.where(s, same, 1.0 - same).log().mean()

@@ -9,6 +9,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from cytomoe.core.model import pair_kernels
+
 PROBABILITY_FLOOR = 1e-6  # clamps P Pᵀ into (ε, 1 − ε) so the BCE stays finite
 GATE_DROPOUT = 0.2  # dropout of the noisy gating pass (DEPICT)
 GROUPED_MM_ALIGNMENT = 4  # grouped_mm wants rows of weights in multiples of 16 bytes
@@ -62,8 +64,11 @@ class Experts(nn.Module):
 
     def grouped(self, z: torch.Tensor, expert: torch.Tensor) -> torch.Tensor:
         order = torch.argsort(expert, stable=True)
-        ends = torch.cumsum(torch.bincount(expert, minlength=len(self.weights[0])), 0)
-        ends = ends.to(torch.int32)
+        counts = torch.bincount(expert, minlength=len(self.weights[0]))
+        # Only the experts with cells: grouped_mm's CPU kernel runs a matrix product per
+        # group, empty ones included, and most of the K experts get no cell of a batch.
+        used = counts.nonzero().squeeze(1)
+        ends = torch.cumsum(counts[used], 0).to(torch.int32)
         sorted_expert = expert[order]
         h = z[order]
         last = len(self.weights) - 1
@@ -71,13 +76,17 @@ class Experts(nn.Module):
             # Zero padding of the inner and outer sizes to grouped_mm's alignment.
             pad_in = -weight.shape[1] % GROUPED_MM_ALIGNMENT
             pad_out = -weight.shape[2] % GROUPED_MM_ALIGNMENT
-            product = F.grouped_mm(
-                F.pad(h, (0, pad_in)), F.pad(weight, (0, pad_out, 0, pad_in)), offs=ends
-            )
+            padded_weight = weight[used]
+            if pad_in or pad_out:  # F.pad copies even when it adds nothing
+                h = F.pad(h, (0, pad_in))
+                padded_weight = F.pad(padded_weight, (0, pad_out, 0, pad_in))
+            product = F.grouped_mm(h, padded_weight, offs=ends)
             h = product[:, : weight.shape[2]] + bias[sorted_expert]
             if layer < last:
                 h = F.elu(h)
-        return h[torch.argsort(order)]
+        unsorted = torch.empty_like(order)  # the inverse permutation, without a second sort
+        unsorted[order] = torch.arange(len(order), device=order.device)
+        return h[unsorted]
 
 
 class MoESimVAENet(nn.Module):
@@ -166,17 +175,18 @@ def similarity_loss(p: torch.Tensor, similarity: torch.Tensor) -> torch.Tensor:
 
 class PairBCE(torch.autograd.Function):
     """−mean log of the clamped pair probabilities where S holds and of 1 minus them where it
-    does not, with its gradient written out: three passes over the B × B pairs where
-    autograd's chain of clamp, 1 − x, where, log and mean takes eleven, for the same
-    values bit for bit (tests/test_model.py)."""
+    does not, with its gradient written out: one pass over the B × B pairs each way on the
+    CPU (pair_kernels.py), a few torch passes elsewhere, where autograd's chain of clamp,
+    1 − x, where, log and mean takes eleven; the same values bit for bit
+    (tests/test_model.py)."""
 
     @staticmethod
     def forward(
         ctx: torch.autograd.function.FunctionCtx, pairs: torch.Tensor, similarity: torch.Tensor
     ) -> torch.Tensor:
-        same = pairs.clamp(PROBABILITY_FLOOR, 1.0 - PROBABILITY_FLOOR)
-        chosen = torch.where(similarity, same, 1.0 - same)
-        ctx.save_for_backward(chosen, similarity, same == pairs)  # == : not clamped
+        similarity = similarity.contiguous()
+        chosen, unclamped = chosen_pairs(pairs, similarity)
+        ctx.save_for_backward(chosen, similarity, unclamped)
         return -chosen.log().mean()
 
     @staticmethod
@@ -187,8 +197,46 @@ class PairBCE(torch.autograd.Function):
         # d/dx −mean(log x) = −1/(n x); where S does not hold, x = 1 − P Pᵀ flips the sign.
         # Dividing ±c by x gives autograd's ±(c / x) exactly: negation is exact in IEEE.
         per_pair = grad.neg() / chosen.numel()
-        signed = torch.where(similarity, per_pair, per_pair.neg()) / chosen
-        return torch.where(unclamped, signed, 0.0), None
+        return pair_gradient(chosen, similarity, unclamped, per_pair), None
+
+
+def compiled_passes(pairs: torch.Tensor) -> bool:
+    """Whether pair_kernels.py takes the B × B passes: float32 pairs on the CPU."""
+    return pairs.device.type == "cpu" and pairs.dtype == torch.float32
+
+
+def chosen_pairs(
+    pairs: torch.Tensor, similarity: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The pair probabilities clamped into (ε, 1 − ε) where S holds and one minus them where
+    it does not, and where the clamp left them unchanged."""
+    if compiled_passes(pairs):
+        chosen, unclamped = torch.empty_like(pairs), torch.empty_like(similarity)
+        pair_kernels.chosen_pairs(
+            pairs.detach().contiguous().numpy(),
+            similarity.numpy(),
+            PROBABILITY_FLOOR,  # both bounds rounded to float32 as torch's clamp does
+            1.0 - PROBABILITY_FLOOR,
+            chosen.numpy(),
+            unclamped.numpy(),
+        )
+        return chosen, unclamped
+    same = pairs.clamp(PROBABILITY_FLOOR, 1.0 - PROBABILITY_FLOOR)
+    return torch.where(similarity, same, 1.0 - same), same == pairs
+
+
+def pair_gradient(
+    chosen: torch.Tensor, similarity: torch.Tensor, unclamped: torch.Tensor, per_pair: torch.Tensor
+) -> torch.Tensor:
+    """±``per_pair`` / ``chosen``, minus where S does not hold, zero where clamped."""
+    if compiled_passes(chosen):
+        gradient = torch.empty_like(chosen)
+        pair_kernels.pair_gradient(
+            chosen.numpy(), similarity.numpy(), unclamped.numpy(), per_pair.item(), gradient.numpy()
+        )
+        return gradient
+    signed = torch.where(similarity, per_pair, per_pair.neg()) / chosen
+    return torch.where(unclamped, signed, 0.0)
 
 
 def depict_loss(p: torch.Tensor, p_noisy: torch.Tensor) -> torch.Tensor:
