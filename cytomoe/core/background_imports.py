@@ -15,6 +15,7 @@ AFTER_EMBEDDING = (
     "cytomoe.core.model.training",  # torch, the network and the optimiser
     "sklearn.cluster",  # HDBSCAN, for the populations
     "cytomoe.core.model.reachability_tree",  # and its spanning tree's compiled kernel
+    "cytomoe.core.model.pair_kernels",  # the similarity loss's compiled passes
     "anndata",  # clusters.h5ad
     "PIL.Image",  # report.html's density images
 )

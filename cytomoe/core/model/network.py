@@ -4,12 +4,11 @@ Kept apart from the estimator (model.py) so the losses can be tested on tiny ten
 """
 
 import math
+import sys
 
 import torch
 from torch import nn
 from torch.nn import functional as F
-
-from cytomoe.core.model import pair_kernels
 
 PROBABILITY_FLOOR = 1e-6  # clamps P Pᵀ into (ε, 1 − ε) so the BCE stays finite
 GATE_DROPOUT = 0.2  # dropout of the noisy gating pass (DEPICT)
@@ -201,8 +200,12 @@ class PairBCE(torch.autograd.Function):
 
 
 def compiled_passes(pairs: torch.Tensor) -> bool:
-    """Whether pair_kernels.py takes the B × B passes: float32 pairs on the CPU."""
-    return pairs.device.type == "cpu" and pairs.dtype == torch.float32
+    """Whether pair_kernels.py takes the B × B passes: float32 pairs on the CPU, in a process
+    that has loaded numba already (every run that embeds or finds populations). Loading
+    numba and the kernels for a training alone, as a run whose embedding and regions come
+    from the cache would, costs more than they save there (benchmarks/RESULTS.md); both
+    ways give the same bits."""
+    return pairs.device.type == "cpu" and pairs.dtype == torch.float32 and "numba" in sys.modules
 
 
 def chosen_pairs(
@@ -211,6 +214,8 @@ def chosen_pairs(
     """The pair probabilities clamped into (ε, 1 − ε) where S holds and one minus them where
     it does not, and where the clamp left them unchanged."""
     if compiled_passes(pairs):
+        from cytomoe.core.model import pair_kernels
+
         chosen, unclamped = torch.empty_like(pairs), torch.empty_like(similarity)
         pair_kernels.chosen_pairs(
             pairs.detach().contiguous().numpy(),
@@ -230,6 +235,8 @@ def pair_gradient(
 ) -> torch.Tensor:
     """±``per_pair`` / ``chosen``, minus where S does not hold, zero where clamped."""
     if compiled_passes(chosen):
+        from cytomoe.core.model import pair_kernels
+
         gradient = torch.empty_like(chosen)
         pair_kernels.pair_gradient(
             chosen.numpy(), similarity.numpy(), unclamped.numpy(), per_pair.item(), gradient.numpy()
