@@ -26,6 +26,6 @@ def test_a_function_without_a_source_file_is_compiled_without_the_cache():
 
 
 def test_a_function_with_a_source_file_is_cached():
-    from cytomoe.core.model.reachability_tree import prim_spanning_tree
+    from cytomoe.core.model.reachability_tree import prim_in_blocks
 
-    assert prim_spanning_tree._cache.__class__.__name__ == "FunctionCache"
+    assert prim_in_blocks._cache.__class__.__name__ == "FunctionCache"

@@ -1,4 +1,4 @@
-"""HDBSCAN's spanning tree built on threads is scikit-learn's, bit for bit."""
+"""HDBSCAN's spanning tree built block by block is scikit-learn's, bit for bit."""
 
 import numpy as np
 import pytest
@@ -17,7 +17,7 @@ def cells_with_ties(n_dims: int) -> np.ndarray:
 
 
 @pytest.mark.parametrize("n_dims", [2, 3])
-def test_the_spanning_tree_is_scikit_learns_on_any_number_of_threads(n_dims):
+def test_the_spanning_tree_is_scikit_learns_with_blocks_of_any_size(n_dims):
     from sklearn.cluster._hdbscan._linkage import mst_from_data_matrix
     from sklearn.metrics import DistanceMetric
     from sklearn.neighbors import NearestNeighbors
@@ -26,8 +26,8 @@ def test_the_spanning_tree_is_scikit_learns_on_any_number_of_threads(n_dims):
     core = NearestNeighbors(n_neighbors=10).fit(points).kneighbors(points)[0][:, -1].copy()
     expected = mst_from_data_matrix(points, core, DistanceMetric.get_metric("euclidean"), 1.0)
     assert len(np.unique(expected["distance"])) < len(expected) - 100  # ties were there
-    for threads in (1, 2, 3, 8):
-        sources, targets, distances = prim_spanning_tree(points, core, threads)
+    for block_size in (1, 7, 64, len(points)):
+        sources, targets, distances = prim_spanning_tree(points, core, block_size)
         assert np.array_equal(sources, expected["current_node"])
         assert np.array_equal(targets, expected["next_node"])
         assert np.array_equal(distances, expected["distance"])
