@@ -37,7 +37,7 @@ except Embedding as stop:
     assert run_python(code) == "False"
 
 
-def test_the_layout_imports_torch_anndata_and_the_tree_kernel_beside_its_epochs():
+def test_the_layout_imports_torch_anndata_and_the_compiled_kernels_beside_its_epochs():
     code = """
 import sys
 import numpy as np
@@ -47,9 +47,11 @@ from cytomoe.core.model.embedding import fuzzy_graph_from_neighbours, umap_layou
 data = np.random.default_rng(0).normal(size=(300, 3)).astype(np.float32)
 distances, indices = NearestNeighbors(n_neighbors=15).fit(data).kneighbors(data)
 graph = fuzzy_graph_from_neighbours(indices, distances, 15)
-names = ("torch", "anndata", "cytomoe.core.model.reachability_tree")
+names = (
+    "torch", "anndata", "cytomoe.core.model.reachability_tree", "cytomoe.core.model.pair_kernels"
+)
 before = [name in sys.modules for name in names]
 umap_layout(data, graph, 0)
 print(before, [name in sys.modules for name in names])
 """
-    assert run_python(code) == "[False, False, False] [True, True, True]"
+    assert run_python(code) == "[False, False, False, False] [True, True, True, True]"

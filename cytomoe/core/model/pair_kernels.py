@@ -1,10 +1,10 @@
 """The similarity loss's elementwise passes over the B × B pairs of a batch, compiled.
 
 In torch the forward pass is four passes over the pairs (clamp, 1 − x, where, ==) and the
-backward pass four more, each reading and writing B² values from memory; here each is one
-loop. The arithmetic is torch's operation for operation in float32 (a clamp, a subtraction
-from one, a division), so the loss and its gradient are the same bit for bit
-(tests/test_model.py)."""
+backward pass three more (where, division, where), each reading and writing B² values from
+memory; here each is one loop. The arithmetic is torch's operation for operation in
+float32 (a clamp, a subtraction from one, a division), so the loss and its gradient are the
+same bit for bit (tests/test_model.py)."""
 
 import numpy as np
 
