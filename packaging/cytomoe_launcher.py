@@ -18,6 +18,10 @@ import multiprocessing
 import os
 import sys
 
+# numba's cache locators for the bundle: ours (cytomoe/core/model/bundle_cache.py), then
+# numba's own. Named, not imported: importing numba here would slow every start.
+NUMBA_LOCATORS = "cytomoe.core.model.bundle_cache.BundleCacheLocator,UserWideCacheLocator"
+
 
 def _smoke_train() -> None:
     """Patch the main window so that opening the demo data also trains and then quits."""
@@ -61,6 +65,8 @@ def _smoke_train() -> None:
 
 
 def main() -> int:
+    # before numba is imported: compiled code kept per bundle, not per working folder
+    os.environ.setdefault("NUMBA_CACHE_LOCATOR_CLASSES", NUMBA_LOCATORS)
     if os.environ.get("CYTOMOE_BUNDLE_SMOKE") == "train":
         _smoke_train()
     from cytomoe.cli import main as cli_main

@@ -1,8 +1,9 @@
 """numba compilation with numba's disk cache wherever numba can keep one.
 
-numba keeps compiled code beside a function's source file or in the user's cache folder,
-and refuses ``cache=True`` where it can use neither: in a frozen app whose modules come
-without source files, say. There the code is compiled in each process instead."""
+numba keeps compiled code beside a function's source file or in the user's cache folder
+(in the desktop bundle, per bundle: bundle_cache.py), and refuses ``cache=True`` where it
+can use neither: code without a source file outside a frozen app, or a cache folder it
+cannot write, say. There the code is compiled in each process instead."""
 
 from collections.abc import Callable
 
