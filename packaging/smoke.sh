@@ -154,7 +154,11 @@ if kill -0 $gui 2>/dev/null; then
     else
         wait $gui
         status=$?
-        left=$(for pid in $kids; do kill -0 "$pid" 2>/dev/null && echo "$pid"; done)
+        for _ in $(seq 30); do  # the app's child processes see it end and follow at once
+            left=$(for pid in $kids; do kill -0 "$pid" 2>/dev/null && echo "$pid"; done)
+            [[ -z $left ]] && break
+            sleep 0.1
+        done
         if [[ -n $left ]]; then
             fail "gui --demo ended on SIGTERM (status $status) but left processes: $left"
         else

@@ -72,6 +72,7 @@ def test_unchecking_a_marker_removes_it_from_clustering(window):
 def test_training_fills_legend_expert_grid_and_scores_against_gates(qtbot, window, tmp_path):
     window.marker_panel.set_use("CD4", False)
     train(qtbot, window)
+    assert window.compute_process.is_alive()  # kept, loaded, for the next training
     result = window.result
     assert result.model.markers_ == list(DEMO_MARKERS.values())[:7]
     n = result.model.n_clusters_
@@ -105,6 +106,7 @@ def test_training_fills_legend_expert_grid_and_scores_against_gates(qtbot, windo
 
 
 def test_cancelling_training_stops_it_and_keeps_the_window_usable(qtbot, window):
+    first = window.start_compute_process(keep=True)  # as the app does when it opens
     window.training_panel.iterations.setValue(100_000)
     window.train()
     qtbot.waitUntil(lambda: window.worker is not None, timeout=5_000)
@@ -115,7 +117,10 @@ def test_cancelling_training_stops_it_and_keeps_the_window_usable(qtbot, window)
     assert cancelled == [True]
     assert window.result is None
     assert window.training_panel.start.isEnabled()
-    assert not window.errors
+    assert not first.is_alive()  # the cancel ended the training's process ...
+    assert window.compute_process.is_alive()  # ... and a fresh one loads for the next
+    window.close()
+    assert window.compute_process is None and not window.errors
 
 
 def test_unreadable_file_is_listed_and_the_rest_opens(qtbot, shared_data, tmp_path, monkeypatch):

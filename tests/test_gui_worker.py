@@ -1,4 +1,5 @@
-"""The GUI's worker runs training in a child process; the child never outlives the app."""
+"""The GUI's worker runs training in a compute process, which loads the analysis libraries
+first, serves one job after another and never outlives the app."""
 
 import multiprocessing
 import os
@@ -6,8 +7,13 @@ import signal
 import time
 from pathlib import Path
 
-from cytomoe.core.errors import Cancelled
-from cytomoe.gui.worker import _child
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from cytomoe.core.errors import Cancelled  # noqa: E402
+from cytomoe.core.progress import report  # noqa: E402
+from cytomoe.gui.worker import ComputeProcess, Worker  # noqa: E402
 
 
 def wait_until_cancelled(progress=None, should_cancel=None):
@@ -17,15 +23,18 @@ def wait_until_cancelled(progress=None, should_cancel=None):
     raise Cancelled("stopped")
 
 
+def process_id(progress=None, should_cancel=None):
+    """Stands in for training: says which process ran it."""
+    report(progress, "train", 1, 1, "done")
+    return os.getpid()
+
+
 def start_training_child(pids):
-    """Stands in for the app: starts the child as the worker does, then waits."""
-    context = multiprocessing.get_context("spawn")
-    messages = context.Queue()  # held here until the end, as the worker holds it
-    child = context.Process(
-        target=_child, args=(wait_until_cancelled, (), {}, messages), daemon=True
-    )
-    child.start()
-    pids.put(child.pid)
+    """Stands in for the app: sends a job to a compute process as the worker does, then
+    waits."""
+    process = ComputeProcess()
+    process.jobs.put((wait_until_cancelled, (), {}))
+    pids.put(process.pid)
     time.sleep(600)
 
 
@@ -51,3 +60,37 @@ def test_the_training_child_stops_when_the_app_is_killed():
     while not has_ended(child) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert has_ended(child)
+
+
+@pytest.mark.gui
+def test_one_compute_process_loads_the_libraries_then_runs_job_after_job(qtbot):
+    process = ComputeProcess()
+    try:
+        stages, results = [], []
+        for _ in range(2):
+            worker = Worker(process_id, process=process)
+            worker.progressed.connect(lambda progress: stages.append(progress.stage))
+            worker.succeeded.connect(results.append)
+            with qtbot.waitSignal(worker.finished, timeout=120_000):
+                worker.start()
+            worker.wait()
+        assert results == [process.pid, process.pid]
+        assert stages == ["prepare", "train", "train"]  # loading first, shown to the first job
+    finally:
+        process.stop()
+    assert not process.is_alive()
+
+
+@pytest.mark.gui
+def test_cancelling_a_job_stops_its_compute_process(qtbot):
+    process = ComputeProcess()
+    worker = Worker(wait_until_cancelled, process=process)
+    cancelled = []
+    worker.cancelled.connect(lambda: cancelled.append(True))
+    worker.start()
+    time.sleep(1)
+    with qtbot.waitSignal(worker.finished, timeout=30_000):
+        worker.cancel()
+    worker.wait()
+    assert cancelled == [True]
+    assert not process.is_alive()

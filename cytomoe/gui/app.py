@@ -15,6 +15,7 @@ def run_app(paths: list[str], demo: bool = False) -> int:
 
     window = MainWindow()
     window.show()
+    window.start_compute_process(keep=True)  # loads the analysis libraries meanwhile
     if demo:
         window.open_demo()
     elif paths:

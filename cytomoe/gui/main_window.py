@@ -62,7 +62,7 @@ from cytomoe.gui.marker_panel import MarkerPanel
 from cytomoe.gui.plate_view import PlateView
 from cytomoe.gui.prompts import ask_file
 from cytomoe.gui.training_panel import TrainingPanel
-from cytomoe.gui.worker import Worker
+from cytomoe.gui.worker import ComputeProcess, Worker
 
 
 def elastic_label() -> QLabel:
@@ -116,6 +116,8 @@ class MainWindow(QMainWindow):
         self._shown: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # x, y, mask
         self.worker: Worker | None = None
         self.job_message = ""
+        self.compute_process: ComputeProcess | None = None  # trains; started when first needed
+        self.keep_compute_process = False  # start a new one whenever the last has ended
         self._build_views()
         self._build_actions()
         self._update_enabled()
@@ -388,9 +390,9 @@ class MainWindow(QMainWindow):
         function: Callable[..., object],
         on_success: Callable[[object], None],
         message: str,
-        in_child_process: bool = False,
+        process: ComputeProcess | None = None,
     ) -> Worker:
-        worker = Worker(function, in_child_process=in_child_process)
+        worker = Worker(function, process=process)
         worker.progressed.connect(self._progress)
         worker.succeeded.connect(on_success)
         worker.failed.connect(self._job_failed)
@@ -429,9 +431,22 @@ class MainWindow(QMainWindow):
         finished, self.worker = self.worker, None
         if finished is not None:
             finished.wait()
+        if self.compute_process is not None and not self.compute_process.is_alive():
+            self.compute_process = None  # stopped by a cancel, or it failed
+            if self.keep_compute_process:
+                self.start_compute_process()
         self.status_progress.setVisible(False)
         self.training_panel.set_running(False)
         self._update_enabled()
+
+    def start_compute_process(self, keep: bool = False) -> ComputeProcess:
+        """The process that trains, started now unless one runs: it loads the analysis
+        libraries while the user opens data and picks markers. With ``keep`` (the app), a new
+        one starts whenever a cancel ends the last; without, the next training starts it."""
+        self.keep_compute_process = self.keep_compute_process or keep
+        if self.compute_process is None or not self.compute_process.is_alive():
+            self.compute_process = ComputeProcess()
+        return self.compute_process
 
     def cancel(self) -> None:
         if self.worker is not None:
@@ -455,6 +470,10 @@ class MainWindow(QMainWindow):
         elif not self._may_discard("Quit"):
             event.ignore()
             return
+        self.keep_compute_process = False
+        if self.compute_process is not None:
+            self.compute_process.stop()
+            self.compute_process = None
         event.accept()
 
     def _may_discard(self, what: str) -> bool:
@@ -644,7 +663,7 @@ class MainWindow(QMainWindow):
             partial(analyse, settings, plate=self.plate),
             self._trained,
             "Training MoE-Sim-VAE…",
-            in_child_process=True,
+            process=self.start_compute_process(),
         )
 
     def _trained(self, result: AnalysisResult) -> None:

@@ -4,15 +4,16 @@ It runs a plain core function that takes ``progress`` and ``should_cancel`` keyw
 arguments, forwards its progress reports as a signal, and lets the window ask it to stop;
 the core raises `Cancelled` at its next check.
 
-With ``in_child_process=True`` the function runs in a child process and the thread only relays
-its messages. Training needs that: UMAP's compiled (numba) code holds Python's GIL for
-hundreds of milliseconds at a time, which would freeze the window if it ran in a thread of
-the GUI's own process. The function, its arguments and its result must be picklable.
-Cancelling ends that child at once: nothing it was computing is kept, and its next
-cancellation check may be seconds away (inside UMAP or a training step).
+With ``process`` (a `ComputeProcess`) the function runs in that child process and the thread
+only relays its messages. Training needs that: UMAP's compiled (numba) code holds Python's
+GIL for hundreds of milliseconds at a time, which would freeze the window if it ran in a
+thread of the GUI's own process. The function, its arguments and its result must be
+picklable. Cancelling ends that process at once, rather than wait for a cancellation check
+that may be seconds away (inside UMAP or a training step): nothing it was computing is kept.
 """
 
 import multiprocessing
+import os
 import pickle
 import queue
 import threading
@@ -28,16 +29,52 @@ from cytomoe.core.progress import CancelCheck, Progress, ProgressCallback
 POLL_SECONDS = 0.05
 
 
+class ComputeProcess:
+    """A spawned process that runs the window's trainings one after another.
+
+    It loads what an analysis needs (core/analysis/warm_up.py) as soon as it starts, while the
+    user opens data and picks markers: a training asked for meanwhile waits for that, showing
+    its progress, and later ones find it all loaded. It ends when stopped (a cancelled
+    training stops it), and by itself as soon as the app's process has ended.
+    """
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.jobs: Queue = context.Queue()
+        # A job is sent only once the process is ready for it, so none waits in the pipe for
+        # a process that is stopped while it loads; should one wait there all the same, the
+        # app's exit does not wait for it.
+        self.jobs.cancel_join_thread()
+        self.messages: Queue = context.Queue()
+        self.ready = False  # the process has loaded and waits for a job (the Worker sets it)
+        self._process = context.Process(
+            target=_serve, args=(self.jobs, self.messages), daemon=True, name="cytomoe-compute"
+        )
+        self._process.start()
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def is_alive(self) -> bool:
+        return self._process.is_alive()
+
+    def stop(self) -> None:
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join(timeout=5)
+
+
 class Worker(QThread):
     progressed = Signal(object)  # Progress
     succeeded = Signal(object)  # the function's result
     failed = Signal(str)  # one sentence for the user
     cancelled = Signal()
 
-    def __init__(self, function: Callable, *args, in_child_process: bool = False, **kwargs):
+    def __init__(self, function: Callable, *args, process: ComputeProcess | None = None, **kwargs):
         super().__init__()
         self._function, self._args, self._kwargs = function, args, kwargs
-        self._in_child_process = in_child_process
+        self._process = process
         self._stop = threading.Event()
         self.details = ""  # traceback of an unexpected error, for the log
 
@@ -50,8 +87,8 @@ class Worker(QThread):
 
     def run(self) -> None:
         outcome = (
-            self._run_in_child_process()
-            if self._in_child_process
+            self._run_in_process(self._process)
+            if self._process is not None
             else _call(
                 self._function, self._args, self._kwargs, self.progressed.emit, self._stop.is_set
             )
@@ -65,34 +102,27 @@ class Worker(QThread):
             message, self.details = value
             self.failed.emit(message)
 
-    def _run_in_child_process(self) -> tuple[str, object]:
-        context = multiprocessing.get_context("spawn")
-        messages = context.Queue()
-        child = context.Process(
-            target=_child,
-            daemon=True,
-            args=(self._function, self._args, self._kwargs, messages),
-        )
-        child.start()
-        try:
-            while True:
-                if self._stop.is_set():
-                    child.terminate()
-                    return "cancelled", None
-                try:
-                    kind, value = messages.get(timeout=POLL_SECONDS)
-                except queue.Empty:
-                    if not child.is_alive() and messages.empty():
-                        return "failed", ("The computation stopped unexpectedly.", "")
-                    continue
-                if kind == "progress":
-                    self.progressed.emit(value)
-                else:
-                    return kind, pickle.loads(value)
-        finally:
-            child.join(timeout=5)
-            if child.is_alive():
-                child.terminate()
+    def _run_in_process(self, process: ComputeProcess) -> tuple[str, object]:
+        sent = False
+        while True:
+            if self._stop.is_set():
+                process.stop()
+                return "cancelled", None
+            if process.ready and not sent:
+                process.jobs.put((self._function, self._args, self._kwargs))
+                sent = True
+            try:
+                kind, value = process.messages.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                if not process.is_alive() and process.messages.empty():
+                    return "failed", ("The computation stopped unexpectedly.", "")
+                continue
+            if kind == "ready":
+                process.ready = True
+            elif kind == "progress":
+                self.progressed.emit(value)
+            else:
+                return kind, pickle.loads(value)
 
 
 def _call(
@@ -117,16 +147,31 @@ def _call(
         )
 
 
-def _child(
-    function: Callable[..., object], args: tuple, kwargs: dict[str, object], messages: Queue
-) -> None:
+def _serve(jobs: Queue, messages: Queue) -> None:
+    """The compute process: load what analyses need, then run each job sent, until the app
+    has gone."""
+    # The app may end without saying so (killed, SIGTERM): then end at once, whatever this
+    # process is doing, rather than load or train on, unseen, holding its memory.
+    parent = multiprocessing.parent_process()
+    threading.Thread(target=_exit_after, args=(parent,), daemon=True, name="app-watch").start()
+    from cytomoe.core.analysis.warm_up import warm_up
+
     def report(progress: Progress) -> None:
         messages.put(("progress", progress))
 
-    # The app may end without saying so (killed, SIGTERM): then stop at the next check
-    # rather than train on, unseen, holding its memory.
-    parent = multiprocessing.parent_process()
-    kind, value = _call(function, args, kwargs, report, lambda: not parent.is_alive())
-    # Plain pickle: the queue's own would share torch tensors through file descriptors that
-    # vanish when this process ends.
-    messages.put((kind, pickle.dumps(value)))
+    try:
+        warm_up(report)
+    except Exception:  # noqa: BLE001 - the job that needs a module loads it again and says why it failed
+        pass
+    messages.put(("ready", None))
+    while True:
+        function, args, kwargs = jobs.get()
+        kind, value = _call(function, args, kwargs, report, lambda: False)
+        # Plain pickle: the queue's own would share torch tensors through this process's
+        # file descriptors, which vanish if it is stopped before the app has read them.
+        messages.put((kind, pickle.dumps(value)))
+
+
+def _exit_after(parent: multiprocessing.process.BaseProcess) -> None:
+    parent.join()  # returns when the app's process has ended
+    os._exit(0)

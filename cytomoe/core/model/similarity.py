@@ -191,29 +191,36 @@ def canberra_umap(
     """2-D UMAP embedding (Canberra, ``min_dist`` 0) of the offset cells, and its fuzzy graph,
     built step by step with progress (embedding.py) and reused for the same cells and
     settings (embedding_cache.py)."""
+    from cytomoe.core.model.embedding_cache import cached_embedding
+
+    return cached_embedding(
+        data,
+        {"n_neighbors": n_neighbors, "seed": seed},
+        lambda: embed_with_canberra_umap(data, n_neighbors, seed, **callbacks),
+    )
+
+
+def embed_with_canberra_umap(
+    data: np.ndarray, n_neighbors: int, seed: int, **callbacks: Unpack[Callbacks]
+) -> tuple[np.ndarray, sp.csr_matrix]:
+    """`canberra_umap`'s embedding and graph, computed anew."""
     from cytomoe.core.background_imports import import_in_background
     from cytomoe.core.model.embedding import (
         UMAP_MODULES,
         fuzzy_graph_from_neighbours,
         umap_layout,
     )
-    from cytomoe.core.model.embedding_cache import cached_embedding
 
-    progress = callbacks.get("progress")
-
-    def embed() -> tuple[np.ndarray, sp.csr_matrix]:
-        report(progress, "embed", 0.0, 2, "Canberra nearest neighbours")
-        # UMAP is imported beside the search, whose threads mostly release the lock
-        umap_import = import_in_background(UMAP_MODULES)
-        try:
-            indices, distances = canberra_neighbours(data, n_neighbors)
-        finally:
-            umap_import.join()
-        report(progress, "embed", 0.2, 2, "Fuzzy neighbour graph")
-        graph = fuzzy_graph_from_neighbours(indices, distances, n_neighbors)
-        return umap_layout(data, graph, seed, share=(0.25, 0.95), **callbacks), graph
-
-    return cached_embedding(data, {"n_neighbors": n_neighbors, "seed": seed}, embed)
+    report(callbacks.get("progress"), "embed", 0.0, 2, "Canberra nearest neighbours")
+    # UMAP is imported beside the search, whose threads mostly release the lock
+    umap_import = import_in_background(UMAP_MODULES)
+    try:
+        indices, distances = canberra_neighbours(data, n_neighbors)
+    finally:
+        umap_import.join()
+    report(callbacks.get("progress"), "embed", 0.2, 2, "Fuzzy neighbour graph")
+    graph = fuzzy_graph_from_neighbours(indices, distances, n_neighbors)
+    return umap_layout(data, graph, seed, share=(0.25, 0.95), **callbacks), graph
 
 
 def density_populations(
