@@ -9,9 +9,10 @@ arguments instead of cytomoe's. PyInstaller's runtime hook makes `freeze_support
 those arguments on every platform, run the child's work and exit; it must come first.
 
 CYTOMOE_BUNDLE_SMOKE=train (used by packaging/smoke.sh only): with `cytomoe gui --demo`,
-train on the demo data as soon as it is loaded, print one line on how it ended and quit
-(CYTOMOE_BUNDLE_SMOKE_HOLD seconds later, for a screenshot), so that a smoke test exercises
-the training child process of the frozen app.
+train on the demo data as soon as it is loaded (CYTOMOE_BUNDLE_SMOKE_ITERATIONS iterations
+where set), print one line on how it ended and quit (CYTOMOE_BUNDLE_SMOKE_HOLD seconds later,
+for a screenshot), so that a smoke test exercises the training child process of the frozen
+app.
 """
 
 import multiprocessing
@@ -47,6 +48,9 @@ def _smoke_train() -> None:
             return
         if not state["trained"]:
             state["trained"] = True
+            iterations = os.environ.get("CYTOMOE_BUNDLE_SMOKE_ITERATIONS")
+            if iterations:
+                window.training_panel.iterations.setValue(int(iterations))
             say(f"demo loaded ({window.plate.name}); training in a child process")
             window.train()
         elif window.result is not None and not state["done"]:

@@ -235,7 +235,9 @@ fi
 # 6. (with --term-training) SIGTERM to the app while it trains: no process may be left
 #    behind (the training child and multiprocessing's resource tracker included).
 if ((term_training)); then
-    "${x[@]}" CYTOMOE_BUNDLE_SMOKE=train "$EXE" gui --demo >"$OUT/term.log" 2>&1 &
+    # far more iterations than it can run before the signal, so that it is training then
+    "${x[@]}" CYTOMOE_BUNDLE_SMOKE=train CYTOMOE_BUNDLE_SMOKE_ITERATIONS=100000 "$EXE" gui \
+        --demo >"$OUT/term.log" 2>&1 &
     app=$!
     for _ in $(seq "$WINDOW_TIMEOUT"); do
         grep -q 'training in a child process' "$OUT/term.log" && break
@@ -243,10 +245,14 @@ if ((term_training)); then
     done
     sleep 8
     kids=$(descendants $app)
+    running=0
+    kill -0 $app 2>/dev/null && running=1
     kill -TERM $app
     sleep 10
     left=$(for pid in $kids; do kill -0 "$pid" 2>/dev/null && echo "$pid"; done)
-    if [[ -z $left ]]; then
+    if ((!running)) || [[ -z $kids ]]; then
+        fail "SIGTERM while training: the app was not training with a child process then"
+    elif [[ -z $left ]]; then
         pass "SIGTERM while training: the app and its $(echo $kids | wc -w) child process(es) ended"
     else
         fail "SIGTERM while training left processes behind: $(ps -o pid=,args= -p \
