@@ -43,3 +43,17 @@ def test_the_embedding_shows_its_step_and_time_left(qtbot):
         panel.status.text() == "Canberra-UMAP similarity: Layout epoch 20 of 200, about 42 s left"
     )
     assert panel.progress.value() == 250
+
+
+def test_a_started_training_is_busy_until_its_first_report_and_not_after_a_cancel(qtbot):
+    from cytomoe.core.progress import Progress
+
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.set_running(True)
+    assert panel.progress.maximum() == 0 and panel.status.text() == "Starting…"
+    panel.show_progress(Progress("prepare", 0, None, "Loading the analysis libraries"))
+    assert panel.progress.maximum() == 0
+    assert panel.status.text() == "Loading the analysis libraries"
+    panel.set_running(False)  # cancelled before any step reported a fraction
+    assert panel.progress.maximum() == 1000

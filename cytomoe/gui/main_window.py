@@ -414,7 +414,7 @@ class MainWindow(QMainWindow):
             self.status_progress.setValue(int(1000 * fraction))
         if progress.message:
             self.status_text.setText(progress.message)
-        if progress.stage in ("embed", "train", "assign"):
+        if progress.stage in ("prepare", "embed", "train", "assign"):  # a training's stages
             self.training_panel.show_progress(progress)
 
     def _job_failed(self, message: str) -> None:

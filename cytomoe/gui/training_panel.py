@@ -161,8 +161,11 @@ class TrainingPanel(QWidget):
         self.start.setEnabled(not running)
         self.cancel.setEnabled(running)
         if running:
-            self.progress.setValue(0)
+            self.progress.setRange(0, 0)  # busy until the first report
+            self.status.setText("Starting…")
             self._clear_curves()
+        else:
+            self.progress.setRange(0, 1000)  # not busy on after a cancel; the value stays
 
     def _clear_curves(self) -> None:
         for curve in self._curves.values():
