@@ -105,6 +105,20 @@ def test_training_fills_legend_expert_grid_and_scores_against_gates(qtbot, windo
     assert not window.errors
 
 
+def test_the_window_embeds_ahead_what_the_next_training_starts_from(qtbot, window):
+    from cytomoe.core.model.embedding_cache import cache_folder
+
+    window.start_compute_process(keep=True)
+    window.marker_panel.set_use("CD4", False)  # a changed panel: embedded anew once quiet
+    folder = cache_folder()
+    qtbot.waitUntil(lambda: len(list(folder.glob("*.npz"))) == 2, timeout=120_000)
+    ahead = sorted(folder.glob("*.npz"))  # the embedding and its regions
+    train(qtbot, window)
+    assert sorted(folder.glob("*.npz")) == ahead  # the training found both ready
+    assert window.result.model.markers_ == list(DEMO_MARKERS.values())[:7]
+    assert not window.errors
+
+
 def test_cancelling_training_stops_it_and_keeps_the_window_usable(qtbot, window):
     first = window.start_compute_process(keep=True)  # as the app does when it opens
     window.training_panel.iterations.setValue(100_000)

@@ -5,6 +5,7 @@ import multiprocessing
 import os
 import signal
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,15 @@ def wait_until_cancelled(progress=None, should_cancel=None):
     while not should_cancel():
         time.sleep(0.05)
     raise Cancelled("stopped")
+
+
+def mark_and_wait_for_a_job(folder, progress=None, should_cancel=None):
+    """Stands in for work ahead: marks that it started, works until a job waits, marks that."""
+    (Path(folder) / "started").touch()
+    while not should_cancel():
+        time.sleep(0.05)
+    (Path(folder) / "stopped").touch()
+    raise Cancelled("a job waits")
 
 
 def process_id(progress=None, should_cancel=None):
@@ -94,3 +104,24 @@ def test_cancelling_a_job_stops_its_compute_process(qtbot):
     worker.wait()
     assert cancelled == [True]
     assert not process.is_alive()
+
+
+@pytest.mark.gui
+def test_work_ahead_runs_while_the_process_is_idle_and_gives_way_to_a_job(qtbot, tmp_path):
+    process = ComputeProcess()
+    try:
+        process.work_ahead(partial(mark_and_wait_for_a_job, str(tmp_path)))
+        deadline = time.monotonic() + 120
+        while not (tmp_path / "started").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert (tmp_path / "started").exists()
+        results = []
+        worker = Worker(process_id, process=process)
+        worker.succeeded.connect(results.append)
+        with qtbot.waitSignal(worker.finished, timeout=60_000):
+            worker.start()
+        worker.wait()
+        assert results == [process.pid]
+        assert (tmp_path / "stopped").exists()
+    finally:
+        process.stop()

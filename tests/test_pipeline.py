@@ -12,6 +12,7 @@ from cytomoe.core.analysis.pipeline import (
     CLUSTERS_FILE,
     REPORT_FILE,
     analyse,
+    embed_ahead,
     open_plate,
     resolve_panel,
     run_analysis,
@@ -68,6 +69,26 @@ def test_analyse_takes_the_clusters_fit_gave_every_event_without_assigning_again
     assert np.array_equal(result.clusters, probabilities.argmax(1))
     assert np.allclose(result.probability, probabilities.max(1))
     assert np.allclose(result.latent, result.model.transform(result.events))
+
+
+def test_an_embedding_made_ahead_is_the_one_the_training_starts_from(analysed, monkeypatch):
+    from cytomoe.core.model import embedding_cache, similarity
+
+    settings, before = analysed
+    embedding_cache.forget_in_memory()
+    plate = open_plate(settings)
+    embed_ahead(settings, plate)
+    embedded = []
+    compute = similarity.embed_with_canberra_umap
+    monkeypatch.setattr(
+        similarity,
+        "embed_with_canberra_umap",
+        lambda *args, **kwargs: embedded.append(True) or compute(*args, **kwargs),
+    )
+    after = analyse(settings, plate=plate)
+    assert embedded == []  # found ready
+    assert np.array_equal(after.clusters, before.clusters)
+    assert np.array_equal(after.probability, before.probability)
 
 
 def test_outputs_go_into_an_existing_folder_only_when_asked_and_keep_its_files(analysed, tmp_path):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -39,6 +39,7 @@ from cytomoe.core.analysis.demo import demo_settings
 from cytomoe.core.analysis.pipeline import (
     AnalysisResult,
     analyse,
+    embed_ahead,
 )
 from cytomoe.core.analysis.session import DRAWN, LoadedPlate, Session, load_plate, open_session
 from cytomoe.core.errors import CytomoeError
@@ -92,6 +93,7 @@ def _session_value(name: str) -> property:
 
 NO_PLATE = "Open a plate first (Ctrl+O, a folder, files, or File > Open demo data)."
 NOT_TRAINED = "Not trained yet: choose markers, then Train (Ctrl+T)."
+EMBED_AHEAD_MS = 1500  # quiet time after opening data or changing the panel before embedding
 
 
 class MainWindow(QMainWindow):
@@ -118,6 +120,8 @@ class MainWindow(QMainWindow):
         self.job_message = ""
         self.compute_process: ComputeProcess | None = None  # trains; started when first needed
         self.keep_compute_process = False  # start a new one whenever the last has ended
+        self.embed_ahead_timer = QTimer(self, singleShot=True, interval=EMBED_AHEAD_MS)
+        self.embed_ahead_timer.timeout.connect(self._embed_ahead)
         self._build_views()
         self._build_actions()
         self._update_enabled()
@@ -435,6 +439,7 @@ class MainWindow(QMainWindow):
             self.compute_process = None  # stopped by a cancel, or it failed
             if self.keep_compute_process:
                 self.start_compute_process()
+                self.embed_ahead_timer.start()
         self.status_progress.setVisible(False)
         self.training_panel.set_running(False)
         self._update_enabled()
@@ -447,6 +452,15 @@ class MainWindow(QMainWindow):
         if self.compute_process is None or not self.compute_process.is_alive():
             self.compute_process = ComputeProcess()
         return self.compute_process
+
+    def _embed_ahead(self) -> None:
+        """Offer the compute process the embedding of the data with the current settings, so
+        that a training with them finds it ready (pipeline.embed_ahead)."""
+        process = self.compute_process
+        if process is None or not process.is_alive() or self.plate is None:
+            return
+        if self.panel.selected:
+            process.work_ahead(partial(embed_ahead, self.analysis_settings(), plate=self.plate))
 
     def cancel(self) -> None:
         if self.worker is not None:
@@ -573,6 +587,7 @@ class MainWindow(QMainWindow):
                 f"listed in the Plate panel; the others are open."
             )
         self.redraw()
+        self.embed_ahead_timer.start()
 
     def _fill_channel_pickers(self) -> None:
         channels = self.plate.channels
@@ -616,12 +631,14 @@ class MainWindow(QMainWindow):
         self._show_medians_if_shown()
         if (selected_x, selected_y) == (self.x_channel.currentData(), self.y_channel.currentData()):
             self.redraw()
+        self.embed_ahead_timer.start()
 
     def _compensation_changed(self) -> None:
         """The events again, compensated or not, under the same gates."""
         self.session.events = self.plate.events(compensate_spillover=self.panel.compensate)
         self.gate_editor.set_events(self.events, self.panel.cofactors)
         self._wells_selected(self.visible_samples)  # counts and plots of the wells shown
+        self.embed_ahead_timer.start()
 
     def save_panel(self) -> None:
         if self.panel is None:

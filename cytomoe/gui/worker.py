@@ -20,6 +20,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Event as EventType
 
 from PySide6.QtCore import QThread, Signal
 
@@ -27,6 +28,7 @@ from cytomoe.core.errors import Cancelled, CytomoeError
 from cytomoe.core.progress import CancelCheck, Progress, ProgressCallback
 
 POLL_SECONDS = 0.05
+IDLE_SECONDS = 0.2  # how long an idle compute process waits for a job before working ahead
 
 
 class ComputeProcess:
@@ -34,8 +36,10 @@ class ComputeProcess:
 
     It loads what an analysis needs (core/analysis/warm_up.py) as soon as it starts, while the
     user opens data and picks markers: a training asked for meanwhile waits for that, showing
-    its progress, and later ones find it all loaded. It ends when stopped (a cancelled
-    training stops it), and by itself as soon as the app's process has ended.
+    its progress, and later ones find it all loaded. While idle it runs the latest work
+    offered ahead (`work_ahead`: the embedding of the data on screen), silently, and drops
+    it for a job. It ends when stopped (a cancelled training stops it), and by itself as
+    soon as the app's process has ended.
     """
 
     def __init__(self) -> None:
@@ -45,12 +49,23 @@ class ComputeProcess:
         # a process that is stopped while it loads; should one wait there all the same, the
         # app's exit does not wait for it.
         self.jobs.cancel_join_thread()
+        self.ahead: Queue = context.Queue()
+        self.ahead.cancel_join_thread()
+        self.job_waiting = context.Event()  # set with each job: work ahead stops for it
         self.messages: Queue = context.Queue()
         self.ready = False  # the process has loaded and waits for a job (the Worker sets it)
         self._process = context.Process(
-            target=_serve, args=(self.jobs, self.messages), daemon=True, name="cytomoe-compute"
+            target=_serve,
+            args=(self.jobs, self.ahead, self.job_waiting, self.messages),
+            daemon=True,
+            name="cytomoe-compute",
         )
         self._process.start()
+
+    def work_ahead(self, function: Callable) -> None:
+        """Run ``function`` (taking ``progress`` and ``should_cancel``) once idle, unless other
+        work ahead is offered first; its outcome is not reported."""
+        self.ahead.put(function)
 
     @property
     def pid(self) -> int:
@@ -109,6 +124,7 @@ class Worker(QThread):
                 process.stop()
                 return "cancelled", None
             if process.ready and not sent:
+                process.job_waiting.set()
                 process.jobs.put((self._function, self._args, self._kwargs))
                 sent = True
             try:
@@ -147,9 +163,9 @@ def _call(
         )
 
 
-def _serve(jobs: Queue, messages: Queue) -> None:
-    """The compute process: load what analyses need, then run each job sent, until the app
-    has gone."""
+def _serve(jobs: Queue, ahead: Queue, job_waiting: EventType, messages: Queue) -> None:
+    """The compute process: load what analyses need, then run each job sent, and work ahead
+    while there is none, until the app has gone."""
     # The app may end without saying so (killed, SIGTERM): then end at once, whatever this
     # process is doing, rather than load or train on, unseen, holding its memory.
     parent = multiprocessing.parent_process()
@@ -165,11 +181,28 @@ def _serve(jobs: Queue, messages: Queue) -> None:
         pass
     messages.put(("ready", None))
     while True:
-        function, args, kwargs = jobs.get()
+        try:
+            function, args, kwargs = jobs.get(timeout=IDLE_SECONDS)
+        except queue.Empty:
+            _work_ahead(ahead, job_waiting)
+            continue
+        job_waiting.clear()
         kind, value = _call(function, args, kwargs, report, lambda: False)
         # Plain pickle: the queue's own would share torch tensors through this process's
         # file descriptors, which vanish if it is stopped before the app has read them.
         messages.put((kind, pickle.dumps(value)))
+
+
+def _work_ahead(ahead: Queue, job_waiting: EventType) -> None:
+    """Run the latest work offered ahead, if any, until done or a job is waiting."""
+    latest = None
+    while True:
+        try:
+            latest = ahead.get_nowait()
+        except queue.Empty:
+            break
+    if latest is not None and not job_waiting.is_set():
+        _call(latest, (), {}, lambda progress: None, job_waiting.is_set)  # outcome unused
 
 
 def _exit_after(parent: multiprocessing.process.BaseProcess) -> None:

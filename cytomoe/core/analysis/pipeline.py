@@ -147,6 +147,23 @@ def fit_model(
     )
 
 
+def embed_ahead(
+    settings: AnalysisSettings,
+    plate: Plate,
+    progress: ProgressCallback | None = None,
+    should_cancel: CancelCheck | None = None,
+) -> None:
+    """Compute and keep (embedding_cache.py) the embedding and regions that `analyse` of
+    ``plate`` with ``settings`` starts from: the app does this while the user looks at the
+    data, so that the training asked for next skips its longest step."""
+    panel = resolve_panel(settings, plate)
+    events = plate.events(compensate_spillover=panel.compensate)
+    estimator = settings.model.estimator(panel, plate.samples[0].spillover)
+    estimator.prepare_embedding(
+        events, groups=events[SAMPLE].to_numpy(), progress=progress, should_cancel=should_cancel
+    )
+
+
 def assign(
     model: MoESimVAE,
     events: pd.DataFrame,

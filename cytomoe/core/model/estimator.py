@@ -186,6 +186,48 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
             min_populations=self.min_clusters,
         )
 
+    def _training_cells(
+        self,
+        X: pd.DataFrame | np.ndarray,
+        y: Sequence | np.ndarray | None,
+        groups: Sequence | np.ndarray | None,
+    ) -> tuple[pd.DataFrame, np.random.Generator, np.ndarray, np.ndarray]:
+        """X as a frame, the seeded generator, the training rows drawn with it and those rows
+        scaled (fitting ``scaler_``), after refusing what cannot be trained on."""
+        self.check_settings()
+        frame = as_frame(X)
+        n_markers = len(frame.columns if self.markers is None else self.markers)
+        if len(frame) < 2 * n_markers or len(frame) < 20:
+            raise InputError(f"Too few events to train on ({len(frame)}).")
+        if y is not None and len(y) != len(frame):
+            raise InputError("The similarity labels must have one entry per event.")
+        if groups is not None and len(groups) != len(frame):
+            raise InputError("The groups must have one entry per event.")
+        check_network_size(n_markers, self.latent_dim, self.hidden_sizes, self.n_experts)
+        if self.device.strip().lower() not in ("auto", "cpu"):
+            select_device(self.device)  # a device the user named is refused before the embedding
+        rng = np.random.default_rng(self.seed)
+        groups = np.zeros(len(frame), dtype=np.int64) if groups is None else np.asarray(groups)
+        rows = even_subsample(groups, self.n_train, rng)
+        training = frame.iloc[rows]
+        self.scaler_ = CytometryScaler(self.markers, self.cofactors).fit(training)
+        return frame, rng, rows, self.scaler_.transform(training)
+
+    def prepare_embedding(
+        self,
+        X: pd.DataFrame | np.ndarray,
+        *,
+        groups: Sequence | np.ndarray | None = None,
+        progress: ProgressCallback | None = None,
+        should_cancel: CancelCheck | None = None,
+    ) -> None:
+        """Compute the Canberra-UMAP embedding and regions that `fit` on the same X (without
+        labels) and settings starts from, and keep them (embedding_cache.py), without
+        training: the app does this while the user looks at the data."""
+        _, _, _, data = self._training_cells(X, None, groups)
+        source = self._similarity_source(None)
+        source.prepare(data, self.seed, progress=progress, should_cancel=should_cancel)
+
     def fit(
         self,
         X: pd.DataFrame | np.ndarray,
@@ -200,27 +242,9 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
 
         ``y`` (one label per row; None/NaN = unlabelled) replaces the Canberra-UMAP
         similarity by weak supervision: cells with the same label are similar."""
-        self.check_settings()
-        frame = as_frame(X)
-        n_markers = len(frame.columns if self.markers is None else self.markers)
-        if len(frame) < 2 * n_markers or len(frame) < 20:
-            raise InputError(f"Too few events to train on ({len(frame)}).")
-        if y is not None and len(y) != len(frame):
-            raise InputError("The similarity labels must have one entry per event.")
-        if groups is not None and len(groups) != len(frame):
-            raise InputError("The groups must have one entry per event.")
-        check_network_size(n_markers, self.latent_dim, self.hidden_sizes, self.n_experts)
-        if self.device.strip().lower() not in ("auto", "cpu"):
-            select_device(self.device)  # a device the user named is refused before the embedding
-        timings: dict[str, float] = {}
-        rng = np.random.default_rng(self.seed)
-        groups = np.zeros(len(frame), dtype=np.int64) if groups is None else np.asarray(groups)
-        rows = even_subsample(groups, self.n_train, rng)
-        training = frame.iloc[rows]
-        self.scaler_ = CytometryScaler(self.markers, self.cofactors).fit(training)
-        data = self.scaler_.transform(training)
-
+        frame, rng, rows, data = self._training_cells(X, y, groups)
         source = self._similarity_source(None if y is None else np.asarray(y, dtype=object)[rows])
+        timings: dict[str, float] = {}
         started = time.perf_counter()
         source.prepare(data, self.seed, progress=progress, should_cancel=should_cancel)
         self.similarity_ = source
