@@ -6,6 +6,7 @@ labels. The window keeps only what is on screen, hands every long job to a `Work
 computes nothing itself.
 """
 
+import copy
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -459,8 +460,9 @@ class MainWindow(QMainWindow):
         process = self.compute_process
         if process is None or not process.is_alive() or self.plate is None:
             return
-        if self.panel.selected:
-            process.work_ahead(partial(embed_ahead, self.analysis_settings(), plate=self.plate))
+        if self.panel.selected:  # a copy: the queue pickles it later, in its own thread
+            settings = copy.deepcopy(self.analysis_settings())
+            process.work_ahead(partial(embed_ahead, settings, plate=self.plate))
 
     def cancel(self) -> None:
         if self.worker is not None:
