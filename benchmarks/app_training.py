@@ -6,9 +6,9 @@ Two ways the window's compute process can meet a training, alternated ``--repeat
 "started with the window" (what ``cytomoe gui`` does: the process loads the analysis
 libraries while the user opens data and then embeds the data on screen, here given
 ``--load-seconds``), and "started at the click" (a process started only when training is
-asked for, as every training did before the app kept one). Each case trains twice: first with the defaults on an empty embedding cache,
-then again with other model settings (20 experts), which reuses the embedding as a user's
-second training does.
+asked for, as every training did before the app kept one). Each case trains twice: first
+with the defaults on an empty embedding cache, then again with other model settings (20
+experts), which reuses the embedding as a user's second training does.
 """
 
 import argparse
