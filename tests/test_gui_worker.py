@@ -33,6 +33,17 @@ def mark_and_wait_for_a_job(folder, progress=None, should_cancel=None):
     raise Cancelled("a job waits")
 
 
+def mark(folder, progress=None, should_cancel=None):
+    (Path(folder) / "ran").touch()
+
+
+def wait_for(path: Path) -> bool:
+    deadline = time.monotonic() + 120
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return path.exists()
+
+
 def process_id(progress=None, should_cancel=None):
     """Stands in for training: says which process ran it."""
     report(progress, "train", 1, 1, "done")
@@ -111,10 +122,7 @@ def test_work_ahead_runs_while_the_process_is_idle_and_gives_way_to_a_job(qtbot,
     process = ComputeProcess()
     try:
         process.work_ahead(partial(mark_and_wait_for_a_job, str(tmp_path)))
-        deadline = time.monotonic() + 120
-        while not (tmp_path / "started").exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert (tmp_path / "started").exists()
+        assert wait_for(tmp_path / "started")
         results = []
         worker = Worker(process_id, process=process)
         worker.succeeded.connect(results.append)
@@ -122,6 +130,19 @@ def test_work_ahead_runs_while_the_process_is_idle_and_gives_way_to_a_job(qtbot,
             worker.start()
         worker.wait()
         assert results == [process.pid]
+        assert (tmp_path / "stopped").exists()
+    finally:
+        process.stop()
+
+
+@pytest.mark.gui
+def test_newer_work_ahead_replaces_the_work_running(tmp_path):
+    process = ComputeProcess()
+    try:
+        process.work_ahead(partial(mark_and_wait_for_a_job, str(tmp_path)))
+        assert wait_for(tmp_path / "started")
+        process.work_ahead(partial(mark, str(tmp_path)))  # the data or panel changed
+        assert wait_for(tmp_path / "ran")
         assert (tmp_path / "stopped").exists()
     finally:
         process.stop()

@@ -38,8 +38,8 @@ class ComputeProcess:
     user opens data and picks markers: a training asked for meanwhile waits for that, showing
     its progress, and later ones find it all loaded. While idle it runs the latest work
     offered ahead (`work_ahead`: the embedding of the data on screen), silently, and drops
-    it for a job. It ends when stopped (a cancelled training stops it), and by itself as
-    soon as the app's process has ended.
+    it for a job or newer work. It ends when stopped (a cancelled training stops it), and
+    by itself as soon as the app's process has ended.
     """
 
     def __init__(self) -> None:
@@ -194,7 +194,8 @@ def _serve(jobs: Queue, ahead: Queue, job_waiting: EventType, messages: Queue) -
 
 
 def _work_ahead(ahead: Queue, job_waiting: EventType) -> None:
-    """Run the latest work offered ahead, if any, until done or a job is waiting."""
+    """Run the latest work offered ahead, if any, until done, a job waits or newer work is
+    offered (data or panel changed meanwhile)."""
     latest = None
     while True:
         try:
@@ -202,7 +203,11 @@ def _work_ahead(ahead: Queue, job_waiting: EventType) -> None:
         except queue.Empty:
             break
     if latest is not None and not job_waiting.is_set():
-        _call(latest, (), {}, lambda progress: None, job_waiting.is_set)  # outcome unused
+
+        def superseded() -> bool:
+            return job_waiting.is_set() or not ahead.empty()
+
+        _call(latest, (), {}, lambda progress: None, superseded)  # outcome unused
 
 
 def _exit_after(parent: multiprocessing.process.BaseProcess) -> None:
