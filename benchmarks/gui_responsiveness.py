@@ -76,7 +76,7 @@ def training_stalls(app: QApplication, iterations: int) -> None:
         f"{stalls[len(stalls) // 100]:.0f} ms; stalls over 100 ms: "
         f"{sum(s > 100 for s in stalls)}"
     )
-    window.unsaved_result = False
+    window.session.unsaved = False
     window.close()
 
 
@@ -133,7 +133,7 @@ def axis_change(app: QApplication, n_events: int, iterations: int) -> None:
                 f"axis change, {name}: median {statistics.median(times):.0f} ms, "
                 f"slowest {max(times):.0f} ms ({', '.join(f'{t:.0f}' for t in times)})"
             )
-        window.unsaved_result = False
+        window.session.unsaved = False
         window.close()
 
 

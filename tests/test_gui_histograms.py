@@ -99,7 +99,6 @@ def test_a_hidden_histogram_waits_for_its_tab(window):
 def test_one_curve_per_cluster_holds_that_clusters_events(window, demo_result):
     result = demo_result
     window._trained(result)
-    window.unsaved_result = False
     view = window.histogram_view
     choose(view, "clusters")
     assert len(view.curves) == result.model.n_clusters_

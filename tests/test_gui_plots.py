@@ -127,7 +127,6 @@ def test_a_plot_in_a_hidden_tab_draws_when_its_tab_is_shown(qtbot, window, demo_
     assert window.gating_plot.getPlotItem().getAxis("bottom").labelText == "CD3"  # not yet
     window.tabs.setCurrentIndex(0)
     assert window.gating_plot.getPlotItem().getAxis("bottom").labelText == "CD19"
-    window.unsaved_result = False
 
 
 def test_the_expert_grid_can_show_its_own_pair_of_markers(window, demo_result):
