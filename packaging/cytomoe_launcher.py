@@ -9,10 +9,9 @@ arguments instead of cytomoe's. PyInstaller's runtime hook makes `freeze_support
 those arguments on every platform, run the child's work and exit; it must come first.
 
 CYTOMOE_BUNDLE_SMOKE=train (used by packaging/smoke.sh only): with `cytomoe gui --demo`,
-train on the demo data as soon as it is loaded (CYTOMOE_BUNDLE_SMOKE_ITERATIONS iterations
-where set), print one line on how it ended and quit (CYTOMOE_BUNDLE_SMOKE_HOLD seconds later,
-for a screenshot), so that a smoke test exercises the training child process of the frozen
-app.
+train on the demo data as soon as it is loaded, print a line when its first step reports
+and one on how it ended, and quit (CYTOMOE_BUNDLE_SMOKE_HOLD seconds later, for a
+screenshot), so that a smoke test exercises the training child process of the frozen app.
 """
 
 import multiprocessing
@@ -32,7 +31,7 @@ def _smoke_train() -> None:
     from cytomoe.gui import main_window
 
     open_demo = main_window.MainWindow.open_demo
-    state = {"trained": False, "done": False}
+    state = {"trained": False, "under way": False, "done": False}
     hold = float(os.environ.get("CYTOMOE_BUNDLE_SMOKE_HOLD", "0"))  # seconds shown after
 
     def say(text: str) -> None:
@@ -43,16 +42,19 @@ def _smoke_train() -> None:
         say(f"error: {message}")
         QApplication.exit(3)
 
+    def report_first_step(progress: object) -> None:
+        if progress.stage in ("embed", "train") and not state["under way"]:
+            state["under way"] = True
+            say(f"training under way ({progress.message or progress.stage})")
+
     def poll(window: main_window.MainWindow) -> None:
         if window.worker is not None or window.plate is None:
             return
         if not state["trained"]:
             state["trained"] = True
-            iterations = os.environ.get("CYTOMOE_BUNDLE_SMOKE_ITERATIONS")
-            if iterations:
-                window.training_panel.iterations.setValue(int(iterations))
             say(f"demo loaded ({window.plate.name}); training in a child process")
             window.train()
+            window.worker.progressed.connect(report_first_step)
         elif window.result is not None and not state["done"]:
             state["done"] = True
             say(f"trained: {window.training_panel.status.text()}")
