@@ -26,7 +26,7 @@ from cytomoe.gui.cluster_heatmap import FIRST_MARKER, NAME  # noqa: E402
 from cytomoe.gui.colors import cluster_color  # noqa: E402
 from cytomoe.gui.export_dialog import ExportDialog  # noqa: E402
 from cytomoe.gui.fmeasure_view import FMeasureView  # noqa: E402
-from cytomoe.gui.main_window import MainWindow  # noqa: E402
+from cytomoe.gui.main_window import EMBED_AHEAD_MS, MainWindow  # noqa: E402
 from cytomoe.gui.marker_panel import COFACTOR, MARKER  # noqa: E402
 from cytomoe.gui.plot_export import PlotSizeDialog  # noqa: E402
 
@@ -116,6 +116,9 @@ def test_the_window_embeds_ahead_what_the_next_training_starts_from(qtbot, windo
     train(qtbot, window)
     assert sorted(folder.glob("*.npz")) == ahead  # the training found both ready
     assert window.result.model.markers_ == list(DEMO_MARKERS.values())[:7]
+    window.training_panel.seed.setValue(1)  # another seed, another embedding
+    qtbot.waitUntil(lambda: len(list(folder.glob("*.npz"))) == 4, timeout=120_000)
+    assert window.embed_ahead_timer.interval() == EMBED_AHEAD_MS
     assert not window.errors
 
 

@@ -126,6 +126,9 @@ class MainWindow(QMainWindow):
         self._build_views()
         self._build_actions()
         self._update_enabled()
+        # the training settings that shape the embedding, as the panel's markers do
+        for box in (self.training_panel.train_cells, self.training_panel.seed):
+            box.valueChanged.connect(lambda _value: self.embed_ahead_timer.start())
 
     # ------------------------------------------------------------------ layout
     def _build_views(self) -> None:
