@@ -108,16 +108,20 @@ def test_training_fills_legend_expert_grid_and_scores_against_gates(qtbot, windo
 def test_the_window_embeds_ahead_what_the_next_training_starts_from(qtbot, window):
     from cytomoe.core.model.embedding_cache import cache_folder
 
+    folder = cache_folder()
+
+    def entries() -> list:  # not the hidden part files of an entry being written
+        return sorted(folder.glob("[!.]*.npz"))
+
     window.start_compute_process(keep=True)
     window.marker_panel.set_use("CD4", False)  # a changed panel: embedded anew once quiet
-    folder = cache_folder()
-    qtbot.waitUntil(lambda: len(list(folder.glob("*.npz"))) == 2, timeout=120_000)
-    ahead = sorted(folder.glob("*.npz"))  # the embedding and its regions
+    qtbot.waitUntil(lambda: len(entries()) == 2, timeout=120_000)
+    ahead = entries()  # the embedding and its regions
     train(qtbot, window)
-    assert sorted(folder.glob("*.npz")) == ahead  # the training found both ready
+    assert entries() == ahead  # the training found both ready
     assert window.result.model.markers_ == list(DEMO_MARKERS.values())[:7]
     window.training_panel.seed.setValue(1)  # another seed, another embedding
-    qtbot.waitUntil(lambda: len(list(folder.glob("*.npz"))) == 4, timeout=120_000)
+    qtbot.waitUntil(lambda: len(entries()) == 4, timeout=120_000)
     assert window.embed_ahead_timer.interval() == EMBED_AHEAD_MS
     assert not window.errors
 
