@@ -22,21 +22,13 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pandas as pd  # noqa: E402
+from gui_responsiveness import wait  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from cytomoe.core.model import embedding_cache  # noqa: E402
 from cytomoe.gui.main_window import MainWindow  # noqa: E402
 
 SECOND_EXPERTS = 20  # the re-training's other model setting
-
-
-def wait(app: QApplication, condition, seconds: float = 600) -> None:  # noqa: ANN001
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise SystemExit("the window did not finish in time")
-        app.processEvents()
-        time.sleep(0.005)
 
 
 def trained_in(app: QApplication, window: MainWindow) -> float:

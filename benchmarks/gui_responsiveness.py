@@ -38,8 +38,12 @@ TICK_MS = 10
 AXIS_PAIRS = [("CD3", "CD4"), ("CD3", "CD8"), ("CD19", "CD20"), ("CD14", "CD45"), ("CD56", "CD3")]
 
 
-def wait(app: QApplication, condition) -> None:  # noqa: ANN001
+def wait(app: QApplication, condition, seconds: float = 600) -> None:  # noqa: ANN001
+    """Run the window's events until ``condition`` holds; stop the script after ``seconds``."""
+    deadline = time.monotonic() + seconds
     while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit("the window did not finish in time")
         app.processEvents()
         time.sleep(0.005)
 
