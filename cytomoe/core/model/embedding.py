@@ -5,14 +5,16 @@ and nothing compiles anew in every process.
 that it never caches (the fuzzy simplicial set and the layout epoch), and reports nothing
 while it runs. Here is the same construction with the same defaults (``min_dist`` 0,
 spread 1, 200 epochs above 10,000 cells and 500 below, spectral initialisation, one
-thread) and the same draws from the seed, calling UMAP's own numba functions compiled
-again with numba's on-disk cache (``cached_jit``): the same machine code, so the same
-graph and layout bit for bit (tests/test_embedding.py), compiled once per machine instead
-of once per process. A numpy port of the graph was tried first: its float32 ``exp``
+thread) and the same draws from the seed, calling UMAP's own numba functions for the
+graph compiled again with numba's on-disk cache (``cached_jit``): the same machine code,
+so the same graph bit for bit (tests/test_embedding.py), compiled once per machine instead
+of once per process. The layout's epochs run a kernel for UMAP's case of two dimensions
+(layout_epoch.py), UMAP's arithmetic in fewer instructions, so the same layout bit for
+bit. A numpy port of the graph was tried first: its float32 ``exp``
 differs from numba's in the last bit for a third of the edges, and the layout, chaotic
 in its inputs, then ends elsewhere. Our loop over the epochs reports progress with an
-ETA and checks for cancellation. The layout's kernel is compiled to release the
-interpreter lock (numba's ``nogil``, which leaves its machine code as it is), and once its
+ETA and checks for cancellation. The layout's kernel releases the interpreter lock
+(numba's ``nogil``), and once its
 first epoch has run the modules needed after the embedding are imported in a thread beside
 it (background_imports.py), on a core the layout leaves idle. The spectral
 initialisation keeps BLAS's threads: held to one thread it returns slightly other
@@ -86,6 +88,8 @@ def umap_layout(
     stage from ``share[0]`` to ``share[1]`` of its total of 2."""
     from umap.distances import named_distances
     from umap.spectral import spectral_layout
+
+    from cytomoe.core.model.layout_epoch import layout_epoch
     from umap.umap_ import (
         INT32_MAX,
         INT32_MIN,
@@ -109,23 +113,20 @@ def umap_layout(
         np.float32, order="C"
     )
     a, b = find_ab_params(1.0, 0.0)
-    epoch = cached_jit("umap.layouts", "_nb_optimize_layout_euclidean_single_epoch")
     per_negative_sample = epochs_per_sample / NEGATIVE_SAMPLE_RATE
     next_negative_sample = per_negative_sample.copy()
     next_sample = epochs_per_sample.copy()
     rng_per_sample = np.full((len(embedding), 3), rng_state, dtype=np.int64) + embedding[
         :, 0
     ].astype(np.float64).view(np.int64).reshape(-1, 1)
-    unused = np.zeros(1, dtype=np.float32)  # densMAP's arrays, off
     head, tail = graph.row, graph.col
     started, alpha, imports = time.perf_counter(), 1.0, None
     try:
         for n in range(n_epochs):
             check_cancel(should_cancel)
-            epoch(
-                embedding, embedding, head, tail, graph.shape[1], epochs_per_sample, a, b,
-                rng_per_sample, 1.0, 2, True, alpha, per_negative_sample, next_negative_sample,
-                next_sample, n, False, unused, unused, 0, 0, 0, 0, unused, unused, 0,
+            layout_epoch(
+                embedding, head, tail, graph.shape[1], epochs_per_sample, a, b, rng_per_sample,
+                alpha, per_negative_sample, next_negative_sample, next_sample, n,
             )  # fmt: skip
             if imports is None:  # after the first epoch, which may compile and needs the lock then
                 imports = import_in_background()
