@@ -88,8 +88,6 @@ def umap_layout(
     stage from ``share[0]`` to ``share[1]`` of its total of 2."""
     from umap.distances import named_distances
     from umap.spectral import spectral_layout
-
-    from cytomoe.core.model.layout_epoch import layout_epoch
     from umap.umap_ import (
         INT32_MAX,
         INT32_MIN,
@@ -97,6 +95,8 @@ def umap_layout(
         make_epochs_per_sample,
         noisy_scale_coords,
     )
+
+    from cytomoe.core.model.layout_epoch import layout_epoch
 
     random_state = np.random.RandomState(seed)
     graph = graph.tocoo()

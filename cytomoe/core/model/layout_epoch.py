@@ -31,7 +31,6 @@ def _clipped(value: float) -> float:
     return value
 
 
-
 def _layout_epoch(
     embedding: np.ndarray,
     head: np.ndarray,
