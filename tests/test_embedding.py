@@ -142,3 +142,25 @@ def test_a_second_fit_with_other_model_settings_skips_the_embedding(monkeypatch)
     assert np.array_equal(first.similarity_.embedding_, second.similarity_.embedding_)
     MoESimVAE(**settings, iterations=20, n_train=1_000).fit(table)  # other training cells
     assert len(searches) == 2
+
+
+def test_a_second_fit_takes_the_populations_from_the_cache_until_a_setting_shapes_them_anew(
+    monkeypatch,
+):
+    rng = np.random.default_rng(2)  # four populations, tiled into six
+    centres = rng.uniform(1, 6, (4, 4))
+    cells = centres[rng.integers(0, 4, 1_500)] + rng.normal(0, 0.2, (1_500, 4))
+    table = pd.DataFrame(np.exp(cells), columns=list("abcd"))
+    tilings = []
+    tile = similarity.subdivide_populations
+    monkeypatch.setattr(
+        similarity, "subdivide_populations", lambda *a: tilings.append(1) or tile(*a)
+    )
+    settings = dict(batch_size=64, device="cpu", cofactors=5.0, iterations=20)
+    first = MoESimVAE(**settings, n_experts=12, min_clusters=6).fit(table)
+    second = MoESimVAE(**settings, n_experts=10, min_clusters=6, latent_dim=4).fit(table)
+    assert len(tilings) == 1
+    for name in ("unmerged_populations_", "regions_", "populations_"):
+        assert np.array_equal(getattr(first.similarity_, name), getattr(second.similarity_, name))
+    MoESimVAE(**settings, n_experts=10, min_clusters=7).fit(table)
+    assert len(tilings) == 2

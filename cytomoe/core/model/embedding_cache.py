@@ -1,12 +1,15 @@
 """The embedding and fuzzy graph of a set of training cells, and the dense regions of that
 embedding, kept for the next training on the same cells: a second run with other model
 settings (iterations, loss weights, latent size, experts) skips the embedding, the longest
-step of a run, and HDBSCAN's passes over it.
+step of a run, HDBSCAN's passes over it and the populations made from its regions.
 
 Entries are keyed by a hash of the offset, scaled training cells (so of the events, the
 markers, the cofactors, the scaler and the draw of ``n_train`` cells) and of the settings
 that shape the embedding (``n_neighbors``, the seed) and ``FORMAT``; regions by a hash of the
-embedding and the sizes that shape them. They are kept in
+embedding and the sizes that shape them; the populations made from the merged regions (the
+cells outside them joined, the regions tiled) by a hash of the cells, those regions and the
+tiling's settings, so that a second run skips their neighbour search and k-means too. They
+are kept in
 memory for the process (``MEMORY_ENTRIES``) and on disk for the next process, in
 ``$CYTOMOE_CACHE_DIR`` or else the user's cache folder, at most ``MAX_DISK_BYTES``
 (least recently used entries go first). ``CYTOMOE_CACHE_DIR`` set to an empty value
@@ -27,8 +30,8 @@ import scipy.sparse as sp
 from cytomoe.core.io.outputs import atomic_output
 
 CACHE_ENV = "CYTOMOE_CACHE_DIR"
-FORMAT = 1  # raise when the embedding's construction changes, so old entries are not used
-MEMORY_ENTRIES = 4  # two runs' embeddings and regions
+FORMAT = 1  # raise when the construction of the embedding, regions or populations changes
+MEMORY_ENTRIES = 6  # two runs' embeddings, regions and populations
 MAX_DISK_BYTES = 1 << 30
 Embedding = tuple[np.ndarray, sp.csr_matrix]
 Arrays = dict[str, np.ndarray]
@@ -90,6 +93,17 @@ def cached_regions(
     """``compute()``'s regions of ``embedding`` under ``settings`` (HDBSCAN's sizes), or the
     ones kept from an earlier call with the same embedding and settings."""
     return _cached(embedding_key(embedding, settings), lambda: {"regions": compute()})["regions"]
+
+
+def cached_populations(
+    data: np.ndarray, regions: np.ndarray, settings: dict, compute: Callable[[], Arrays]
+) -> Arrays:
+    """``compute()``'s populations made from the ``regions`` of the training cells ``data``
+    under ``settings`` (the tiling's), or the ones kept from an earlier call with the same
+    cells, regions and settings."""
+    return _cached(
+        embedding_key(data, {**settings, "regions": embedding_key(regions, {})}), compute
+    )
 
 
 def _cached(key: str, compute: Callable[[], Arrays]) -> Arrays:

@@ -410,7 +410,7 @@ class PopulationSimilarity:
             report(progress, "embed", 2, 2, "Embedding done")
             return
         main_size = max(self.min_population_, min_population_size(len(data), main_share))
-        from cytomoe.core.model.embedding_cache import cached_regions
+        from cytomoe.core.model.embedding_cache import cached_populations, cached_regions
 
         self.unmerged_populations_ = cached_regions(
             self.embedding_,
@@ -419,18 +419,26 @@ class PopulationSimilarity:
                 self.embedding_, main_size, self.min_population_, n_neighbors
             ),
         )
-        self.regions_ = join_nearest_population(
-            data,
-            merge_linked_populations(
-                graph, self.unmerged_populations_, self.max_populations, self.merge_link
-            ),
+        merged = merge_linked_populations(
+            graph, self.unmerged_populations_, self.max_populations, self.merge_link
         )
         minimum = min(
             self.min_populations, self.max_populations, LEVELS_PER_MARKER ** data.shape[1]
         )
-        self.populations_ = subdivide_populations(data, self.regions_, minimum, seed)
-        found = float(self.populations_.max() + 1)
-        report(progress, "embed", 2, 2, "Embedding done", populations=found)
+
+        def join_and_tile() -> dict[str, np.ndarray]:
+            regions = join_nearest_population(data, merged)
+            return {
+                "regions": regions,
+                "populations": subdivide_populations(data, regions, minimum, seed),
+            }
+
+        found = cached_populations(
+            data, merged, {"min_populations": minimum, "seed": seed}, join_and_tile
+        )
+        self.regions_, self.populations_ = found["regions"], found["populations"]
+        n_populations = float(self.populations_.max() + 1)
+        report(progress, "embed", 2, 2, "Embedding done", populations=n_populations)
 
     def batch(self, rows: np.ndarray) -> torch.Tensor:
         import torch
