@@ -115,13 +115,13 @@ def test_the_window_embeds_ahead_what_the_next_training_starts_from(qtbot, windo
 
     window.start_compute_process(keep=True)
     window.marker_panel.set_use("CD4", False)  # a changed panel: embedded anew once quiet
-    qtbot.waitUntil(lambda: len(entries()) == 2, timeout=120_000)
-    ahead = entries()  # the embedding and its regions
+    qtbot.waitUntil(lambda: len(entries()) == 3, timeout=120_000)
+    ahead = entries()  # the embedding, its regions and the populations made from them
     train(qtbot, window)
-    assert entries() == ahead  # the training found both ready
+    assert entries() == ahead  # the training found all three ready
     assert window.result.model.markers_ == list(DEMO_MARKERS.values())[:7]
     window.training_panel.seed.setValue(1)  # another seed, another embedding
-    qtbot.waitUntil(lambda: len(entries()) == 4, timeout=120_000)
+    qtbot.waitUntil(lambda: len(entries()) == 6, timeout=120_000)
     assert window.embed_ahead_timer.interval() == EMBED_AHEAD_MS
     assert not window.errors
 
