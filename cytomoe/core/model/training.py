@@ -16,8 +16,8 @@ method section.
 held-out cells are assigned to their most probable expert, and once fewer than
 ``SETTLED_CHANGE`` of them changed expert over ``SETTLED_PATIENCE`` evaluations in a row
 (and at least ``MIN_ITERATIONS`` have run, so small populations have had time to find
-their expert) the clusters will not change any more. A floor of 300 iterations instead of
-500 left every family of the suite within 0.003 F, paired over three seeds
+their expert) the clusters will not change any more. With a floor of 300 iterations instead
+of 500, no family of the suite lost more than 0.0011 F, paired over three seeds
 (benchmarks/RESULTS.md). The held-out loss still picks the
 weights kept and still stops a run whose loss no longer improves.
 
