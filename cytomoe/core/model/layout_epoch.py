@@ -31,6 +31,16 @@ def _clipped(value: float) -> float:
     return value
 
 
+@partial(jit, fastmath=True, inline="always", locals={"squared": numba.float32})
+def _squared_distance(diff_0: float, diff_1: float) -> float:
+    """UMAP's ``rdist`` of two points whose coordinates differ by ``diff_0`` and ``diff_1``:
+    summed in float32, as it declares its sum."""
+    squared = np.float32(0.0)
+    squared += diff_0 * diff_0
+    squared += diff_1 * diff_1
+    return squared
+
+
 def _layout_epoch(
     embedding: np.ndarray,
     head: np.ndarray,
@@ -53,12 +63,8 @@ def _layout_epoch(
         k = tail[i]
         current_0, current_1 = embedding[j, 0], embedding[j, 1]
         other_0, other_1 = embedding[k, 0], embedding[k, 1]
-        diff_0 = current_0 - other_0
-        squared = np.float32(0.0)
-        squared += diff_0 * diff_0
-        diff_1 = current_1 - other_1
-        squared += diff_1 * diff_1
-        distance_squared = squared
+        diff_0, diff_1 = current_0 - other_0, current_1 - other_1
+        distance_squared = _squared_distance(diff_0, diff_1)
         if distance_squared > 0.0:
             coefficient = -2.0 * a * b * pow(distance_squared, b - 1.0)
             coefficient /= a * pow(distance_squared, b) + 1.0
@@ -79,12 +85,8 @@ def _layout_epoch(
         state = rng_state_per_vertex[j]
         for _ in range(n_negative):
             k = tau_rand_int(state) % n_vertices
-            diff_0 = current_0 - embedding[k, 0]
-            squared = np.float32(0.0)
-            squared += diff_0 * diff_0
-            diff_1 = current_1 - embedding[k, 1]
-            squared += diff_1 * diff_1
-            distance_squared = squared
+            diff_0, diff_1 = current_0 - embedding[k, 0], current_1 - embedding[k, 1]
+            distance_squared = _squared_distance(diff_0, diff_1)
             if distance_squared > 0.0:
                 coefficient = 2.0 * b
                 coefficient /= (NEGATIVE_DISTANCE_FLOOR + distance_squared) * (
@@ -104,7 +106,7 @@ def _layout_epoch(
 
 _FLOAT32_LOCALS = {
     name: numba.float32
-    for name in ("current_0", "current_1", "other_0", "other_1", "diff_0", "diff_1", "squared")
+    for name in ("current_0", "current_1", "other_0", "other_1", "diff_0", "diff_1")
 }
 layout_epoch = jit(_layout_epoch, fastmath=True, nogil=True, locals=_FLOAT32_LOCALS)
 layout_epoch.__doc__ = """One epoch (number ``epoch``) of UMAP's layout with learning rate
