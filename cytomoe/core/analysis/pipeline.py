@@ -153,9 +153,9 @@ def embed_ahead(
     progress: ProgressCallback | None = None,
     should_cancel: CancelCheck | None = None,
 ) -> None:
-    """Compute and keep (embedding_cache.py) the embedding and regions that `analyse` of
-    ``plate`` with ``settings`` starts from: the app does this while the user looks at the
-    data, so that the training asked for next skips its longest step."""
+    """Compute and keep (embedding_cache.py) the embedding, regions and populations that
+    `analyse` of ``plate`` with ``settings`` starts from: the app does this while the user
+    looks at the data, so that the training asked for next skips its longest step."""
     panel = resolve_panel(settings, plate)
     events = plate.events(compensate_spillover=panel.compensate)
     estimator = settings.model.estimator(panel, plate.samples[0].spillover)

@@ -221,9 +221,9 @@ class MoESimVAE(ClusterMixin, BaseEstimator):
         progress: ProgressCallback | None = None,
         should_cancel: CancelCheck | None = None,
     ) -> None:
-        """Compute the Canberra-UMAP embedding and regions that `fit` on the same X (without
-        labels) and settings starts from, and keep them (embedding_cache.py), without
-        training: the app does this while the user looks at the data."""
+        """Compute the Canberra-UMAP embedding, regions and populations that `fit` on the
+        same X (without labels) and settings starts from, and keep them (embedding_cache.py),
+        without training: the app does this while the user looks at the data."""
         _, _, _, data = self._training_cells(X, None, groups)
         source = self._similarity_source(None)
         source.prepare(data, self.seed, progress=progress, should_cancel=should_cancel)
